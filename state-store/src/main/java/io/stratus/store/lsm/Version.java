@@ -1,0 +1,175 @@
+package io.stratus.store.lsm;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * An immutable set of file views per level: level 0 newest first (views may overlap), levels 1
+ * and up sorted by key with disjoint views. Reference-counted: the store holds the current
+ * version, every read holds the version it started on, and when the last holder lets go the
+ * files it referenced are released, so a file leaves only after every reader that could see it
+ * has finished.
+ */
+final class Version {
+
+  private static final Comparator<FileRef> BY_SMALLEST =
+      (a, b) -> Arrays.compareUnsigned(a.smallest(), b.smallest());
+
+  private final long id;
+  private final List<List<FileRef>> levels;
+  private final AtomicInteger refs = new AtomicInteger(1);
+  private final Consumer<Version> onLastRelease;
+
+  Version(long id, List<List<FileRef>> levels, Consumer<Version> onLastRelease) {
+    this.id = id;
+    List<List<FileRef>> copy = new ArrayList<>(levels.size());
+    for (List<FileRef> level : levels) {
+      copy.add(List.copyOf(level));
+    }
+    this.levels = Collections.unmodifiableList(copy);
+    this.onLastRelease = onLastRelease;
+    for (List<FileRef> level : this.levels) {
+      for (FileRef ref : level) {
+        ref.file().retain();
+      }
+    }
+  }
+
+  long id() {
+    return id;
+  }
+
+  int levelCount() {
+    return levels.size();
+  }
+
+  List<FileRef> level(int level) {
+    return levels.get(level);
+  }
+
+  long levelBytes(int level) {
+    long bytes = 0;
+    for (FileRef ref : levels.get(level)) {
+      bytes += ref.size();
+    }
+    return bytes;
+  }
+
+  int fileCount() {
+    int n = 0;
+    for (List<FileRef> level : levels) {
+      n += level.size();
+    }
+    return n;
+  }
+
+  /** Takes a reference unless the version was already let go; then the caller reads anew. */
+  boolean tryRetain() {
+    while (true) {
+      int n = refs.get();
+      if (n <= 0) {
+        return false;
+      }
+      if (refs.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+  }
+
+  void release() {
+    int left = refs.decrementAndGet();
+    if (left == 0) {
+      onLastRelease.accept(this);
+    } else if (left < 0) {
+      throw new IllegalStateException("version " + id + " released more often than retained");
+    }
+  }
+
+  /** The view of a level above 0 that may hold {@code key}, or {@code null}. */
+  FileRef find(int level, byte[] key) {
+    List<FileRef> refsOfLevel = levels.get(level);
+    int lo = 0;
+    int hi = refsOfLevel.size() - 1;
+    FileRef candidate = null;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      FileRef ref = refsOfLevel.get(mid);
+      if (Arrays.compareUnsigned(ref.smallest(), key) <= 0) {
+        candidate = ref;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return candidate != null && candidate.containsKey(key) ? candidate : null;
+  }
+
+  /** The views of {@code level} that meet {@code [from, to)}, in level order. */
+  List<FileRef> overlapping(int level, byte[] from, byte[] to) {
+    List<FileRef> out = new ArrayList<>();
+    for (FileRef ref : levels.get(level)) {
+      if (ref.overlaps(from, to)) {
+        out.add(ref);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A new version without the views in {@code removed} (by identity) and with {@code added}:
+   * level-0 additions go in front (they are newer), other levels stay sorted.
+   */
+  Version apply(long newId, Set<FileRef> removed, Map<Integer, List<FileRef>> added,
+      Consumer<Version> release) {
+    Set<FileRef> gone = Collections.newSetFromMap(new IdentityHashMap<>());
+    gone.addAll(removed);
+    List<List<FileRef>> next = new ArrayList<>(levels.size());
+    for (int level = 0; level < levels.size(); level++) {
+      List<FileRef> list = new ArrayList<>();
+      List<FileRef> add = added.getOrDefault(level, List.of());
+      if (level == 0) {
+        list.addAll(add);
+      }
+      for (FileRef ref : levels.get(level)) {
+        if (!gone.contains(ref)) {
+          list.add(ref);
+        }
+      }
+      if (level > 0) {
+        list.addAll(add);
+        list.sort(BY_SMALLEST);
+        checkDisjoint(level, list);
+      }
+      next.add(list);
+    }
+    return new Version(newId, next, release);
+  }
+
+  static void checkDisjoint(int level, List<FileRef> sorted) {
+    for (int i = 1; i < sorted.size(); i++) {
+      if (Arrays.compareUnsigned(sorted.get(i - 1).limit(), sorted.get(i).smallest()) > 0) {
+        throw new IllegalStateException("level " + level + " would hold overlapping files "
+            + sorted.get(i - 1) + " and " + sorted.get(i));
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("Version ").append(id);
+    for (int i = 0; i < levels.size(); i++) {
+      if (!levels.get(i).isEmpty()) {
+        sb.append(" L").append(i).append('=').append(levels.get(i).size());
+      }
+    }
+    return sb.toString();
+  }
+}

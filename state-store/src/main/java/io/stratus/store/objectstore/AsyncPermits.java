@@ -1,0 +1,75 @@
+package io.stratus.store.objectstore;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * Bounds how many asynchronous operations run at once; callers beyond the bound wait in FIFO
+ * order without blocking a thread. Used to cap requests in flight to an object store, so that a
+ * burst of cache misses queues here instead of timing out in a connection pool.
+ */
+final class AsyncPermits {
+
+  private final int max;
+  private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+  private int inUse;
+
+  AsyncPermits(int max) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max concurrency must be >= 1, was " + max);
+    }
+    this.max = max;
+  }
+
+  /** Runs {@code operation} once a permit is free; the permit returns when its future ends. */
+  <T> CompletableFuture<T> run(Supplier<CompletableFuture<T>> operation) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Runnable start = () -> {
+      CompletableFuture<T> running;
+      try {
+        running = operation.get();
+      } catch (RuntimeException e) {
+        running = CompletableFuture.failedFuture(e);
+      }
+      running.whenComplete((value, error) -> {
+        release();
+        if (error != null) {
+          result.completeExceptionally(error);
+        } else {
+          result.complete(value);
+        }
+      });
+    };
+    boolean now;
+    synchronized (this) {
+      now = inUse < max;
+      if (now) {
+        inUse++;
+      } else {
+        waiting.add(start);
+      }
+    }
+    if (now) {
+      start.run();
+    }
+    return result;
+  }
+
+  private void release() {
+    Runnable next;
+    synchronized (this) {
+      next = waiting.poll();
+      if (next == null) {
+        inUse--;
+      }
+    }
+    if (next != null) {
+      next.run();
+    }
+  }
+
+  synchronized int inUse() {
+    return inUse;
+  }
+}

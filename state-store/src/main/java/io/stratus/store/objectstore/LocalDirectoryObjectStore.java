@@ -1,0 +1,247 @@
+package io.stratus.store.objectstore;
+
+import io.stratus.cache.NamedDaemonThreadFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.stream.Stream;
+
+/**
+ * {@link ObjectStore} in a local directory: one file per object, keys as relative paths. Writes
+ * go to a temporary file that is then renamed into place, so readers never see a partial object;
+ * conditional writes publish with a hard link, which fails atomically if the name is taken.
+ *
+ * <p>For tests, benchmarks (behind {@link SimulatedNetworkObjectStore} it models a cloud bucket)
+ * and single-machine use. Files are not fsynced unless asked: a machine crash may lose the last
+ * writes, as it would with RocksDB without WAL.
+ */
+public final class LocalDirectoryObjectStore implements ObjectStore {
+
+  private static final String TEMP_DIR = ".tmp";
+
+  private final Path root;
+  private final boolean fsync;
+  private final ExecutorService io;
+
+  /** A store in {@code root} (created if missing), without fsync, with 4 I/O threads. */
+  public LocalDirectoryObjectStore(Path root) {
+    this(root, false, 4);
+  }
+
+  public LocalDirectoryObjectStore(Path root, boolean fsync, int ioThreads) {
+    this.root = root.toAbsolutePath().normalize();
+    this.fsync = fsync;
+    try {
+      Files.createDirectories(this.root.resolve(TEMP_DIR));
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot create object store directory " + this.root + ": " + e.getMessage(), e);
+    }
+    this.io = Executors.newFixedThreadPool(ioThreads,
+        new NamedDaemonThreadFactory("stratus-localstore-io"));
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  @Override
+  public String location() {
+    return root.toString();
+  }
+
+  @Override
+  public CompletableFuture<byte[]> get(String key) {
+    return call("GET", key, () -> Files.readAllBytes(pathOf(key)));
+  }
+
+  @Override
+  public CompletableFuture<byte[]> getRange(String key, long offset, int length) {
+    return call("GET range of", key, () -> {
+      if (offset < 0 || length < 0) {
+        throw new IllegalArgumentException(
+            "invalid range offset=" + offset + " length=" + length + " for " + key);
+      }
+      try (FileChannel channel = FileChannel.open(pathOf(key), StandardOpenOption.READ)) {
+        long size = channel.size();
+        if (offset + length > size) {
+          throw new ObjectStoreException("GET range [" + offset + ", " + (offset + length)
+              + ") of " + key + " in " + location() + ": object has only " + size + " bytes");
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        while (buffer.hasRemaining()) {
+          if (channel.read(buffer, offset + buffer.position()) < 0) {
+            throw new IOException("unexpected end of file");
+          }
+        }
+        return buffer.array();
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<Void> put(String key, byte[] data) {
+    return call("PUT", key, () -> {
+      Path target = pathOf(key);
+      Path temp = writeTemp(data);
+      Files.createDirectories(target.getParent());
+      try {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public CompletableFuture<Boolean> putIfAbsent(String key, byte[] data) {
+    return call("conditional PUT", key, () -> {
+      Path target = pathOf(key);
+      Path temp = writeTemp(data);
+      try {
+        Files.createDirectories(target.getParent());
+        Files.createLink(target, temp);
+        return true;
+      } catch (FileAlreadyExistsException e) {
+        return false;
+      } finally {
+        Files.deleteIfExists(temp);
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<Optional<ObjectInfo>> head(String key) {
+    return call("HEAD", key, () -> {
+      try {
+        BasicFileAttributes attributes = Files.readAttributes(pathOf(key),
+            BasicFileAttributes.class);
+        return Optional.of(new ObjectInfo(key, attributes.size(),
+            attributes.lastModifiedTime().toInstant()));
+      } catch (NoSuchFileException e) {
+        return Optional.empty();
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<List<ObjectInfo>> list(String prefix) {
+    return call("LIST", prefix, () -> {
+      int slash = prefix.lastIndexOf('/');
+      Path start = slash < 0 ? root : pathOf(prefix.substring(0, slash));
+      if (!Files.isDirectory(start)) {
+        return List.of();
+      }
+      List<ObjectInfo> out = new ArrayList<>();
+      try (Stream<Path> files = Files.walk(start)) {
+        for (Path file : (Iterable<Path>) files::iterator) {
+          String key = keyOf(file);
+          if (key.startsWith(TEMP_DIR + "/") || !key.startsWith(prefix)) {
+            continue;
+          }
+          BasicFileAttributes attributes;
+          try {
+            attributes = Files.readAttributes(file, BasicFileAttributes.class);
+          } catch (NoSuchFileException deletedMeanwhile) {
+            continue;
+          }
+          if (attributes.isRegularFile()) {
+            out.add(new ObjectInfo(key, attributes.size(),
+                attributes.lastModifiedTime().toInstant()));
+          }
+        }
+      }
+      out.sort(Comparator.comparing(ObjectInfo::key));
+      return out;
+    });
+  }
+
+  @Override
+  public CompletableFuture<Void> delete(Collection<String> keys) {
+    List<String> all = List.copyOf(keys);
+    return call("DELETE", all.isEmpty() ? "(none)" : all.get(0), () -> {
+      for (String key : all) {
+        Files.deleteIfExists(pathOf(key));
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void close() {
+    io.shutdown();
+  }
+
+  private Path writeTemp(byte[] data) throws IOException {
+    Path temp = root.resolve(TEMP_DIR).resolve(UUID.randomUUID() + ".part");
+    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer buffer = ByteBuffer.wrap(data);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      if (fsync) {
+        channel.force(true);
+      }
+    }
+    return temp;
+  }
+
+  private Path pathOf(String key) {
+    if (key.isEmpty() || key.startsWith("/") || key.contains("\\")) {
+      throw new IllegalArgumentException("invalid object key '" + key + "'");
+    }
+    Path path = root.resolve(key).normalize();
+    if (!path.startsWith(root) || path.equals(root)) {
+      throw new IllegalArgumentException("object key '" + key + "' escapes " + root);
+    }
+    return path;
+  }
+
+  private String keyOf(Path file) {
+    return root.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+  }
+
+  private interface IoCall<T> {
+    T run() throws IOException;
+  }
+
+  private <T> CompletableFuture<T> call(String operation, String key, IoCall<T> body) {
+    try {
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          return body.run();
+        } catch (NoSuchFileException e) {
+          throw new ObjectNotFoundException(location(), key);
+        } catch (IOException e) {
+          throw new ObjectStoreException(operation + " " + key + " in " + location()
+              + " failed: " + e, e);
+        }
+      }, io);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(
+          new ObjectStoreException(operation + " " + key + ": store " + location() + " is closed"));
+    }
+  }
+}

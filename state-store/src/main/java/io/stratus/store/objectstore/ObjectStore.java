@@ -1,0 +1,56 @@
+package io.stratus.store.objectstore;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The object-store SPI: the only way Stratus touches its bucket. Every operation is asynchronous
+ * and never blocks the calling thread. Keys are relative to the store's root (an S3 bucket and
+ * prefix, or a local directory); they use {@code /} as separator and never start with it.
+ *
+ * <p>Failures complete the future with an {@link ObjectStoreException} whose message names the
+ * operation, the object and the cause ({@link ObjectNotFoundException},
+ * {@link BucketNotFoundException}, {@link AccessDeniedException},
+ * {@link EndpointUnreachableException}). Transient failures are retried inside the
+ * implementation; a failure that reaches the caller is final. Messages never contain secrets.
+ */
+public interface ObjectStore extends AutoCloseable {
+
+  /** Reads a whole object. */
+  CompletableFuture<byte[]> get(String key);
+
+  /**
+   * Reads {@code length} bytes at {@code offset}; fails if the object is shorter than
+   * {@code offset + length}.
+   */
+  CompletableFuture<byte[]> getRange(String key, long offset, int length);
+
+  /** Writes an object, replacing any object of that key. Readers see the old or the new object. */
+  CompletableFuture<Void> put(String key, byte[] data);
+
+  /**
+   * Writes an object only if none exists under {@code key} (a conditional write): of two writers
+   * racing for the same key exactly one gets {@code true}.
+   *
+   * @return {@code true} if this call created the object, {@code false} if it existed
+   */
+  CompletableFuture<Boolean> putIfAbsent(String key, byte[] data);
+
+  /** The object's size and modification time, or empty if there is no such object. */
+  CompletableFuture<Optional<ObjectInfo>> head(String key);
+
+  /** All objects whose key starts with {@code prefix}, in key order. */
+  CompletableFuture<List<ObjectInfo>> list(String prefix);
+
+  /** Deletes objects, in batches where the store supports it. Missing keys are not an error. */
+  CompletableFuture<Void> delete(Collection<String> keys);
+
+  /** Where this store points, for messages: {@code s3://bucket/prefix} or a directory. */
+  String location();
+
+  /** Releases connections and threads; pending operations may fail. */
+  @Override
+  void close();
+}

@@ -1,0 +1,418 @@
+package io.stratus.store.objectstore;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import io.stratus.cache.NamedDaemonThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * {@link ObjectStore} on S3 or any S3-compatible server through the AWS SDK v2 async client
+ * (Netty). Requests in flight are capped by {@link S3Config#maxConcurrency()} (more wait in a
+ * queue, not in the connection pool); transient failures (HTTP 500/502/503/504/429, SlowDown,
+ * timeouts, reset connections, bodies cut short) are retried by {@link RetryPolicy} with full
+ * jitter. The SDK's own retries are off so that one policy, ours, decides.
+ *
+ * <p>Conditional writes use {@code If-None-Match: *} (AWS S3 since 2024, MinIO, S3Proxy).
+ */
+public final class S3ObjectStore implements ObjectStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(S3ObjectStore.class);
+  private static final int DELETE_BATCH = 1000;
+
+  private final S3Config config;
+  private final S3AsyncClient client;
+  private final AsyncPermits permits;
+  private final ScheduledExecutorService retryTimer;
+
+  public S3ObjectStore(S3Config config) {
+    this.config = config;
+    AwsCredentialsProvider credentials = config.accessKeyId() == null
+        ? DefaultCredentialsProvider.builder().build()
+        : StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(config.accessKeyId(), config.secretAccessKey()));
+    var builder = S3AsyncClient.builder()
+        .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+            .maxConcurrency(config.maxConcurrency())
+            .connectionTimeout(config.connectTimeout())
+            .connectionAcquisitionTimeout(Duration.ofMinutes(2)))
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials)
+        .forcePathStyle(config.pathStyle())
+        // Our blocks carry CRC32C; SDK payload checksums break some S3-compatible servers.
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .overrideConfiguration(o -> o
+            .retryStrategy(AwsRetryStrategy.doNotRetry())
+            .apiCallAttemptTimeout(config.attemptTimeout()));
+    if (config.endpoint() != null) {
+      builder.endpointOverride(config.endpoint());
+    }
+    this.client = builder.build();
+    this.permits = new AsyncPermits(config.maxConcurrency());
+    this.retryTimer = Executors.newSingleThreadScheduledExecutor(
+        new NamedDaemonThreadFactory("stratus-s3-retry"));
+    LOG.info("S3 object store at {}", config);
+  }
+
+  /** The configuration, secret included; print it only through its {@code toString}. */
+  public S3Config config() {
+    return config;
+  }
+
+  @Override
+  public String location() {
+    return config.location() + " at " + config.endpointDescription();
+  }
+
+  /**
+   * Confirms that the endpoint answers and the bucket exists and is readable, with the specific
+   * error otherwise; meant for start-up, so it does not retry.
+   */
+  public CompletableFuture<Void> checkAccess() {
+    return client.listObjectsV2(r -> r.bucket(config.bucket()).prefix(config.prefix()).maxKeys(1))
+        .handle((response, error) -> {
+          if (error != null) {
+            throw translate("list", config.prefix(), error);
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public CompletableFuture<byte[]> get(String key) {
+    return withRetries("GET", key, () -> client.getObject(
+            r -> r.bucket(config.bucket()).key(fullKey(key)),
+            AsyncResponseTransformer.toBytes())
+        .thenApply(bytes -> bytes.asByteArrayUnsafe()));
+  }
+
+  @Override
+  public CompletableFuture<byte[]> getRange(String key, long offset, int length) {
+    if (offset < 0 || length < 0) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException(
+          "invalid range offset=" + offset + " length=" + length + " for " + key));
+    }
+    if (length == 0) {
+      return CompletableFuture.completedFuture(new byte[0]);
+    }
+    String range = "bytes=" + offset + "-" + (offset + length - 1);
+    return withRetries("GET " + range + " of", key, () -> client.getObject(
+            r -> r.bucket(config.bucket()).key(fullKey(key)).range(range),
+            AsyncResponseTransformer.toBytes())
+        .thenApply(bytes -> {
+          byte[] data = bytes.asByteArrayUnsafe();
+          if (data.length != length) {
+            throw new ShortReadException("got " + data.length + " of " + length + " bytes ("
+                + range + ") of " + key);
+          }
+          return data;
+        }));
+  }
+
+  @Override
+  public CompletableFuture<Void> put(String key, byte[] data) {
+    return withRetries("PUT", key, () -> client.putObject(
+            r -> r.bucket(config.bucket()).key(fullKey(key)).contentLength((long) data.length),
+            AsyncRequestBody.fromBytesUnsafe(data))
+        .thenApply(response -> null));
+  }
+
+  @Override
+  public CompletableFuture<Boolean> putIfAbsent(String key, byte[] data) {
+    return withRetries("conditional PUT", key, () -> client.putObject(
+            r -> r.bucket(config.bucket()).key(fullKey(key)).contentLength((long) data.length)
+                .ifNoneMatch("*"),
+            AsyncRequestBody.fromBytesUnsafe(data))
+        .handle((response, error) -> {
+          if (error == null) {
+            return true;
+          }
+          if (unwrap(error) instanceof S3Exception s3 && s3.statusCode() == 412) {
+            return false;
+          }
+          throw propagate(error);
+        }));
+  }
+
+  @Override
+  public CompletableFuture<Optional<ObjectInfo>> head(String key) {
+    return withRetries("HEAD", key, () -> client.headObject(
+            r -> r.bucket(config.bucket()).key(fullKey(key)))
+        .handle((response, error) -> {
+          if (error == null) {
+            return Optional.of(new ObjectInfo(key, response.contentLength(),
+                response.lastModified()));
+          }
+          Throwable cause = unwrap(error);
+          if (cause instanceof NoSuchKeyException
+              || (cause instanceof S3Exception s3 && s3.statusCode() == 404
+                  && !isNoSuchBucket(s3))) {
+            return Optional.empty();
+          }
+          throw propagate(error);
+        }));
+  }
+
+  @Override
+  public CompletableFuture<List<ObjectInfo>> list(String prefix) {
+    List<ObjectInfo> out = new ArrayList<>();
+    return listPage(prefix, null, out).thenApply(v -> out);
+  }
+
+  private CompletableFuture<Void> listPage(String prefix, String token, List<ObjectInfo> out) {
+    ListObjectsV2Request.Builder request = ListObjectsV2Request.builder()
+        .bucket(config.bucket()).prefix(fullKey(prefix));
+    if (token != null) {
+      request.continuationToken(token);
+    }
+    return withRetries("LIST", prefix, () -> client.listObjectsV2(request.build()))
+        .thenCompose((ListObjectsV2Response page) -> {
+          for (var object : page.contents()) {
+            out.add(new ObjectInfo(object.key().substring(config.prefix().length()),
+                object.size(), object.lastModified()));
+          }
+          if (Boolean.TRUE.equals(page.isTruncated()) && page.nextContinuationToken() != null) {
+            return listPage(prefix, page.nextContinuationToken(), out);
+          }
+          return CompletableFuture.completedFuture(null);
+        });
+  }
+
+  @Override
+  public CompletableFuture<Void> delete(Collection<String> keys) {
+    List<String> all = List.copyOf(keys);
+    List<CompletableFuture<Void>> batches = new ArrayList<>();
+    for (int from = 0; from < all.size(); from += DELETE_BATCH) {
+      List<String> batch = all.subList(from, Math.min(all.size(), from + DELETE_BATCH));
+      List<ObjectIdentifier> ids = batch.stream()
+          .map(k -> ObjectIdentifier.builder().key(fullKey(k)).build()).toList();
+      String first = batch.get(0);
+      batches.add(withRetries("DELETE (batch of " + batch.size() + " from)", first,
+          () -> client.deleteObjects(r -> r.bucket(config.bucket())
+                  .delete(Delete.builder().objects(ids).quiet(true).build()))
+              .thenApply((DeleteObjectsResponse response) -> {
+                if (response.hasErrors() && !response.errors().isEmpty()) {
+                  var e = response.errors().get(0);
+                  throw new ObjectStoreException("DELETE of " + response.errors().size()
+                      + " objects in " + location() + " failed, first " + e.key() + ": "
+                      + e.code() + " " + e.message());
+                }
+                return null;
+              })));
+    }
+    return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new));
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    retryTimer.shutdownNow();
+  }
+
+  private String fullKey(String key) {
+    return config.prefix() + key;
+  }
+
+  private <T> CompletableFuture<T> withRetries(String operation, String key,
+      Supplier<CompletableFuture<T>> attempt) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    runAttempt(operation, key, attempt, 1, result);
+    return result;
+  }
+
+  private <T> void runAttempt(String operation, String key, Supplier<CompletableFuture<T>> attempt,
+      int number, CompletableFuture<T> result) {
+    permits.run(attempt).whenComplete((value, error) -> {
+      if (error == null) {
+        result.complete(value);
+        return;
+      }
+      Throwable cause = unwrap(error);
+      if (isRetryable(cause) && number < config.retry().maxAttempts()) {
+        long delay = config.retry().backoffMillis(number + 1);
+        LOG.debug("{} {} attempt {} failed ({}); retrying in {} ms", operation, key, number,
+            describe(cause), delay);
+        try {
+          retryTimer.schedule(() -> runAttempt(operation, key, attempt, number + 1, result),
+              delay, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+          result.completeExceptionally(translate(operation, key, cause));
+        }
+        return;
+      }
+      ObjectStoreException failure = translate(operation, key, cause);
+      if (isRetryable(cause) && number > 1) {
+        failure = withAttempts(failure, number);
+      }
+      result.completeExceptionally(failure);
+    });
+  }
+
+  private static ObjectStoreException withAttempts(ObjectStoreException e, int attempts) {
+    String message = e.getMessage() + " (after " + attempts + " attempts)";
+    if (e instanceof EndpointUnreachableException) {
+      return new EndpointUnreachableException(message, e.getCause());
+    }
+    return new ObjectStoreException(message, e.getCause());
+  }
+
+  static boolean isRetryable(Throwable cause) {
+    if (cause instanceof ShortReadException) {
+      return true;
+    }
+    if (cause instanceof S3Exception s3) {
+      int status = s3.statusCode();
+      String code = s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().errorCode();
+      return status == 500 || status == 502 || status == 503 || status == 504 || status == 429
+          || "SlowDown".equals(code) || "InternalError".equals(code)
+          || "RequestTimeout".equals(code) || "ConditionalRequestConflict".equals(code);
+    }
+    if (cause instanceof ApiCallAttemptTimeoutException || cause instanceof ApiCallTimeoutException) {
+      return true;
+    }
+    if (cause instanceof SdkClientException) {
+      for (Throwable c = cause; c != null; c = c.getCause()) {
+        if (c instanceof IOException || c instanceof TimeoutException) {
+          return true;
+        }
+      }
+      String message = String.valueOf(cause.getMessage()).toLowerCase();
+      return message.contains("timed out") || message.contains("connection")
+          || message.contains("closed");
+    }
+    return cause instanceof IOException;
+  }
+
+  private ObjectStoreException translate(String operation, String key, Throwable error) {
+    Throwable cause = unwrap(error);
+    if (cause instanceof ObjectStoreException e) {
+      return e;
+    }
+    String what = operation + " " + key + " in " + location();
+    if (cause instanceof NoSuchBucketException
+        || (cause instanceof S3Exception s3 && isNoSuchBucket(s3))) {
+      return new BucketNotFoundException("bucket '" + config.bucket() + "' does not exist at "
+          + config.endpointDescription() + " (" + operation + " " + key + ")");
+    }
+    if (cause instanceof NoSuchKeyException
+        || (cause instanceof S3Exception s3 && s3.statusCode() == 404)) {
+      return new ObjectNotFoundException(location(), key);
+    }
+    if (cause instanceof S3Exception s3 && s3.statusCode() == 403) {
+      String code = errorCode(s3);
+      if ("InvalidAccessKeyId".equals(code) || "SignatureDoesNotMatch".equals(code)) {
+        return new AccessDeniedException(what + ": the endpoint rejected the credentials ("
+            + code + "; access key id " + describeKeyId() + ")", cause);
+      }
+      return new AccessDeniedException(what + ": access denied (" + code
+          + "; check the bucket policy and the credentials' permissions)", cause);
+    }
+    if (cause instanceof S3Exception s3 && s3.statusCode() == 416) {
+      return new ObjectStoreException(what + ": the range is beyond the end of the object", cause);
+    }
+    if (isUnreachable(cause)) {
+      return new EndpointUnreachableException("S3 endpoint " + config.endpointDescription()
+          + " does not answer (" + operation + " " + key + "): " + describe(cause), cause);
+    }
+    return new ObjectStoreException(what + " failed: " + describe(cause), cause);
+  }
+
+  private String describeKeyId() {
+    return config.accessKeyId() == null ? "from the default chain" : config.accessKeyId();
+  }
+
+  private static boolean isNoSuchBucket(S3Exception s3) {
+    return "NoSuchBucket".equals(errorCode(s3));
+  }
+
+  private static String errorCode(S3Exception s3) {
+    return s3.awsErrorDetails() == null ? "HTTP " + s3.statusCode()
+        : s3.awsErrorDetails().errorCode();
+  }
+
+  private static boolean isUnreachable(Throwable cause) {
+    if (cause instanceof ApiCallAttemptTimeoutException || cause instanceof ApiCallTimeoutException) {
+      return true;
+    }
+    for (Throwable c = cause; c != null; c = c.getCause()) {
+      if (c instanceof ConnectException || c instanceof UnknownHostException
+          || c instanceof ClosedChannelException
+          || c instanceof io.netty.channel.ConnectTimeoutException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String describe(Throwable cause) {
+    if (cause instanceof S3Exception s3) {
+      return "HTTP " + s3.statusCode() + " " + errorCode(s3);
+    }
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = cause.getMessage();
+    return root == cause ? String.valueOf(message)
+        : message + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+  }
+
+  static Throwable unwrap(Throwable t) {
+    Throwable c = t;
+    while ((c instanceof CompletionException || c instanceof ExecutionException)
+        && c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c;
+  }
+
+  private static RuntimeException propagate(Throwable error) {
+    return error instanceof RuntimeException r ? r : new CompletionException(error);
+  }
+
+  /** A response body that ended before the requested length. */
+  static final class ShortReadException extends RuntimeException {
+    ShortReadException(String message) {
+      super(message);
+    }
+  }
+}
