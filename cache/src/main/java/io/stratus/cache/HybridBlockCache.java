@@ -128,19 +128,41 @@ public final class HybridBlockCache implements AutoCloseable {
    */
   public CompletableFuture<byte[]> get(BlockKey key, BlockLoader loader) {
     lookups.increment();
-    boolean[] started = {false};
-    CompletableFuture<byte[]> future = memory.get(key, (k, executor) -> {
-      started[0] = true;
-      return loadBelowMemory(k, loader);
-    });
-    if (!started[0] && future.isCompletedExceptionally()) {
-      // Caffeine drops a failed load in a callback that runs after other threads can already see
-      // the failure; a caller retrying at once must reach the loader, not that old failure.
-      memory.asMap().remove(key, future);
-      future = memory.get(key, (k, executor) -> loadBelowMemory(k, loader));
-    }
-    return future;
+    return lookup(key, loader);
   }
+
+  private CompletableFuture<byte[]> lookup(BlockKey key, BlockLoader loader) {
+    @SuppressWarnings("unchecked")
+    CompletableFuture<byte[]>[] started = new CompletableFuture[1];
+    CompletableFuture<byte[]> entry = memory.get(key, (k, executor) -> {
+      started[0] = loadBelowMemory(k, loader);
+      // Caffeine logs every failed load with a stack trace; the cached future completes with
+      // null instead, which Caffeine drops quietly, and the failure reaches callers through
+      // the load itself.
+      return started[0].handle((bytes, error) -> error == null ? bytes : null);
+    });
+    if (started[0] != null) {
+      return started[0];
+    }
+    if (entry.isDone()) {
+      byte[] bytes = entry.join();
+      if (bytes != null) {
+        return entry;
+      }
+      // A failed load not dropped yet: this caller must reach the loader, not that failure.
+      memory.asMap().remove(key, entry);
+      return lookup(key, loader);
+    }
+    return entry.thenCompose(bytes -> bytes != null ? CompletableFuture.completedFuture(bytes)
+        : retryAfterFailedLoad(key, entry, loader));
+  }
+
+  private CompletableFuture<byte[]> retryAfterFailedLoad(BlockKey key,
+      CompletableFuture<byte[]> failed, BlockLoader loader) {
+    memory.asMap().remove(key, failed);
+    return lookup(key, loader);
+  }
+
 
   /** The block if the memory tier holds it now, else {@code null}; never loads. */
   public byte[] getIfPresentInMemory(BlockKey key) {

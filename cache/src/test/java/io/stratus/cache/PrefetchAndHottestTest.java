@@ -208,7 +208,7 @@ class PrefetchAndHottestTest {
   }
 
   @Test
-  void prefetchLoadCountMatchesDistinctKeys() {
+  void duplicateKeysInAPrefetchAreLoadedOnce() {
     AtomicInteger calls = new AtomicInteger();
     BlockLoader store = k -> {
       calls.incrementAndGet();

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.stratus.cache.TestSupport.CountingLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,7 @@ class SingleFlightTest {
             start.await();
             for (BlockKey k : order) {
               mine.add(cache.get(k, slowStore).thenApply(bytes -> {
-                if (!java.util.Arrays.equals(contentOf(k), bytes)) {
+                if (!Arrays.equals(contentOf(k), bytes)) {
                   failure.compareAndSet(null, new AssertionError("wrong bytes for " + k));
                 }
                 return bytes;
@@ -173,7 +174,7 @@ class SingleFlightTest {
               BlockKey k = random.nextInt(4) == 0 ? keys.get(random.nextInt(keys.size()))
                   : order.get(i % order.size());
               byte[] bytes = TestSupport.join(cache.get(k, store));
-              if (!java.util.Arrays.equals(contentOf(k), bytes)) {
+              if (!Arrays.equals(contentOf(k), bytes)) {
                 throw new AssertionError("wrong bytes for " + k);
               }
             }

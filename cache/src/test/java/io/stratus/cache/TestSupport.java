@@ -17,8 +17,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -30,11 +33,11 @@ final class TestSupport {
   /** Long enough for a loaded CI machine, short enough to fail a hung test in one suite run. */
   static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(20);
 
-  private TestSupport() {}
-
-  /** Keeps a reference: JUL holds loggers weakly and would forget the level. */
+  /** Kept in a field: JUL holds loggers weakly and would forget the level. */
   private static final java.util.logging.Logger CAFFEINE_ASYNC_LOG =
       java.util.logging.Logger.getLogger("com.github.benmanes.caffeine.cache.LocalAsyncCache");
+
+  private TestSupport() {}
 
   /**
    * Caffeine reports every failed asynchronous load with a stack trace through JUL; tests that fail
@@ -61,20 +64,10 @@ final class TestSupport {
 
   /** Polls {@code condition} until it holds; fails (never hangs) after the deadline. */
   static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + DEADLINE_NANOS;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        fail("timed out waiting until " + what);
-      }
-      try {
-        Thread.sleep(1);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fail("interrupted waiting until " + what);
-      }
-    }
+    await(() -> what, condition);
   }
 
+  /** As {@link #await(String, BooleanSupplier)}, describing the state only on failure. */
   static void await(Supplier<String> what, BooleanSupplier condition) {
     long deadline = System.nanoTime() + DEADLINE_NANOS;
     while (!condition.getAsBoolean()) {
@@ -85,7 +78,7 @@ final class TestSupport {
         Thread.sleep(1);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        fail("interrupted");
+        fail("interrupted waiting until " + what.get());
       }
     }
   }
@@ -94,9 +87,9 @@ final class TestSupport {
   static <T> T join(CompletableFuture<T> future) {
     try {
       return future.get(DEADLINE_NANOS, TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new java.util.concurrent.CompletionException(e.getCause());
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException e) {
+      throw new CompletionException(e.getCause());
+    } catch (TimeoutException e) {
       throw new AssertionError("future did not complete in time", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -173,10 +166,6 @@ final class TestSupport {
 
     int totalCalls() {
       return calls.values().stream().mapToInt(AtomicInteger::get).sum();
-    }
-
-    Map<BlockKey, AtomicInteger> callsByKey() {
-      return calls;
     }
   }
 

@@ -3,14 +3,13 @@ package io.stratus.store.lsm;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.sst.SstProperties;
 import java.io.IOException;
 import java.util.List;
 
 /**
- * The published form of a version: readable JSON at {@code versions/<storeId>/<number>.json}
+ * The published form of a version: JSON (one line; {@code jq} prints it readably) at {@code versions/<storeId>/<number>.json}
  * listing every file view per level with the properties a reader needs, so that restoring reads
  * this object and no SST file. Keys are base64. See {@code docs/checkpoints.md}.
  *
@@ -26,8 +25,7 @@ record VersionManifest(int format, String storeId, long version, int maxParallel
 
   static final int FORMAT = 1;
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   @JsonCreator
   VersionManifest(@JsonProperty("format") int format, @JsonProperty("storeId") String storeId,
