@@ -11,6 +11,7 @@ package io.stratus.cache;
  * @param diskLoad      latency of disk-tier reads that found the block
  * @param diskActive    whether the disk tier is in use (false when off or after a disk failure)
  * @param diskWritesDropped evicted blocks not written to disk because the write queue was full
+ * @param diskBytesWritten  block bytes written to the disk tier
  */
 public record CacheMetrics(
     TierMetrics memory,
@@ -19,7 +20,8 @@ public record CacheMetrics(
     LatencyHistogram.Summary remoteLoad,
     LatencyHistogram.Summary diskLoad,
     boolean diskActive,
-    long diskWritesDropped) {
+    long diskWritesDropped,
+    long diskBytesWritten) {
 
   /** Fraction of lookups served by either tier, or 0 before the first lookup. */
   public double hitRatio() {

@@ -104,6 +104,9 @@ final class DiskTier {
     Path path = directory.resolve(Long.toString(nextFileId.incrementAndGet(), 36) + SUFFIX);
     io.write(path, header(key, data), data);
     index.put(key, new Entry(path, data.length));
+    // Evict now, on the writer, rather than whenever Caffeine's maintenance next runs: the files
+    // on disk then exceed the bound by at most the block just written.
+    index.cleanUp();
   }
 
   void invalidateFile(String file) {

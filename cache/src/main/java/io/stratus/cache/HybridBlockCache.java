@@ -74,6 +74,7 @@ public final class HybridBlockCache implements AutoCloseable {
   private final LongAdder diskMisses = new LongAdder();
   private final LongAdder remoteLoads = new LongAdder();
   private final LongAdder diskWritesDropped = new LongAdder();
+  private final LongAdder diskBytesWritten = new LongAdder();
   private final LatencyHistogram remoteLoadLatency = new LatencyHistogram();
   private final LatencyHistogram diskLoadLatency = new LatencyHistogram();
 
@@ -273,7 +274,7 @@ public final class HybridBlockCache implements AutoCloseable {
             disk.weightedSize(), disk.maximumSize(), disk.entryCount(),
             disk.checksumFailureCount());
     return new CacheMetrics(mem, dsk, remoteLoads.sum(), remoteLoadLatency.summary(),
-        diskLoadLatency.summary(), diskActive, diskWritesDropped.sum());
+        diskLoadLatency.summary(), diskActive, diskWritesDropped.sum(), diskBytesWritten.sum());
   }
 
   /** Stops the disk threads and deletes the disk tier's files. */
@@ -406,6 +407,7 @@ public final class HybridBlockCache implements AutoCloseable {
       try {
         if (diskActive && pendingWrites.get(key) == value && !disk.contains(key)) {
           disk.write(key, value);
+          diskBytesWritten.add(value.length);
         }
       } catch (IOException | RuntimeException e) {
         disableDisk(e);

@@ -969,7 +969,12 @@ public final class StateStore implements AutoCloseable {
     VersionManifest manifest = new VersionManifest(VersionManifest.FORMAT, storeId, number,
         options.maxParallelism(), range, entries);
     String key = manifestKey(storeId, number);
-    objects.putIfAbsent(key, manifest.toJson()).whenComplete((created, error) -> {
+    byte[] json = manifest.toJson();
+    objects.putIfAbsent(key, json).thenCompose(created -> created
+        ? CompletableFuture.completedFuture(true)
+        // A retried conditional write can find the object its own first attempt created.
+        : objects.get(key).thenApply(existing -> Arrays.equals(existing, json)))
+        .whenComplete((created, error) -> {
       version.release();
       if (error != null) {
         result.completeExceptionally(unwrap(error));

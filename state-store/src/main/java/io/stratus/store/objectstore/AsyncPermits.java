@@ -11,6 +11,9 @@ import java.util.function.Supplier;
  */
 final class AsyncPermits {
 
+  /** Waiters handed a permit on this thread, started one after the other (see release). */
+  private static final ThreadLocal<ArrayDeque<Runnable>> HANDED_OVER = new ThreadLocal<>();
+
   private final int max;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int inUse;
@@ -65,7 +68,30 @@ final class AsyncPermits {
       }
     }
     if (next != null) {
-      next.run();
+      startHandedOver(next);
+    }
+  }
+
+  /**
+   * Starts a waiter that inherited a permit. An operation that completes at once releases its
+   * permit inside this call; the next waiter then starts when this one returns rather than a few
+   * stack frames deeper, so a long queue of such operations cannot overflow the stack (which
+   * would lose the permit and stall every later caller).
+   */
+  private static void startHandedOver(Runnable start) {
+    ArrayDeque<Runnable> queue = HANDED_OVER.get();
+    if (queue != null) {
+      queue.add(start);
+      return;
+    }
+    queue = new ArrayDeque<>();
+    HANDED_OVER.set(queue);
+    try {
+      for (Runnable r = start; r != null; r = queue.poll()) {
+        r.run();
+      }
+    } finally {
+      HANDED_OVER.remove();
     }
   }
 

@@ -7,9 +7,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -23,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.stream.Stream;
 
 /**
  * {@link ObjectStore} in a local directory: one file per object, keys as relative paths. Writes
@@ -71,7 +72,14 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
 
   @Override
   public CompletableFuture<byte[]> get(String key) {
-    return call("GET", key, () -> Files.readAllBytes(pathOf(key)));
+    return call("GET", key, () -> {
+      Path path = pathOf(key);
+      try {
+        return Files.readAllBytes(path);
+      } catch (IOException e) {
+        throw notAnObject(path, e);
+      }
+    });
   }
 
   @Override
@@ -81,7 +89,8 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
         throw new IllegalArgumentException(
             "invalid range offset=" + offset + " length=" + length + " for " + key);
       }
-      try (FileChannel channel = FileChannel.open(pathOf(key), StandardOpenOption.READ)) {
+      Path path = pathOf(key);
+      try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
         long size = channel.size();
         if (offset + length > size) {
           throw new ObjectStoreException("GET range [" + offset + ", " + (offset + length)
@@ -94,6 +103,8 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
           }
         }
         return buffer.array();
+      } catch (IOException e) {
+        throw notAnObject(path, e);
       }
     });
   }
@@ -103,12 +114,17 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
     return call("PUT", key, () -> {
       Path target = pathOf(key);
       Path temp = writeTemp(data);
-      Files.createDirectories(target.getParent());
       try {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        Files.createDirectories(target.getParent());
+        try {
+          Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
+              StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(temp);
+        throw e;
       }
       return null;
     });
@@ -120,11 +136,15 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
       Path target = pathOf(key);
       Path temp = writeTemp(data);
       try {
+        // Outside the catch below: a file where the parent directory should be is an error,
+        // not an existing object.
         Files.createDirectories(target.getParent());
-        Files.createLink(target, temp);
-        return true;
-      } catch (FileAlreadyExistsException e) {
-        return false;
+        try {
+          Files.createLink(target, temp);
+          return true;
+        } catch (FileAlreadyExistsException e) {
+          return false;
+        }
       } finally {
         Files.deleteIfExists(temp);
       }
@@ -137,6 +157,9 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
       try {
         BasicFileAttributes attributes = Files.readAttributes(pathOf(key),
             BasicFileAttributes.class);
+        if (!attributes.isRegularFile()) {
+          return Optional.empty();
+        }
         return Optional.of(new ObjectInfo(key, attributes.size(),
             attributes.lastModifiedTime().toInstant()));
       } catch (NoSuchFileException e) {
@@ -154,24 +177,33 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
         return List.of();
       }
       List<ObjectInfo> out = new ArrayList<>();
-      try (Stream<Path> files = Files.walk(start)) {
-        for (Path file : (Iterable<Path>) files::iterator) {
+      Path temp = root.resolve(TEMP_DIR);
+      // Not Files.walk: its iterator fails on a file deleted between readdir and stat, which
+      // temp files and concurrent deletes do all the time.
+      Files.walkFileTree(start, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
+          return dir.equals(temp) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
           String key = keyOf(file);
-          if (key.startsWith(TEMP_DIR + "/") || !key.startsWith(prefix)) {
-            continue;
-          }
-          BasicFileAttributes attributes;
-          try {
-            attributes = Files.readAttributes(file, BasicFileAttributes.class);
-          } catch (NoSuchFileException deletedMeanwhile) {
-            continue;
-          }
-          if (attributes.isRegularFile()) {
+          if (attributes.isRegularFile() && key.startsWith(prefix)) {
             out.add(new ObjectInfo(key, attributes.size(),
                 attributes.lastModifiedTime().toInstant()));
           }
+          return FileVisitResult.CONTINUE;
         }
-      }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+          if (e instanceof NoSuchFileException) {
+            return FileVisitResult.CONTINUE;
+          }
+          throw e;
+        }
+      });
       out.sort(Comparator.comparing(ObjectInfo::key));
       return out;
     });
@@ -206,6 +238,11 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
       }
     }
     return temp;
+  }
+
+  /** A directory is a key prefix, not an object: reading it finds no object. */
+  private static IOException notAnObject(Path path, IOException e) {
+    return Files.isDirectory(path) ? new NoSuchFileException(path.toString()) : e;
   }
 
   private Path pathOf(String key) {

@@ -141,6 +141,13 @@ public final class S3ObjectStore implements ObjectStore {
         .thenApply(bytes -> {
           byte[] data = bytes.asByteArrayUnsafe();
           if (data.length != length) {
+            // A range past the end is answered with what exists: final, not a short read.
+            long objectSize = totalSize(bytes.response().contentRange());
+            if (objectSize >= 0 && offset + length > objectSize) {
+              throw new ObjectStoreException("GET " + range + " of " + key + " in " + location()
+                  + ": the range is beyond the end of the object, which has only " + objectSize
+                  + " bytes");
+            }
             throw new ShortReadException("got " + data.length + " of " + length + " bytes ("
                 + range + ") of " + key);
           }
@@ -232,6 +239,11 @@ public final class S3ObjectStore implements ObjectStore {
               .thenApply((DeleteObjectsResponse response) -> {
                 if (response.hasErrors() && !response.errors().isEmpty()) {
                   var e = response.errors().get(0);
+                  if ("NoSuchBucket".equals(e.code())) {
+                    throw new BucketNotFoundException("bucket '" + config.bucket()
+                        + "' does not exist at " + config.endpointDescription() + " (DELETE "
+                        + e.key() + ")");
+                  }
                   throw new ObjectStoreException("DELETE of " + response.errors().size()
                       + " objects in " + location() + " failed, first " + e.key() + ": "
                       + e.code() + " " + e.message());
@@ -360,13 +372,27 @@ public final class S3ObjectStore implements ObjectStore {
     return config.accessKeyId() == null ? "from the default chain" : config.accessKeyId();
   }
 
+  /** The object size in a Content-Range header ({@code bytes 0-9/100}), or -1 if unknown. */
+  static long totalSize(String contentRange) {
+    int slash = contentRange == null ? -1 : contentRange.lastIndexOf('/');
+    if (slash < 0) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(contentRange.substring(slash + 1).trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
   private static boolean isNoSuchBucket(S3Exception s3) {
     return "NoSuchBucket".equals(errorCode(s3));
   }
 
   private static String errorCode(S3Exception s3) {
-    return s3.awsErrorDetails() == null ? "HTTP " + s3.statusCode()
-        : s3.awsErrorDetails().errorCode();
+    // HEAD responses have no body, hence no error code.
+    String code = s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().errorCode();
+    return code == null ? "HTTP " + s3.statusCode() : code;
   }
 
   private static boolean isUnreachable(Throwable cause) {

@@ -1,0 +1,123 @@
+package io.stratus.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The results of one macro benchmark run: rows of named values, stamped with the machine (cores,
+ * memory, JVM) and the configuration, written to {@code bench/results/<name>.json}, {@code .csv}
+ * and {@code .md}.
+ */
+public final class BenchReport {
+
+  private final String name;
+  private final Map<String, Object> configuration = new LinkedHashMap<>();
+  private final List<Map<String, Object>> rows = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
+
+  public BenchReport(String name) {
+    this.name = name;
+  }
+
+  public BenchReport config(String key, Object value) {
+    configuration.put(key, value);
+    return this;
+  }
+
+  public void row(Map<String, Object> row) {
+    rows.add(new LinkedHashMap<>(row));
+    System.out.println("  " + row);
+  }
+
+  public void note(String text) {
+    notes.add(text);
+  }
+
+  /** The machine this runs on. */
+  public static Map<String, Object> machine() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cores", Runtime.getRuntime().availableProcessors());
+    m.put("maxHeapMiB", Runtime.getRuntime().maxMemory() >> 20);
+    var os = (com.sun.management.OperatingSystemMXBean)
+        ManagementFactory.getOperatingSystemMXBean();
+    m.put("physicalMemoryMiB", os.getTotalMemorySize() >> 20);
+    m.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    m.put("date", Instant.now().toString());
+    return m;
+  }
+
+  /** Writes the three files into {@code directory}; returns the Markdown path. */
+  public Path write(Path directory) {
+    try {
+      Files.createDirectories(directory);
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("benchmark", name);
+      doc.put("machine", machine());
+      doc.put("configuration", configuration);
+      doc.put("results", rows);
+      doc.put("notes", notes);
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(directory.resolve(name + ".json").toFile(), doc);
+      List<String> columns = new ArrayList<>();
+      for (Map<String, Object> r : rows) {
+        for (String c : r.keySet()) {
+          if (!columns.contains(c)) {
+            columns.add(c);
+          }
+        }
+      }
+      StringBuilder csv = new StringBuilder(String.join(",", columns)).append('\n');
+      StringBuilder md = new StringBuilder("# ").append(name).append("\n\n");
+      md.append("Machine: ").append(machine()).append("\n\n");
+      md.append("Configuration: ").append(configuration).append("\n\n");
+      md.append("| ").append(String.join(" | ", columns)).append(" |\n|");
+      md.append(" --- |".repeat(columns.size())).append('\n');
+      for (Map<String, Object> r : rows) {
+        List<String> cells = new ArrayList<>();
+        for (String c : columns) {
+          cells.add(format(r.get(c)));
+        }
+        csv.append(String.join(",", cells)).append('\n');
+        md.append("| ").append(String.join(" | ", cells)).append(" |\n");
+      }
+      for (String n : notes) {
+        md.append("\n").append(n).append('\n');
+      }
+      Files.writeString(directory.resolve(name + ".csv"), csv);
+      Path markdown = directory.resolve(name + ".md");
+      Files.writeString(markdown, md);
+      return markdown;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write results to " + directory, e);
+    }
+  }
+
+  private static String format(Object v) {
+    if (v == null) {
+      return "";
+    }
+    if (v instanceof Double d) {
+      return Math.abs(d) >= 100 ? String.format("%.0f", d) : String.format("%.3g", d);
+    }
+    return v.toString();
+  }
+
+  /** Min, median and max of {@code values} (sorted copy). */
+  public static double[] minMedianMax(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return new double[] {sorted.get(0), sorted.get(sorted.size() / 2),
+        sorted.get(sorted.size() - 1)};
+  }
+}

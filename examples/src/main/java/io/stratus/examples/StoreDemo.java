@@ -1,0 +1,293 @@
+package io.stratus.examples;
+
+import io.stratus.cache.BlockCacheConfig;
+import io.stratus.cache.CacheMetrics;
+import io.stratus.cache.HybridBlockCache;
+import io.stratus.cache.LatencyHistogram;
+import io.stratus.s3.EmbeddedS3Server;
+import io.stratus.store.keygroup.KeyGroupRange;
+import io.stratus.store.keygroup.KeyGroups;
+import io.stratus.store.lsm.CheckpointHandle;
+import io.stratus.store.lsm.StateStore;
+import io.stratus.store.lsm.StoreMetrics;
+import io.stratus.store.lsm.StoreOptions;
+import io.stratus.store.lsm.StoreResources;
+import io.stratus.store.objectstore.ObjectStore;
+import io.stratus.store.objectstore.ObjectStoreException;
+import io.stratus.store.objectstore.S3Config;
+import io.stratus.store.objectstore.S3ObjectStore;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * The store demo: writes keys with 100-byte values over all key groups of a store whose files
+ * live in S3, checkpoints, updates a tenth of the keys and checkpoints again (a delta), opens the
+ * lower half of the key groups from the checkpoint (pointers only) and reads that half back,
+ * checking every value. Prints timings along the way.
+ */
+final class StoreDemo {
+
+  private static final int VALUE_BYTES = 100;
+  private static final int IN_FLIGHT = 256;
+
+  private static final LinkedHashMap<String, String> OPTIONS = new LinkedHashMap<>();
+
+  static {
+    OPTIONS.put("--keys N", "keys to write (default 2000000)");
+    OPTIONS.put("--data-dir DIR", "embedded S3 data and cache folder (default ./data)");
+    OPTIONS.put("--s3-endpoint URL", "use this S3 endpoint instead of the embedded server");
+    OPTIONS.put("--bucket NAME", "bucket on that endpoint (required with --s3-endpoint)");
+    OPTIONS.put("--region NAME", "signing region (default us-east-1)");
+    OPTIONS.put("--prefix P", "key prefix in the bucket (default stratus-demo/<time>/)");
+    OPTIONS.put("--virtual-host", "virtual-host addressing instead of path-style");
+    OPTIONS.put("--help", "this text");
+  }
+
+  private StoreDemo() {}
+
+  static int run(List<String> args) {
+    CommandLineOptions o = CommandLineOptions.parse(args,
+        Set.of("--keys", "--data-dir", "--s3-endpoint", "--bucket", "--region", "--prefix"),
+        Set.of("--help", "--virtual-host"));
+    if (o.has("--help")) {
+      System.out.print("Usage: stratus demo [options]\n\n"
+          + "Credentials for --s3-endpoint come from the AWS default chain (AWS_ACCESS_KEY_ID,\n"
+          + "AWS_SECRET_ACCESS_KEY, ~/.aws, instance role).\n\n"
+          + CommandLineOptions.describe(OPTIONS));
+      return 0;
+    }
+    long keys = o.positiveLong("--keys", 2_000_000);
+    if (keys > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("--keys must be at most " + Integer.MAX_VALUE);
+    }
+    if (o.has("--s3-endpoint") != o.has("--bucket")) {
+      throw new IllegalArgumentException("--s3-endpoint and --bucket go together");
+    }
+    Path dataDir = Path.of(o.string("--data-dir", "data")).toAbsolutePath();
+    String prefix = o.string("--prefix", "stratus-demo/" + Instant.now().getEpochSecond() + "/");
+
+    EmbeddedS3Server server = null;
+    S3Config config;
+    try {
+      if (o.has("--s3-endpoint")) {
+        URI endpoint = parseEndpoint(o.string("--s3-endpoint", null));
+        config = S3Config.forBucket(o.string("--bucket", null))
+            .withEndpoint(endpoint, !o.has("--virtual-host"))
+            .withRegion(o.string("--region", "us-east-1"));
+      } else {
+        Path s3Dir = dataDir.resolve("s3");
+        wipeOwnDirectory(s3Dir);
+        server = EmbeddedS3Server.start(s3Dir);
+        Files.writeString(s3Dir.resolve(".stratus-demo"), "created by stratus demo\n");
+        server.createBucket("stratus");
+        config = S3Config.forBucket("stratus").withEndpoint(server.endpoint(), true)
+            .withCredentials(server.accessKey(), server.secretKey());
+      }
+      config = config.withPrefix(prefix);
+      return runDemo(config, server, dataDir, (int) keys);
+    } catch (IOException e) {
+      System.err.println("stratus demo: " + e.getMessage());
+      return 1;
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+    }
+  }
+
+  private static URI parseEndpoint(String value) {
+    try {
+      URI uri = URI.create(value);
+      if (uri.getScheme() == null || uri.getHost() == null) {
+        throw new IllegalArgumentException("--s3-endpoint must be a URL like "
+            + "http://127.0.0.1:9000, was '" + value + "'");
+      }
+      return uri;
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--s3-endpoint must be a URL like "
+          + "http://127.0.0.1:9000, was '" + value + "'", e);
+    }
+  }
+
+  private static int runDemo(S3Config config, EmbeddedS3Server server, Path dataDir, int keys)
+      throws IOException {
+    System.out.println("Stratus store demo");
+    System.out.println("  object store: " + config.location() + " at "
+        + config.endpointDescription()
+        + (server != null ? " (embedded S3Proxy, data in " + server.dataDirectory() + ")" : ""));
+    try (S3ObjectStore objects = new S3ObjectStore(config)) {
+      try {
+        objects.checkAccess().join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof ObjectStoreException s) {
+          System.err.println("stratus demo: " + s.getMessage());
+          return 1;
+        }
+        throw e;
+      }
+      Path cacheDir = dataDir.resolve("cache");
+      try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.defaults()
+              .withDiskDirectory(cacheDir));
+          StoreResources resources = StoreResources.create(objects, cache)) {
+        return exercise(objects, cache, resources, keys);
+      }
+    }
+  }
+
+  private static int exercise(ObjectStore objects, HybridBlockCache cache,
+      StoreResources resources, int keys) {
+    StoreOptions options = StoreOptions.defaults();
+    KeyGroupRange all = KeyGroupRange.all(options.maxParallelism());
+    CheckpointHandle first;
+    CheckpointHandle second;
+    int updated = Math.max(1, keys / 10);
+    try (StateStore store = StateStore.create(resources, options, "demo/writer", all)) {
+      System.out.printf("  writing %,d keys with %d-byte values over %d key groups%n", keys,
+          VALUE_BYTES, options.maxParallelism());
+      long start = System.nanoTime();
+      for (int i = 0; i < keys; i++) {
+        store.put(key(i, options.maxParallelism()), value(i, 0));
+      }
+      double writeSeconds = seconds(start);
+      System.out.printf("  wrote %,d keys in %.1f s (%,.0f puts/s)%n", keys, writeSeconds,
+          keys / writeSeconds);
+
+      start = System.nanoTime();
+      first = store.checkpoint().join();
+      StoreMetrics m = store.metrics();
+      System.out.printf("  checkpoint 1: %.2f s; %d files, %.1f MiB in the bucket, "
+              + "%d flushes, %d compactions so far%n", seconds(start), first.files().size(),
+          m.totalBytes() / 1048576.0, m.flushes(), m.compactions());
+
+      for (int i = 0; i < updated; i++) {
+        int id = (int) ((i * 2_654_435_761L) % keys);
+        store.put(key(id, options.maxParallelism()), value(id, 1));
+      }
+      long flushedBefore = store.metrics().flushedBytes();
+      start = System.nanoTime();
+      second = store.checkpoint().join();
+      System.out.printf("  checkpoint 2 after %,d updates: %.2f s, uploaded %.1f MiB "
+              + "(the delta, not the state)%n", updated, seconds(start),
+          (store.metrics().flushedBytes() - flushedBefore) / 1048576.0);
+    }
+
+    KeyGroupRange lower = KeyGroupRange.of(0, options.maxParallelism() / 2 - 1);
+    long start = System.nanoTime();
+    try (StateStore half = StateStore.restore(resources, options, "demo/reader-lower", lower,
+        List.of(second)).join()) {
+      System.out.printf("  opened key groups %s from checkpoint 2 in %.1f ms "
+          + "(metadata only: no SST file read)%n", lower, (System.nanoTime() - start) / 1e6);
+      int cold = readBack(half, cache, lower, keys, options.maxParallelism(), updated, "cold");
+      return cold != 0 ? cold
+          : readBack(half, cache, lower, keys, options.maxParallelism(), updated, "warm");
+    }
+  }
+
+  private static int readBack(StateStore store, HybridBlockCache cache, KeyGroupRange range,
+      int keys, int maxParallelism, int updated, String pass) {
+    boolean[] wasUpdated = new boolean[keys];
+    for (int i = 0; i < updated; i++) {
+      wasUpdated[(int) ((i * 2_654_435_761L) % keys)] = true;
+    }
+    Semaphore inFlight = new Semaphore(IN_FLIGHT);
+    AtomicLong wrong = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    LatencyHistogram latency = new LatencyHistogram();
+    long start = System.nanoTime();
+    int reads = 0;
+    for (int i = 0; i < keys; i++) {
+      byte[] key = key(i, maxParallelism);
+      if (!range.containsKey(key)) {
+        continue;
+      }
+      reads++;
+      byte[] expected = value(i, wasUpdated[i] ? 1 : 0);
+      inFlight.acquireUninterruptibly();
+      long t0 = System.nanoTime();
+      store.get(key).whenComplete((v, e) -> {
+        latency.record(System.nanoTime() - t0);
+        if (e != null) {
+          if (failed.getAndIncrement() == 0) {
+            System.err.println("  read failed: " + e.getMessage());
+          }
+        } else if (!Arrays.equals(expected, v)) {
+          wrong.incrementAndGet();
+        }
+        inFlight.release();
+      });
+    }
+    inFlight.acquireUninterruptibly(IN_FLIGHT);
+    double s = seconds(start);
+    CacheMetrics cm = cache.metrics();
+    System.out.printf("  read back %,d keys of %s (%s cache) in %.1f s (%,.0f gets/s, %d in "
+            + "flight); get p50 %.3f ms, p99 %.2f ms%n", reads, range, pass, s, reads / s, IN_FLIGHT,
+        latency.quantileNanos(0.5) / 1e6, latency.quantileNanos(0.99) / 1e6);
+    System.out.printf("  block cache: %.1f%% memory hits, %d disk hits, %d loads from S3 "
+            + "(p50 %.2f ms)%n", 100 * cm.memory().hitRatio(), cm.disk().hits(), cm.misses(),
+        cm.remoteLoad().p50Nanos() / 1e6);
+    if (wrong.get() > 0 || failed.get() > 0) {
+      System.out.printf("  FAILED: %d wrong values, %d failed reads%n", wrong.get(),
+          failed.get());
+      return 1;
+    }
+    System.out.println("  all values match");
+    return 0;
+  }
+
+  /** A state key: key group prefix, then the id's bytes. */
+  static byte[] key(int id, int maxParallelism) {
+    byte[] user = new byte[] {(byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8),
+        (byte) id};
+    int keyGroup = KeyGroups.keyGroupOf(user, maxParallelism);
+    byte[] key = new byte[2 + user.length];
+    key[0] = (byte) (keyGroup >>> 8);
+    key[1] = (byte) keyGroup;
+    System.arraycopy(user, 0, key, 2, user.length);
+    return key;
+  }
+
+  /** A value that encodes its key and version, so reads can be checked. */
+  static byte[] value(int id, int version) {
+    byte[] v = new byte[VALUE_BYTES];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (byte) (id * 31 + i + version * 7);
+    }
+    return v;
+  }
+
+  private static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  /** Empties a folder the demo created earlier (it carries the demo's marker file). */
+  private static void wipeOwnDirectory(Path dir) throws IOException {
+    if (!Files.exists(dir.resolve(".stratus-demo"))) {
+      if (Files.isDirectory(dir)) {
+        try (Stream<Path> entries = Files.list(dir)) {
+          if (entries.findAny().isPresent()) {
+            throw new IOException(dir + " holds files the demo did not create; choose another "
+                + "--data-dir");
+          }
+        }
+      }
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
