@@ -29,8 +29,11 @@ public final class BenchReport {
     this.name = name;
   }
 
+  /** Records a configuration value; anything but numbers, booleans and lists as its text. */
   public BenchReport config(String key, Object value) {
-    configuration.put(key, value);
+    boolean plain = value instanceof Number || value instanceof Boolean
+        || value instanceof List<?>;
+    configuration.put(key, plain ? value : String.valueOf(value));
     return this;
   }
 

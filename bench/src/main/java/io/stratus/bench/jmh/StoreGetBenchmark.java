@@ -3,12 +3,16 @@ package io.stratus.bench.jmh;
 import io.stratus.bench.BenchKeys;
 import io.stratus.cache.BlockCacheConfig;
 import io.stratus.cache.HybridBlockCache;
+import io.stratus.s3.EmbeddedS3Server;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.lsm.StateStore;
 import io.stratus.store.lsm.StoreOptions;
 import io.stratus.store.lsm.StoreResources;
 import io.stratus.store.objectstore.LocalDirectoryObjectStore;
 import io.stratus.store.objectstore.NetworkModel;
+import io.stratus.store.objectstore.ObjectStore;
+import io.stratus.store.objectstore.S3Config;
+import io.stratus.store.objectstore.S3ObjectStore;
 import io.stratus.store.objectstore.SimulatedNetworkObjectStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,8 +36,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Latency of one point read ({@code get(key).join()}) where the answer comes from: the memtable,
- * a block in the memory cache, or a block loaded from the object store (a local directory, raw
- * or behind 10 ms of injected first-byte latency). 200,000 keys of 100 bytes over 128 key
+ * a block in the memory cache, or a block loaded from the object store: a local directory (raw,
+ * or behind 10 ms of injected first-byte latency and 100 MB/s), or an embedded S3Proxy on
+ * loopback (the S3 protocol path through the AWS SDK's async client, with the server on the
+ * same two cores). 200,000 keys of 100 bytes over 128 key
  * groups; for the miss cases the cache holds 1 MiB of a ~26 MiB state, so about 96% of reads
  * load a block.
  */
@@ -47,11 +53,12 @@ public class StoreGetBenchmark {
 
   private static final int KEYS = 200_000;
 
-  @Param({"memtable", "cache-hit", "cache-miss-loopback", "cache-miss-10ms"})
+  @Param({"memtable", "cache-hit", "cache-miss-loopback", "cache-miss-10ms", "cache-miss-s3proxy"})
   public String source;
 
   private Path dir;
-  private LocalDirectoryObjectStore local;
+  private EmbeddedS3Server s3;
+  private ObjectStore inner;
   private SimulatedNetworkObjectStore objects;
   private HybridBlockCache cache;
   private StoreResources resources;
@@ -62,8 +69,15 @@ public class StoreGetBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     dir = Files.createTempDirectory("stratus-bench-get");
-    local = new LocalDirectoryObjectStore(dir);
-    objects = new SimulatedNetworkObjectStore(local, NetworkModel.none());
+    if (source.equals("cache-miss-s3proxy")) {
+      s3 = EmbeddedS3Server.startInMemory();
+      s3.createBucket("bench");
+      inner = new S3ObjectStore(S3Config.forBucket("bench").withEndpoint(s3.endpoint(), true)
+          .withCredentials(s3.accessKey(), s3.secretKey()));
+    } else {
+      inner = new LocalDirectoryObjectStore(dir);
+    }
+    objects = new SimulatedNetworkObjectStore(inner, NetworkModel.none());
     boolean miss = source.startsWith("cache-miss");
     cache = new HybridBlockCache(miss ? BlockCacheConfig.memoryOnly(1 << 20)
         : BlockCacheConfig.memoryOnly(256L << 20));
@@ -94,7 +108,10 @@ public class StoreGetBenchmark {
     resources.close();
     cache.close();
     objects.close();
-    local.close();
+    inner.close();
+    if (s3 != null) {
+      s3.close();
+    }
     try (var walk = Files.walk(dir)) {
       walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
