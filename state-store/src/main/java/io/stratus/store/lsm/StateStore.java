@@ -22,8 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -87,6 +89,7 @@ public final class StateStore implements AutoCloseable {
   private final AtomicBoolean compactionScheduled = new AtomicBoolean();
   private final List<CompletableFuture<CheckpointHandle>> pendingCheckpoints =
       new CopyOnWriteArrayList<>();
+  private final Set<CompletableFuture<Void>> pendingDeletes = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
   private volatile RuntimeException fenced;
   private volatile Throwable compactionError;
@@ -775,7 +778,7 @@ public final class StateStore implements AutoCloseable {
         compactionFailures = 0;
       }
     } catch (RuntimeException e) {
-      if (!closed) {
+      if (!closed && !(e instanceof CancellationException)) {
         compactionError = e;
         long delayMs = Math.min(30_000, 500L << Math.min(6, compactionFailures++));
         LOG.warn("Compaction of store {} failed, retrying in {} ms: {}", storeId, delayMs,
@@ -825,6 +828,9 @@ public final class StateStore implements AutoCloseable {
 
         @Override
         public void advance() {
+          if (closed) {
+            throw new CancellationException("store " + storeId + " closed during compaction");
+          }
           next = merged.nextEntry(bottommost);
         }
       });
@@ -908,7 +914,10 @@ public final class StateStore implements AutoCloseable {
       return;
     }
     List<String> names = files.stream().map(SstFile::name).toList();
-    objects.delete(names).whenComplete((v, e) -> {
+    CompletableFuture<Void> deletion = objects.delete(names);
+    pendingDeletes.add(deletion);
+    deletion.whenComplete((v, e) -> {
+      pendingDeletes.remove(deletion);
       if (e != null) {
         LOG.warn("Store {} could not delete {} unreferenced file(s) (first {}); the "
             + "coordinator's sweep will: {}", storeId, names.size(), names.get(0), e.toString());
@@ -1100,6 +1109,31 @@ public final class StateStore implements AutoCloseable {
       cp.completeExceptionally(new IllegalStateException("store " + storeId + " was closed"));
     }
     state.version().release();
+    awaitBackgroundWork();
+  }
+
+  /**
+   * Waits (up to 30 s) for a running flush or compaction to stop and for the deletes they leave
+   * behind, so that nothing of this store still talks to the object store when its owner closes
+   * it.
+   */
+  private void awaitBackgroundWork() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    try {
+      flushQueue.drained().get(30, TimeUnit.SECONDS);
+      while (compactionScheduled.get() && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      for (CompletableFuture<Void> d : List.copyOf(pendingDeletes)) {
+        d.handle((v, e) -> null)
+            .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warn("Store {} closed while background work was still running: {}", storeId,
+          e.toString());
+    }
   }
 
   private void checkOpen() {
