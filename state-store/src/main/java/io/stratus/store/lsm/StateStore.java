@@ -93,6 +93,7 @@ public final class StateStore implements AutoCloseable {
   private volatile boolean closed;
   private volatile RuntimeException fenced;
   private volatile Throwable compactionError;
+  private volatile CompactionFilter compactionFilter;
   private int compactionFailures;
 
   private final LongAdder flushes = new LongAdder();
@@ -819,7 +820,7 @@ public final class StateStore implements AutoCloseable {
       MergingIterator merged = new MergingIterator(sources);
       boolean bottommost = c.bottommost();
       List<NewFile> outputs = writeFiles(new EntryIterator() {
-        private SstEntry next = merged.nextEntry(bottommost);
+        private SstEntry next = filtered(merged, bottommost);
 
         @Override
         public SstEntry peek() {
@@ -831,7 +832,7 @@ public final class StateStore implements AutoCloseable {
           if (closed) {
             throw new CancellationException("store " + storeId + " closed during compaction");
           }
-          next = merged.nextEntry(bottommost);
+          next = filtered(merged, bottommost);
         }
       });
       List<SstFile> files = join(upload(outputs));
@@ -852,6 +853,26 @@ public final class StateStore implements AutoCloseable {
     } finally {
       s.version().release();
     }
+  }
+
+  /** The next entry compaction writes, with expired values turned into tombstones or dropped. */
+  private SstEntry filtered(MergingIterator merged, boolean bottommost) {
+    CompactionFilter filter = compactionFilter;
+    while (true) {
+      SstEntry e = merged.nextEntry(bottommost);
+      if (e == null || filter == null || e.kind() != EntryKind.PUT
+          || !filter.expired(e.key(), e.value())) {
+        return e;
+      }
+      if (!bottommost) {
+        return new SstEntry(e.key(), EntryKind.DELETE, new byte[0]);
+      }
+    }
+  }
+
+  /** Installs the filter that compactions from now on apply. */
+  public void setCompactionFilter(CompactionFilter filter) {
+    this.compactionFilter = filter;
   }
 
   private EntryIterator compactionInput(List<FileRef> refs) {

@@ -66,7 +66,7 @@ public final class SimulatedNetworkObjectStore implements ObjectStore {
     return request(FaultInjector.Operation.GET, key, 0, () -> inner.get(key))
         .thenCompose(data -> {
           bytesRead.add(data.length);
-          return delayed(model.get().delayNanos(data.length) - model.get().delayNanos(0), data);
+          return delayed(model.get().transferNanos(data.length), data);
         });
   }
 

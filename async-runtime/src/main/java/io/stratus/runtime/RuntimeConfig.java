@@ -1,0 +1,77 @@
+package io.stratus.runtime;
+
+import io.stratus.runtime.state.DisaggregatedBackend;
+import io.stratus.store.keygroup.KeyGroups;
+import io.stratus.store.lsm.StoreOptions;
+import java.nio.file.Path;
+
+/**
+ * How jobs run: parallelism, state backend and the async execution limits. Defaults fit a
+ * laptop. Listed with the other options in {@code docs/configuration.md}.
+ *
+ * @param parallelism       tasks per keyed operator unless the operator says otherwise
+ * @param maxParallelism    key groups (1 to 32768)
+ * @param backend           {@code disaggregated} (default), {@code rocksdb-local} or {@code heap}
+ * @param maxInFlight       records per task started or waiting for their key, at most
+ * @param channelCapacity   records buffered between two tasks
+ * @param sourceBatch       records a source reads per poll
+ * @param storeOptions      options of the disaggregated store
+ * @param localStateDirectory where rocksdb-local keeps its files
+ */
+public record RuntimeConfig(int parallelism, int maxParallelism, String backend,
+    int maxInFlight, int channelCapacity, int sourceBatch, StoreOptions storeOptions,
+    Path localStateDirectory) {
+
+  public RuntimeConfig {
+    KeyGroups.checkParallelism(maxParallelism, parallelism);
+    if (maxInFlight < 1 || channelCapacity < 1 || sourceBatch < 1) {
+      throw new IllegalArgumentException("maxInFlight, channelCapacity and sourceBatch must be "
+          + ">= 1, were " + maxInFlight + ", " + channelCapacity + ", " + sourceBatch);
+    }
+    if (storeOptions.maxParallelism() != maxParallelism) {
+      storeOptions = storeOptions.withMaxParallelism(maxParallelism);
+    }
+  }
+
+  /** Parallelism 2, 128 key groups, disaggregated state, 1,000 records in flight per task. */
+  public static RuntimeConfig defaults() {
+    return new RuntimeConfig(2, KeyGroups.DEFAULT_MAX_PARALLELISM, DisaggregatedBackend.KIND,
+        1000, 1024, 256, StoreOptions.defaults(),
+        Path.of(System.getProperty("java.io.tmpdir"), "stratus-local-state"));
+  }
+
+  public RuntimeConfig withParallelism(int value) {
+    return new RuntimeConfig(value, maxParallelism, backend, maxInFlight, channelCapacity,
+        sourceBatch, storeOptions, localStateDirectory);
+  }
+
+  public RuntimeConfig withMaxParallelism(int value) {
+    return new RuntimeConfig(parallelism, value, backend, maxInFlight, channelCapacity,
+        sourceBatch, storeOptions, localStateDirectory);
+  }
+
+  public RuntimeConfig withBackend(String value) {
+    return new RuntimeConfig(parallelism, maxParallelism, value, maxInFlight, channelCapacity,
+        sourceBatch, storeOptions, localStateDirectory);
+  }
+
+  public RuntimeConfig withMaxInFlight(int value) {
+    return new RuntimeConfig(parallelism, maxParallelism, backend, value, channelCapacity,
+        sourceBatch, storeOptions, localStateDirectory);
+  }
+
+  public RuntimeConfig withChannelCapacity(int value) {
+    return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, value,
+        sourceBatch, storeOptions, localStateDirectory);
+  }
+
+  public RuntimeConfig withStoreOptions(StoreOptions value) {
+    return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, channelCapacity,
+        sourceBatch, value, localStateDirectory);
+  }
+
+  public RuntimeConfig withLocalStateDirectory(Path value) {
+    return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, channelCapacity,
+        sourceBatch, storeOptions, value);
+  }
+}

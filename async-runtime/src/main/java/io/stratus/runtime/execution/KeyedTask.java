@@ -1,0 +1,377 @@
+package io.stratus.runtime.execution;
+
+import io.stratus.runtime.functions.Collector;
+import io.stratus.runtime.functions.KeyedProcessFunction;
+import io.stratus.runtime.serde.Serde;
+import io.stratus.runtime.state.KeyedStateBackend;
+import io.stratus.runtime.state.KeyedStateStore;
+import io.stratus.runtime.state.RecordContext;
+import io.stratus.runtime.state.StateDescriptor;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One parallel task of a keyed operator, on its own Vert.x context. It takes elements from its
+ * inbox while the async execution controller has capacity, the backend accepts writes and
+ * downstream has room. Records go through the controller (overlapping across keys, ordered per
+ * key); a watermark or the end of input is an epoch boundary: it waits until every record
+ * before it has completed, then fires the due timers (through the controller too) and passes
+ * the watermark on.
+ */
+final class KeyedTask {
+
+  private final String name;
+  private final int index;
+  private final int parallelism;
+  private final Vertx vertx;
+  private final Context context;
+  private final TaskInbox inbox;
+  private final int inputs;
+  private final KeyedProcessFunction<Object, Object, Object> function;
+  private final Serde<Object> keySerde;
+  private final KeyedStateBackend backend;
+  private final TaskOutput output;
+  private final JobRun job;
+  private final AsyncExecutionController controller;
+  private final KeyedStateStore states;
+  private final KeyedTimers timers;
+  private final long[] inputWatermarks;
+  private final CompletableFuture<Void> done = new CompletableFuture<>();
+  private final Collector<Object> collector;
+  private final FunctionContext functionContext = new FunctionContext();
+  private int endedInputs;
+  private long watermark = Long.MIN_VALUE;
+  private boolean paused;
+  private long processingTimer = -1;
+  private long processingTimerAt = Long.MAX_VALUE;
+  private long records;
+
+  @SuppressWarnings("unchecked")
+  KeyedTask(String name, int index, int parallelism, Vertx vertx, TaskInbox inbox, int inputs,
+      KeyedProcessFunction<?, ?, ?> function, Serde<?> keySerde, KeyedStateBackend backend,
+      TaskOutput output, int maxInFlight, JobRun job) {
+    this.name = name + "[" + index + "/" + parallelism + "]";
+    this.index = index;
+    this.parallelism = parallelism;
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.inbox = inbox;
+    this.inputs = inputs;
+    this.function = (KeyedProcessFunction<Object, Object, Object>) function;
+    this.keySerde = (Serde<Object>) keySerde;
+    this.backend = backend;
+    this.output = output;
+    this.job = job;
+    this.controller = new AsyncExecutionController(r -> context.runOnContext(v -> r.run()),
+        () -> Vertx.currentContext() == context, maxInFlight, this::fail);
+    this.states = new KeyedStateStore(backend, controller, System::currentTimeMillis);
+    this.timers = new KeyedTimers(backend);
+    this.inputWatermarks = new long[inputs];
+    Arrays.fill(inputWatermarks, Long.MIN_VALUE);
+    this.collector = record -> {
+      RecordContext ctx = controller.currentContext();
+      try {
+        output.emit(record, ctx == null ? Long.MIN_VALUE : ctx.timestamp());
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
+  String name() {
+    return name;
+  }
+
+  long records() {
+    return records;
+  }
+
+  AsyncExecutionController controller() {
+    return controller;
+  }
+
+  KeyedStateBackend backend() {
+    return backend;
+  }
+
+  /** Opens the function (after timers are loaded) and starts taking input. */
+  CompletableFuture<Void> start() {
+    timers.restore().whenComplete((v, e) -> context.runOnContext(x -> {
+      if (e != null) {
+        fail(null, e);
+        return;
+      }
+      try {
+        function.open(new KeyedProcessFunction.OpenContext() {
+          @Override
+          public <S> S state(StateDescriptor<S> descriptor) {
+            return states.state(descriptor);
+          }
+
+          @Override
+          public int subtaskIndex() {
+            return index;
+          }
+
+          @Override
+          public int parallelism() {
+            return parallelism;
+          }
+        });
+      } catch (Exception ex) {
+        fail(null, ex);
+        return;
+      }
+      inbox.onAvailable(() -> context.runOnContext(y -> pump()));
+      armProcessingTimer();
+      pump();
+    }));
+    return done;
+  }
+
+  private void schedulePump() {
+    context.runOnContext(v -> pump());
+  }
+
+  private void pump() {
+    while (!paused) {
+      if (job.stopped()) {
+        done.complete(null);
+        return;
+      }
+      if (!controller.hasCapacity()) {
+        wait(controller.whenCapacity());
+        return;
+      }
+      if (!output.hasSpace()) {
+        paused = true;
+        output.whenSpace(() -> context.runOnContext(v -> {
+          paused = false;
+          pump();
+        }));
+        return;
+      }
+      CompletableFuture<Void> writable = backend.whenWritable();
+      if (!writable.isDone()) {
+        wait(writable);
+        return;
+      }
+      StreamElement element = inbox.poll();
+      if (element == null) {
+        inbox.consumerIdle();
+        return;
+      }
+      if (element instanceof StreamElement.Record r) {
+        process(r);
+      } else if (element instanceof StreamElement.Watermark w) {
+        inputWatermarks[w.input()] = Math.max(inputWatermarks[w.input()], w.timestamp());
+        advanceTo(minWatermark());
+      } else if (element instanceof StreamElement.End e) {
+        endedInputs++;
+        inputWatermarks[e.input()] = Long.MAX_VALUE;
+        if (endedInputs == inputs) {
+          finish();
+          return;
+        }
+        advanceTo(minWatermark());
+      }
+    }
+  }
+
+  private void wait(CompletableFuture<Void> condition) {
+    paused = true;
+    condition.whenComplete((v, e) -> context.runOnContext(x -> {
+      paused = false;
+      pump();
+    }));
+  }
+
+  private long minWatermark() {
+    long min = Long.MAX_VALUE;
+    for (long w : inputWatermarks) {
+      min = Math.min(min, w);
+    }
+    return min;
+  }
+
+  private void process(StreamElement.Record r) {
+    records++;
+    Object value = r.value();
+    RecordContext ctx = new RecordContext(value, r.key(), r.keyBytes(), r.keyGroup(),
+        r.timestamp(), () -> {
+          try {
+            function.processElement(value, functionContext, collector);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    controller.submit(ctx);
+  }
+
+  /** An epoch boundary in the input: pause, advance, then take input again. */
+  private void advanceTo(long target) {
+    if (target <= watermark) {
+      return;
+    }
+    paused = true;
+    advance(target).whenComplete((v, e) -> context.runOnContext(x -> {
+      paused = false;
+      pump();
+    }));
+  }
+
+  /**
+   * Waits until every record before the boundary has completed, fires the event-time timers due
+   * at {@code target} (and those they register that are due too), then forwards the watermark.
+   */
+  private CompletableFuture<Void> advance(long target) {
+    CompletableFuture<Void> finished = new CompletableFuture<>();
+    controller.whenDrained().whenComplete((v, e) -> context.runOnContext(x -> {
+      watermark = target;
+      List<KeyedTimers.Timer> due = timers.dueEventTime(target);
+      if (due.isEmpty()) {
+        output.watermark(target);
+        finished.complete(null);
+        return;
+      }
+      for (KeyedTimers.Timer t : due) {
+        fireTimer(t);
+      }
+      advance(target).whenComplete((v2, e2) -> finished.complete(null));
+    }));
+    return finished;
+  }
+
+  private void fireTimer(KeyedTimers.Timer t) {
+    Object key = keySerde.fromBytes(t.keyBytes());
+    RecordContext ctx = new RecordContext("timer@" + t.timestamp(), key, t.keyBytes(),
+        t.keyGroup(), t.timestamp(), () -> {
+          try {
+            function.onTimer(t.timestamp(), functionContext, collector);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    controller.submit(ctx);
+  }
+
+  private void armProcessingTimer() {
+    long next = timers.nextProcessingTime();
+    if (next == Long.MAX_VALUE || next >= processingTimerAt) {
+      return;
+    }
+    if (processingTimer >= 0) {
+      vertx.cancelTimer(processingTimer);
+    }
+    processingTimerAt = next;
+    long delay = Math.max(1, next - System.currentTimeMillis());
+    processingTimer = vertx.setTimer(delay, id -> context.runOnContext(v -> {
+      processingTimer = -1;
+      processingTimerAt = Long.MAX_VALUE;
+      if (job.stopped()) {
+        return;
+      }
+      for (KeyedTimers.Timer t : timers.dueProcessingTime(System.currentTimeMillis())) {
+        fireTimer(t);
+      }
+      armProcessingTimer();
+    }));
+  }
+
+  private void finish() {
+    paused = true;
+    CompletableFuture<Void> last = watermark < Long.MAX_VALUE ? advance(Long.MAX_VALUE)
+        : controller.whenDrained();
+    last.whenComplete((v, e) -> context.runOnContext(x -> close()));
+  }
+
+  private void close() {
+    if (processingTimer >= 0) {
+      vertx.cancelTimer(processingTimer);
+    }
+    try {
+      function.close();
+      output.end();
+    } catch (Exception e) {
+      fail(null, e);
+      return;
+    }
+    done.complete(null);
+  }
+
+  private void fail(RecordContext ctx, Throwable error) {
+    Throwable cause = error instanceof IllegalStateException && error.getCause() != null
+        && error.getMessage() != null && error.getMessage().equals(error.getCause().toString())
+        ? error.getCause() : error;
+    job.fail(new TaskFailureException(name, ctx == null ? null : ctx.record(),
+        ctx == null ? null : ctx.key(), cause));
+    done.complete(null);
+  }
+
+  /** The function's view of the running record or timer. */
+  private final class FunctionContext implements KeyedProcessFunction.Context<Object>,
+      KeyedProcessFunction.TimerService {
+
+    private RecordContext current() {
+      RecordContext ctx = controller.currentContext();
+      if (ctx == null) {
+        throw new IllegalStateException("no record is being processed");
+      }
+      return ctx;
+    }
+
+    @Override
+    public Object currentKey() {
+      return current().key();
+    }
+
+    @Override
+    public long timestamp() {
+      return current().timestamp();
+    }
+
+    @Override
+    public KeyedProcessFunction.TimerService timerService() {
+      return this;
+    }
+
+    @Override
+    public long currentWatermark() {
+      return watermark;
+    }
+
+    @Override
+    public long currentProcessingTime() {
+      return System.currentTimeMillis();
+    }
+
+    private KeyedTimers.Timer timer(long timestamp) {
+      RecordContext ctx = current();
+      return new KeyedTimers.Timer(timestamp, ctx.keyBytes(), ctx.keyGroup(), states.namespace());
+    }
+
+    @Override
+    public void registerEventTimeTimer(long timestamp) {
+      timers.registerEventTime(timer(timestamp));
+    }
+
+    @Override
+    public void registerProcessingTimeTimer(long timestamp) {
+      timers.registerProcessingTime(timer(timestamp));
+      armProcessingTimer();
+    }
+
+    @Override
+    public void deleteEventTimeTimer(long timestamp) {
+      timers.deleteEventTime(timer(timestamp));
+    }
+
+    @Override
+    public void deleteProcessingTimeTimer(long timestamp) {
+      timers.deleteProcessingTime(timer(timestamp));
+    }
+  }
+}

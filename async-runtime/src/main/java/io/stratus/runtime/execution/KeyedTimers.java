@@ -1,0 +1,150 @@
+package io.stratus.runtime.execution;
+
+import io.stratus.runtime.state.KeyedStateBackend;
+import io.stratus.runtime.state.StateKeys;
+import io.stratus.store.keygroup.KeyGroupRange;
+import io.stratus.store.lsm.KeyValue;
+import io.stratus.store.sst.ByteArrayBuilder;
+import io.stratus.store.sst.ByteReader;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The event-time and processing-time timers of one keyed task. Each timer lives in the keyed
+ * backend (so it is in every checkpoint and moves with its key group on rescale) and in a sorted
+ * in-memory set that decides what fires next. Task-thread confined.
+ *
+ * <p>Timer key: {@code keyGroup | timer state id | timestamp (8 bytes, sign flipped) | len key |
+ * namespace}: one timer per (timestamp, key, namespace), as in Flink.
+ */
+public final class KeyedTimers {
+
+  /**
+   * A timer.
+   *
+   * @param timestamp when it fires
+   * @param keyBytes  the key, serialized
+   * @param keyGroup  the key's group
+   * @param namespace the namespace (empty outside windows)
+   */
+  public record Timer(long timestamp, byte[] keyBytes, int keyGroup, byte[] namespace)
+      implements Comparable<Timer> {
+    @Override
+    public int compareTo(Timer o) {
+      int c = Long.compare(timestamp, o.timestamp);
+      if (c != 0) {
+        return c;
+      }
+      c = Arrays.compareUnsigned(keyBytes, o.keyBytes);
+      return c != 0 ? c : Arrays.compareUnsigned(namespace, o.namespace);
+    }
+  }
+
+  private final KeyedStateBackend backend;
+  private final TreeSet<Timer> eventTime = new TreeSet<>();
+  private final TreeSet<Timer> processingTime = new TreeSet<>();
+
+  public KeyedTimers(KeyedStateBackend backend) {
+    this.backend = backend;
+  }
+
+  /** Loads the timers of the backend's key groups (after a restore). */
+  public CompletableFuture<Void> restore() {
+    KeyGroupRange range = backend.keyGroups();
+    List<CompletableFuture<Void>> scans = new ArrayList<>();
+    for (int g = range.start(); g <= range.end(); g++) {
+      scans.add(load(g, StateKeys.EVENT_TIMERS, eventTime));
+      scans.add(load(g, StateKeys.PROCESSING_TIMERS, processingTime));
+    }
+    return CompletableFuture.allOf(scans.toArray(CompletableFuture[]::new));
+  }
+
+  private CompletableFuture<Void> load(int keyGroup, int stateId, TreeSet<Timer> into) {
+    byte[] prefix = StateKeys.statePrefix(keyGroup, stateId);
+    return backend.scanPrefix(prefix, Integer.MAX_VALUE).thenAccept(found -> {
+      List<Timer> timers = new ArrayList<>(found.size());
+      for (KeyValue kv : found) {
+        ByteReader r = new ByteReader(kv.key(), prefix.length, kv.key().length);
+        long ts = r.readLong() ^ Long.MIN_VALUE;
+        byte[] key = r.readLengthPrefixed();
+        byte[] ns = r.readBytes(kv.key().length - r.position());
+        timers.add(new Timer(ts, key, keyGroup, ns));
+      }
+      synchronized (into) {
+        into.addAll(timers);
+      }
+    });
+  }
+
+  public void registerEventTime(Timer timer) {
+    register(eventTime, StateKeys.EVENT_TIMERS, timer);
+  }
+
+  public void registerProcessingTime(Timer timer) {
+    register(processingTime, StateKeys.PROCESSING_TIMERS, timer);
+  }
+
+  public void deleteEventTime(Timer timer) {
+    delete(eventTime, StateKeys.EVENT_TIMERS, timer);
+  }
+
+  public void deleteProcessingTime(Timer timer) {
+    delete(processingTime, StateKeys.PROCESSING_TIMERS, timer);
+  }
+
+  /** Removes and returns the event-time timers due at {@code watermark}, in timestamp order. */
+  public List<Timer> dueEventTime(long watermark) {
+    return due(eventTime, StateKeys.EVENT_TIMERS, watermark);
+  }
+
+  public List<Timer> dueProcessingTime(long now) {
+    return due(processingTime, StateKeys.PROCESSING_TIMERS, now);
+  }
+
+  /** The earliest processing-time timer, or {@link Long#MAX_VALUE}. */
+  public long nextProcessingTime() {
+    return processingTime.isEmpty() ? Long.MAX_VALUE : processingTime.first().timestamp();
+  }
+
+  public int eventTimeCount() {
+    return eventTime.size();
+  }
+
+  public int processingTimeCount() {
+    return processingTime.size();
+  }
+
+  private void register(TreeSet<Timer> set, int stateId, Timer timer) {
+    if (set.add(timer)) {
+      backend.put(key(stateId, timer), new byte[0]);
+    }
+  }
+
+  private void delete(TreeSet<Timer> set, int stateId, Timer timer) {
+    if (set.remove(timer)) {
+      backend.delete(key(stateId, timer));
+    }
+  }
+
+  private List<Timer> due(TreeSet<Timer> set, int stateId, long upTo) {
+    List<Timer> out = new ArrayList<>();
+    while (!set.isEmpty() && set.first().timestamp() <= upTo) {
+      Timer t = set.pollFirst();
+      backend.delete(key(stateId, t));
+      out.add(t);
+    }
+    return out;
+  }
+
+  private static byte[] key(int stateId, Timer t) {
+    byte[] prefix = StateKeys.statePrefix(t.keyGroup(), stateId);
+    ByteArrayBuilder out = new ByteArrayBuilder(prefix.length + 12 + t.keyBytes().length
+        + t.namespace().length);
+    out.writeBytes(prefix).writeLong(t.timestamp() ^ Long.MIN_VALUE)
+        .writeLengthPrefixed(t.keyBytes()).writeBytes(t.namespace());
+    return out.toByteArray();
+  }
+}
