@@ -10,6 +10,7 @@ import io.stratus.runtime.state.StateDescriptor;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -237,12 +238,32 @@ final class KeyedTask {
         finished.complete(null);
         return;
       }
-      for (KeyedTimers.Timer t : due) {
-        fireTimer(t);
-      }
-      advance(target).whenComplete((v2, e2) -> finished.complete(null));
+      fireTimers(due.iterator()).whenComplete((v1, e1) ->
+          advance(target).whenComplete((v2, e2) -> finished.complete(null)));
     }));
     return finished;
+  }
+
+  /**
+   * Fires timers in order as the in-flight limit allows, as the input submits records: a burst
+   * of due timers must not put every one of them in flight at once.
+   */
+  private CompletableFuture<Void> fireTimers(Iterator<KeyedTimers.Timer> due) {
+    CompletableFuture<Void> fired = new CompletableFuture<>();
+    fireWhileCapacity(due, fired);
+    return fired;
+  }
+
+  private void fireWhileCapacity(Iterator<KeyedTimers.Timer> due, CompletableFuture<Void> fired) {
+    while (due.hasNext()) {
+      if (!controller.hasCapacity()) {
+        controller.whenCapacity().whenComplete((v, e) -> context.runOnContext(x ->
+            fireWhileCapacity(due, fired)));
+        return;
+      }
+      fireTimer(due.next());
+    }
+    fired.complete(null);
   }
 
   private void fireTimer(KeyedTimers.Timer t) {
@@ -274,9 +295,7 @@ final class KeyedTask {
       if (job.stopped()) {
         return;
       }
-      for (KeyedTimers.Timer t : timers.dueProcessingTime(System.currentTimeMillis())) {
-        fireTimer(t);
-      }
+      fireTimers(timers.dueProcessingTime(System.currentTimeMillis()).iterator());
       armProcessingTimer();
     }));
   }

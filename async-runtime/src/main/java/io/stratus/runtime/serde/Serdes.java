@@ -7,8 +7,10 @@ import java.lang.invoke.MethodHandles;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -136,6 +138,9 @@ public final class Serdes {
 
   private static final Map<Class<?>, Serde<?>> RECORDS = new ConcurrentHashMap<>();
 
+  /** Record types whose serde this thread is deriving: a component of such a type recurses. */
+  private static final ThreadLocal<Set<Class<?>>> DERIVING = ThreadLocal.withInitial(HashSet::new);
+
   /**
    * A serde for record type {@code type}: its components in declaration order, each with the
    * serde of its type (primitives and their boxes, String, byte[], enums, nested records);
@@ -147,7 +152,14 @@ public final class Serdes {
     if (known != null) {
       return (Serde<R>) known;
     }
-    Serde<R> built = new RecordSerde<>(type);
+    Set<Class<?>> deriving = DERIVING.get();
+    deriving.add(type);
+    Serde<R> built;
+    try {
+      built = new RecordSerde<>(type);
+    } finally {
+      deriving.remove(type);
+    }
     RECORDS.putIfAbsent(type, built);
     return built;
   }
@@ -187,12 +199,44 @@ public final class Serdes {
         }
       };
     } else if (type.isRecord()) {
-      s = record((Class<? extends Record>) type);
+      // A record that contains itself (a linked list, a tree) gets its serde at first use;
+      // deriving it now would recurse without end.
+      s = DERIVING.get().contains(type) ? new SelfReference<>((Class<? extends Record>) type)
+          : record((Class<? extends Record>) type);
     } else {
       throw new IllegalArgumentException("no built-in serde for " + type.getName() + " ("
           + where + "); supported: primitives and boxes, String, byte[], enums, records");
     }
     return type.isPrimitive() ? (Serde<Object>) s : nullable((Serde<Object>) s);
+  }
+
+  /** The serde of a record type that is being derived, looked up when first used. */
+  private static final class SelfReference<R extends Record> implements Serde<R> {
+    private final Class<R> type;
+    private transient volatile Serde<R> serde;
+
+    SelfReference(Class<R> type) {
+      this.type = type;
+    }
+
+    private Serde<R> serde() {
+      Serde<R> s = serde;
+      if (s == null) {
+        s = record(type);
+        serde = s;
+      }
+      return s;
+    }
+
+    @Override
+    public void write(R value, ByteArrayBuilder out) {
+      serde().write(value, out);
+    }
+
+    @Override
+    public R read(ByteReader in) {
+      return serde().read(in);
+    }
   }
 
   private static final class RecordSerde<R extends Record> implements Serde<R> {

@@ -4,6 +4,7 @@ import io.stratus.runtime.serde.Serde;
 import io.stratus.store.lsm.KeyValue;
 import io.stratus.store.sst.ByteArrayBuilder;
 import io.stratus.store.sst.ByteReader;
+import java.nio.ByteBuffer;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Hands out typed state handles for one keyed operator, over its task's backend. Every handle
@@ -30,6 +33,12 @@ public final class KeyedStateStore {
   private final Map<Integer, String> names = new HashMap<>();
   private final Map<Integer, StateTtlConfig> ttlStates = new HashMap<>();
   private byte[] namespace = new byte[0];
+  /** Keys (or map prefixes) that reads in flight will write back to, see {@link WriteBack}. */
+  private final Map<ByteBuffer, Watch> watches = new HashMap<>();
+  /** Writes made through the handles so far. */
+  private long writes;
+  /** The last pending add or get of each reducing or aggregating state key. */
+  private final Map<ByteBuffer, StateFuture<?>> lastFold = new HashMap<>();
 
   public KeyedStateStore(KeyedStateBackend backend, RecordExecution execution,
       LongSupplier clock) {
@@ -140,6 +149,86 @@ public final class KeyedStateStore {
     return ttl != null && ttl.update() == StateTtlConfig.UpdateType.ON_READ_AND_WRITE;
   }
 
+  // ------------------------------------------------------------- writes after pending reads
+
+  /*
+   * A record may read a state and write it before the read completes (writes apply at once,
+   * reads may complete later, after the record's code has run on). A read that writes back what
+   * it read (TTL refresh, dropping expired list elements, MapState.clear's deletes, folding into
+   * reducing state) must then not undo that later write: it watches the key it writes back and
+   * skips keys written since it was issued. Task-thread confined, like the handles.
+   */
+
+  private static final class Watch {
+    int reads;
+    final Map<ByteBuffer, Long> written = new HashMap<>();
+  }
+
+  /** A read in flight that may write back to {@code watched} (a state key or a map prefix). */
+  private final class WriteBack {
+    private final ByteBuffer watched;
+    private final Watch watch;
+    private final long since = writes;
+
+    WriteBack(byte[] key) {
+      watched = ByteBuffer.wrap(key);
+      watch = watches.computeIfAbsent(watched, k -> new Watch());
+      watch.reads++;
+    }
+
+    /** The read has completed; call once, before {@link #safe}. */
+    void end() {
+      if (--watch.reads == 0) {
+        watches.remove(watched);
+      }
+    }
+
+    /** Whether writing {@code key} back keeps every write made since the read was issued. */
+    boolean safe(byte[] key) {
+      Long at = watch.written.get(ByteBuffer.wrap(key));
+      return at == null || at <= since;
+    }
+  }
+
+  /** Notes a write of {@code key} (a map entry of {@code mapPrefix}, or {@code null}). */
+  private void written(byte[] key, byte[] mapPrefix) {
+    writes++;
+    note(key, key);
+    if (mapPrefix != null) {
+      note(mapPrefix, key);
+    }
+  }
+
+  private void note(byte[] watched, byte[] key) {
+    Watch w = watches.get(ByteBuffer.wrap(watched));
+    if (w != null) {
+      w.written.put(ByteBuffer.wrap(key), writes);
+    }
+  }
+
+  private void writeValue(byte[] key, byte[] value, byte[] mapPrefix) {
+    written(key, mapPrefix);
+    backend.put(key, value);
+  }
+
+  private void deleteKey(byte[] key, byte[] mapPrefix) {
+    written(key, mapPrefix);
+    backend.delete(key);
+  }
+
+  /**
+   * Runs the reading operation {@code op} on {@code key} after the previous one the record
+   * issued on it has completed: a fold reads what the fold before it wrote.
+   */
+  private <T> StateFuture<T> inOrder(byte[] key, Supplier<StateFuture<T>> op) {
+    ByteBuffer k = ByteBuffer.wrap(key);
+    StateFuture<?> previous = lastFold.get(k);
+    StateFuture<T> next = previous == null ? op.get() : previous.thenCompose(v -> op.get());
+    lastFold.put(k, next);
+    next.thenAccept(v -> lastFold.remove(k, next));
+    return next;
+  }
+
   // -------------------------------------------------------------------------------- handles
 
   private final class ValueImpl<T> implements ValueState<T> {
@@ -156,15 +245,31 @@ public final class KeyedStateStore {
     @Override
     public StateFuture<T> value() {
       byte[] key = prefix(id);
+      WriteBack refresh = refreshOnRead(ttl) ? new WriteBack(key) : null;
       return future(backend.get(key)).thenApply(stored -> {
+        if (refresh != null) {
+          refresh.end();
+        }
         byte[] payload = decode(stored, ttl);
         if (payload == null) {
           return null;
         }
-        if (refreshOnRead(ttl)) {
+        if (refresh != null && refresh.safe(key)) {
           backend.put(key, encode(payload, ttl));
         }
         return serde.fromBytes(payload);
+      });
+    }
+
+    /** Reads, then stores {@code fold(value)} unless the key was written meanwhile. */
+    StateFuture<Void> fold(UnaryOperator<T> fold) {
+      byte[] key = prefix(id);
+      WriteBack write = new WriteBack(key);
+      return value().thenAccept(old -> {
+        write.end();
+        if (write.safe(key)) {
+          update(fold.apply(old));
+        }
       });
     }
 
@@ -173,13 +278,13 @@ public final class KeyedStateStore {
       if (value == null) {
         clear();
       } else {
-        backend.put(prefix(id), encode(serde.toBytes(value), ttl));
+        writeValue(prefix(id), encode(serde.toBytes(value), ttl), null);
       }
     }
 
     @Override
     public void clear() {
-      backend.delete(prefix(id));
+      deleteKey(prefix(id), null);
     }
   }
 
@@ -205,7 +310,11 @@ public final class KeyedStateStore {
     @Override
     public StateFuture<List<T>> get() {
       byte[] key = prefix(id);
+      WriteBack cleanup = ttl != null ? new WriteBack(key) : null;
       return future(backend.get(key)).thenApply(stored -> {
+        if (cleanup != null) {
+          cleanup.end();
+        }
         List<T> out = new ArrayList<>();
         if (stored == null) {
           return out;
@@ -223,6 +332,9 @@ public final class KeyedStateStore {
           out.add(serde.fromBytes(payload));
           kept.writeLengthPrefixed(refreshOnRead(ttl) ? encode(payload, ttl) : body);
         }
+        if (cleanup == null || !cleanup.safe(key)) {
+          return out;
+        }
         if (out.isEmpty() && dropped) {
           backend.delete(key);
         } else if (dropped || refreshOnRead(ttl)) {
@@ -234,7 +346,9 @@ public final class KeyedStateStore {
 
     @Override
     public void add(T value) {
-      backend.merge(prefix(id), element(value));
+      byte[] key = prefix(id);
+      written(key, null);
+      backend.merge(key, element(value));
     }
 
     @Override
@@ -247,12 +361,12 @@ public final class KeyedStateStore {
       for (T v : values) {
         out.writeBytes(element(v));
       }
-      backend.put(prefix(id), out.toByteArray());
+      writeValue(prefix(id), out.toByteArray(), null);
     }
 
     @Override
     public void clear() {
-      backend.delete(prefix(id));
+      deleteKey(prefix(id), null);
     }
   }
 
@@ -272,9 +386,13 @@ public final class KeyedStateStore {
     @Override
     public StateFuture<V> get(K key) {
       byte[] full = StateKeys.withUserKey(prefix(id), keySerde.toBytes(key));
+      WriteBack refresh = refreshOnRead(ttl) ? new WriteBack(full) : null;
       return future(backend.get(full)).thenApply(stored -> {
+        if (refresh != null) {
+          refresh.end();
+        }
         byte[] payload = decode(stored, ttl);
-        if (payload != null && refreshOnRead(ttl)) {
+        if (payload != null && refresh != null && refresh.safe(full)) {
           backend.put(full, encode(payload, ttl));
         }
         return payload == null ? null : valueSerde.fromBytes(payload);
@@ -283,13 +401,15 @@ public final class KeyedStateStore {
 
     @Override
     public void put(K key, V value) {
-      backend.put(StateKeys.withUserKey(prefix(id), keySerde.toBytes(key)),
-          encode(valueSerde.toBytes(value), ttl));
+      byte[] p = prefix(id);
+      writeValue(StateKeys.withUserKey(p, keySerde.toBytes(key)),
+          encode(valueSerde.toBytes(value), ttl), p);
     }
 
     @Override
     public void remove(K key) {
-      backend.delete(StateKeys.withUserKey(prefix(id), keySerde.toBytes(key)));
+      byte[] p = prefix(id);
+      deleteKey(StateKeys.withUserKey(p, keySerde.toBytes(key)), p);
     }
 
     @Override
@@ -321,9 +441,14 @@ public final class KeyedStateStore {
 
     @Override
     public StateFuture<Void> clear() {
-      return future(backend.scanPrefix(prefix(id), SCAN_LIMIT)).thenAccept(found -> {
+      byte[] p = prefix(id);
+      WriteBack deletes = new WriteBack(p);
+      return future(backend.scanPrefix(p, SCAN_LIMIT)).thenAccept(found -> {
+        deletes.end();
         for (KeyValue kv : found) {
-          backend.delete(kv.key());
+          if (deletes.safe(kv.key())) {
+            deleteKey(kv.key(), p);
+          }
         }
       });
     }
@@ -335,19 +460,19 @@ public final class KeyedStateStore {
     return new ReducingState<>() {
       @Override
       public StateFuture<T> get() {
-        return value.value();
+        return inOrder(prefix(id), value::value);
       }
 
       @Override
       public StateFuture<Void> add(T in) {
-        return value.value().thenAccept(old -> {
+        return inOrder(prefix(id), () -> value.fold(old -> {
           try {
-            value.update(old == null ? in : d.reduce.reduce(old, in));
+            return old == null ? in : d.reduce.reduce(old, in);
           } catch (Exception e) {
             throw new IllegalStateException("reduce function of state " + d.name() + " failed",
                 e);
           }
-        });
+        }));
       }
 
       @Override
@@ -363,12 +488,13 @@ public final class KeyedStateStore {
     return new AggregatingState<>() {
       @Override
       public StateFuture<OUT> get() {
-        return acc.value().thenApply(a -> a == null ? null : d.aggregator.getResult(a));
+        return inOrder(prefix(id), acc::value)
+            .thenApply(a -> a == null ? null : d.aggregator.getResult(a));
       }
 
       @Override
       public StateFuture<Void> add(IN in) {
-        return acc.value().thenAccept(a -> acc.update(d.aggregator.add(in,
+        return inOrder(prefix(id), () -> acc.fold(a -> d.aggregator.add(in,
             a == null ? d.aggregator.createAccumulator() : a)));
       }
 
