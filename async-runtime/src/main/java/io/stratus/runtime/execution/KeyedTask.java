@@ -9,6 +9,7 @@ import io.stratus.runtime.state.RecordContext;
 import io.stratus.runtime.state.StateDescriptor;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -21,9 +22,16 @@ import java.util.concurrent.CompletableFuture;
  * key); a watermark or the end of input is an epoch boundary: it waits until every record
  * before it has completed, then fires the due timers (through the controller too) and passes
  * the watermark on.
+ *
+ * <p>Checkpoint barriers are aligned: after the barrier of one input, that input's later
+ * elements are held back until every input has delivered the barrier; then, once every record
+ * before the barrier has completed, the backend snapshots (sealing its state as of that
+ * moment), the barrier moves on and the held elements are processed.
  */
-final class KeyedTask {
+final class KeyedTask implements DeployedTask {
 
+  private final TaskSpec spec;
+  private final TaskEvents events;
   private final String name;
   private final int index;
   private final int parallelism;
@@ -35,7 +43,7 @@ final class KeyedTask {
   private final Serde<Object> keySerde;
   private final KeyedStateBackend backend;
   private final TaskOutput output;
-  private final JobRun job;
+  private volatile boolean stopped;
   private final AsyncExecutionController controller;
   private final KeyedStateStore states;
   private final KeyedTimers timers;
@@ -48,12 +56,21 @@ final class KeyedTask {
   private boolean paused;
   private long processingTimer = -1;
   private long processingTimerAt = Long.MAX_VALUE;
-  private long records;
+  private volatile long records;
+  private long aligning = -1;
+  private final boolean[] barrierSeen;
+  private final boolean[] inputEnded;
+  private ArrayDeque<StreamElement> held = new ArrayDeque<>();
+  private ArrayDeque<StreamElement> replay = new ArrayDeque<>();
 
   @SuppressWarnings("unchecked")
-  KeyedTask(String name, int index, int parallelism, Vertx vertx, TaskInbox inbox, int inputs,
+  KeyedTask(TaskSpec spec, String name, Vertx vertx, TaskInbox inbox, int inputs,
       KeyedProcessFunction<?, ?, ?> function, Serde<?> keySerde, KeyedStateBackend backend,
-      TaskOutput output, int maxInFlight, JobRun job) {
+      TaskOutput output, int maxInFlight, TaskEvents events) {
+    int index = spec.subtask();
+    int parallelism = spec.parallelism();
+    this.spec = spec;
+    this.events = events;
     this.name = name + "[" + index + "/" + parallelism + "]";
     this.index = index;
     this.parallelism = parallelism;
@@ -65,13 +82,14 @@ final class KeyedTask {
     this.keySerde = (Serde<Object>) keySerde;
     this.backend = backend;
     this.output = output;
-    this.job = job;
     this.controller = new AsyncExecutionController(r -> context.runOnContext(v -> r.run()),
         () -> Vertx.currentContext() == context, maxInFlight, this::fail);
     this.states = new KeyedStateStore(backend, controller, System::currentTimeMillis);
     this.timers = new KeyedTimers(backend);
     this.inputWatermarks = new long[inputs];
     Arrays.fill(inputWatermarks, Long.MIN_VALUE);
+    this.barrierSeen = new boolean[inputs];
+    this.inputEnded = new boolean[inputs];
     this.collector = record -> {
       RecordContext ctx = controller.currentContext();
       try {
@@ -86,8 +104,35 @@ final class KeyedTask {
     return name;
   }
 
-  long records() {
+  @Override
+  public TaskSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public long records() {
     return records;
+  }
+
+  @Override
+  public int maxObservedInFlight() {
+    return controller.maxObservedInFlight();
+  }
+
+  @Override
+  public void triggerCheckpoint(long checkpointId) {
+    // Keyed tasks take checkpoints when barriers arrive through their inputs.
+  }
+
+  @Override
+  public void cancel() {
+    stopped = true;
+    context.runOnContext(v -> {
+      if (processingTimer >= 0) {
+        vertx.cancelTimer(processingTimer);
+      }
+      done.complete(null);
+    });
   }
 
   AsyncExecutionController controller() {
@@ -99,7 +144,8 @@ final class KeyedTask {
   }
 
   /** Opens the function (after timers are loaded) and starts taking input. */
-  CompletableFuture<Void> start() {
+  @Override
+  public CompletableFuture<Void> start() {
     timers.restore().whenComplete((v, e) -> context.runOnContext(x -> {
       if (e != null) {
         fail(null, e);
@@ -139,7 +185,7 @@ final class KeyedTask {
 
   private void pump() {
     while (!paused) {
-      if (job.stopped()) {
+      if (stopped) {
         done.complete(null);
         return;
       }
@@ -160,21 +206,33 @@ final class KeyedTask {
         wait(writable);
         return;
       }
-      StreamElement element = inbox.poll();
+      StreamElement element = replay.isEmpty() ? inbox.poll() : replay.poll();
       if (element == null) {
         inbox.consumerIdle();
         return;
+      }
+      if (aligning >= 0 && barrierSeen[element.input()]
+          && !(element instanceof StreamElement.Barrier)) {
+        held.add(element);
+        continue;
       }
       if (element instanceof StreamElement.Record r) {
         process(r);
       } else if (element instanceof StreamElement.Watermark w) {
         inputWatermarks[w.input()] = Math.max(inputWatermarks[w.input()], w.timestamp());
         advanceTo(minWatermark());
+      } else if (element instanceof StreamElement.Barrier b) {
+        onBarrier(b);
       } else if (element instanceof StreamElement.End e) {
         endedInputs++;
+        inputEnded[e.input()] = true;
         inputWatermarks[e.input()] = Long.MAX_VALUE;
         if (endedInputs == inputs) {
           finish();
+          return;
+        }
+        if (aligning >= 0 && aligned()) {
+          completeAlignment();
           return;
         }
         advanceTo(minWatermark());
@@ -188,6 +246,70 @@ final class KeyedTask {
       paused = false;
       pump();
     }));
+  }
+
+  private void onBarrier(StreamElement.Barrier b) {
+    if (b.checkpointId() < aligning) {
+      return;
+    }
+    if (aligning >= 0 && b.checkpointId() > aligning) {
+      events.snapshotFailed(spec, aligning, new IllegalStateException("checkpoint " + aligning
+          + " was overtaken by checkpoint " + b.checkpointId() + " in " + name));
+      releaseHeld();
+    }
+    aligning = b.checkpointId();
+    barrierSeen[b.input()] = true;
+    if (aligned()) {
+      completeAlignment();
+    }
+  }
+
+  private boolean aligned() {
+    for (int i = 0; i < inputs; i++) {
+      if (!barrierSeen[i] && !inputEnded[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Every input delivered the barrier: snapshot once the records before it have completed. */
+  private void completeAlignment() {
+    long checkpointId = aligning;
+    paused = true;
+    controller.whenDrained().whenComplete((v, e) -> context.runOnContext(x -> {
+      if (stopped) {
+        return;
+      }
+      CompletableFuture<io.stratus.runtime.state.StateHandle> state;
+      try {
+        state = backend.snapshot();
+      } catch (RuntimeException ex) {
+        state = CompletableFuture.failedFuture(ex);
+      }
+      CompletableFuture<List<String>> staged = output.barrier(checkpointId);
+      state.thenCombine(staged, (handle, committables) ->
+              new TaskSnapshot(null, handle, committables))
+          .whenComplete((snapshot, error) -> {
+            if (error != null) {
+              events.snapshotFailed(spec, checkpointId, error);
+            } else {
+              events.snapshotTaken(spec, checkpointId, snapshot);
+            }
+          });
+      releaseHeld();
+      paused = false;
+      pump();
+    }));
+  }
+
+  /** Ends the alignment: the held elements go first, in arrival order. */
+  private void releaseHeld() {
+    aligning = -1;
+    Arrays.fill(barrierSeen, false);
+    held.addAll(replay);
+    replay = held;
+    held = new ArrayDeque<>();
   }
 
   private long minWatermark() {
@@ -292,7 +414,7 @@ final class KeyedTask {
     processingTimer = vertx.setTimer(delay, id -> context.runOnContext(v -> {
       processingTimer = -1;
       processingTimerAt = Long.MAX_VALUE;
-      if (job.stopped()) {
+      if (stopped) {
         return;
       }
       fireTimers(timers.dueProcessingTime(System.currentTimeMillis()).iterator());
@@ -313,19 +435,35 @@ final class KeyedTask {
     }
     try {
       function.close();
-      output.end();
     } catch (Exception e) {
       fail(null, e);
       return;
     }
-    done.complete(null);
+    output.stageFinal().whenComplete((staged, error) -> context.runOnContext(v -> {
+      if (error != null) {
+        fail(null, error);
+        return;
+      }
+      try {
+        output.end();
+      } catch (Exception e) {
+        fail(null, e);
+        return;
+      }
+      events.taskFinished(spec, staged);
+      done.complete(null);
+    }));
   }
 
   private void fail(RecordContext ctx, Throwable error) {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
     Throwable cause = error instanceof IllegalStateException && error.getCause() != null
         && error.getMessage() != null && error.getMessage().equals(error.getCause().toString())
         ? error.getCause() : error;
-    job.fail(new TaskFailureException(name, ctx == null ? null : ctx.record(),
+    events.taskFailed(spec, new TaskFailureException(name, ctx == null ? null : ctx.record(),
         ctx == null ? null : ctx.key(), cause));
     done.complete(null);
   }

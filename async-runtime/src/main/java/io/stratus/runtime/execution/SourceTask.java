@@ -11,10 +11,12 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Reads one source split on its own Vert.x context, pushes records through its chained steps to
  * the next operator, emits watermarks after each batch, and pauses while downstream inboxes are
- * full. Yields to the event loop between batches.
+ * full. A checkpoint trigger puts a barrier between two batches and reports the offset at that
+ * point. Yields to the event loop between batches.
  */
-final class SourceTask {
+final class SourceTask implements DeployedTask {
 
+  private final TaskSpec spec;
   private final String name;
   private final Vertx vertx;
   private final Context context;
@@ -22,14 +24,17 @@ final class SourceTask {
   private final WatermarkStrategy watermarks;
   private final TaskOutput output;
   private final int batch;
-  private final JobRun job;
+  private final TaskEvents events;
   private final CompletableFuture<Void> done = new CompletableFuture<>();
+  private volatile boolean stopped;
+  private boolean ended;
   private long maxTimestamp = Long.MIN_VALUE;
   private long watermark = Long.MIN_VALUE;
-  private long records;
+  private volatile long records;
 
-  SourceTask(String name, Vertx vertx, SourceReader<?> reader, WatermarkStrategy watermarks,
-      TaskOutput output, int batch, JobRun job) {
+  SourceTask(TaskSpec spec, String name, Vertx vertx, SourceReader<?> reader,
+      WatermarkStrategy watermarks, TaskOutput output, int batch, TaskEvents events) {
+    this.spec = spec;
     this.name = name;
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
@@ -37,20 +42,64 @@ final class SourceTask {
     this.watermarks = watermarks;
     this.output = output;
     this.batch = batch;
-    this.job = job;
+    this.events = events;
+    if (spec.sourceOffset() != null) {
+      reader.seek(spec.sourceOffset());
+    }
   }
 
-  CompletableFuture<Void> start() {
+  @Override
+  public TaskSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public CompletableFuture<Void> start() {
     context.runOnContext(v -> step());
     return done;
   }
 
-  long records() {
+  @Override
+  public long records() {
     return records;
   }
 
+  @Override
+  public int maxObservedInFlight() {
+    return 0;
+  }
+
+  @Override
+  public void cancel() {
+    stopped = true;
+    context.runOnContext(v -> done.complete(null));
+  }
+
+  @Override
+  public void triggerCheckpoint(long checkpointId) {
+    context.runOnContext(v -> {
+      if (stopped) {
+        return;
+      }
+      if (ended) {
+        events.snapshotFailed(spec, checkpointId,
+            new IllegalStateException("source " + name + " has ended"));
+        return;
+      }
+      long offset = reader.offset();
+      output.barrier(checkpointId).whenComplete((committables, error) -> {
+        if (error != null) {
+          events.snapshotFailed(spec, checkpointId, error);
+        } else {
+          events.snapshotTaken(spec, checkpointId,
+              new TaskSnapshot(offset, null, committables));
+        }
+      });
+    });
+  }
+
   private void step() {
-    if (job.stopped()) {
+    if (stopped) {
       done.complete(null);
       return;
     }
@@ -62,10 +111,7 @@ final class SourceTask {
     try {
       polled = reader.poll(batch);
       if (polled == null) {
-        output.watermark(Long.MAX_VALUE);
-        output.end();
-        reader.close();
-        done.complete(null);
+        finish();
         return;
       }
       for (SourceRecord<?> r : polled) {
@@ -74,14 +120,12 @@ final class SourceTask {
         try {
           output.emit(r.value(), r.timestamp());
         } catch (Exception e) {
-          job.fail(new TaskFailureException(name, r.value(), null, e));
-          done.complete(null);
+          fail(new TaskFailureException(name, r.value(), null, e));
           return;
         }
       }
     } catch (Exception e) {
-      job.fail(new TaskFailureException(name, null, null, e));
-      done.complete(null);
+      fail(new TaskFailureException(name, null, null, e));
       return;
     }
     long next = watermarks.watermarkFor(maxTimestamp);
@@ -90,9 +134,35 @@ final class SourceTask {
       output.watermark(next);
     }
     if (polled.isEmpty()) {
-      vertx.setTimer(10, id -> step());
+      vertx.setTimer(10, id -> context.runOnContext(v -> step()));
     } else {
       context.runOnContext(v -> step());
     }
+  }
+
+  private void finish() {
+    ended = true;
+    output.watermark(Long.MAX_VALUE);
+    output.stageFinal().whenComplete((staged, error) -> context.runOnContext(v -> {
+      if (error != null) {
+        fail(new TaskFailureException(name, null, null, error));
+        return;
+      }
+      try {
+        output.end();
+        reader.close();
+      } catch (Exception e) {
+        fail(new TaskFailureException(name, null, null, e));
+        return;
+      }
+      events.taskFinished(spec, staged);
+      done.complete(null);
+    }));
+  }
+
+  private void fail(TaskFailureException e) {
+    stopped = true;
+    events.taskFailed(spec, e);
+    done.complete(null);
   }
 }

@@ -1,14 +1,24 @@
 package io.stratus.runtime.execution;
 
-/** What flows between tasks: records, watermarks and the end of an input. */
+/** What flows between tasks: records, watermarks, checkpoint barriers and end of input. */
 sealed interface StreamElement {
 
+  /** The upstream task (its index among the producers of the inbox) that sent the element. */
+  int input();
+
   /**
-   * A record with its event timestamp ({@link Long#MIN_VALUE} if none) and, after a
-   * {@code keyBy}, its key as computed for routing (so the keyed task does not compute it again).
+   * A record from upstream task {@code input} with its event timestamp ({@link Long#MIN_VALUE}
+   * if none) and, after a {@code keyBy}, its key as computed for routing (so the keyed task does
+   * not compute it again).
    */
-  record Record(Object value, long timestamp, Object key, byte[] keyBytes, int keyGroup)
-      implements StreamElement {}
+  record Record(int input, Object value, long timestamp, Object key, byte[] keyBytes,
+      int keyGroup) implements StreamElement {}
+
+  /**
+   * Checkpoint {@code checkpointId} passed upstream task {@code input}: everything before it
+   * belongs to the checkpoint, everything after to the next.
+   */
+  record Barrier(int input, long checkpointId) implements StreamElement {}
 
   /** Upstream task {@code input} promises no event older than {@code timestamp} will follow. */
   record Watermark(int input, long timestamp) implements StreamElement {}

@@ -9,6 +9,7 @@ import io.stratus.runtime.serde.Serde;
 import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.store.keygroup.KeyGroups;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Where a task's records go: the stateless steps chained after it (map, filter, flatMap run in
@@ -31,6 +32,21 @@ abstract class TaskOutput {
   }
 
   void watermark(long timestamp) {}
+
+  /**
+   * Checkpoint {@code checkpointId} has reached this task: pass the barrier on, or (at a sink)
+   * stage what was written since the last checkpoint.
+   *
+   * @return the sink's committables, once staged (empty elsewhere)
+   */
+  CompletableFuture<List<String>> barrier(long checkpointId) {
+    return CompletableFuture.completedFuture(List.of());
+  }
+
+  /** The input has ended: stage a sink's last output (empty elsewhere). */
+  CompletableFuture<List<String>> stageFinal() {
+    return CompletableFuture.completedFuture(List.of());
+  }
 
   /** The task's input has ended and all its output was emitted. */
   void end() throws Exception {}
@@ -111,6 +127,16 @@ abstract class TaskOutput {
     }
 
     @Override
+    CompletableFuture<List<String>> barrier(long checkpointId) {
+      return next.barrier(checkpointId);
+    }
+
+    @Override
+    CompletableFuture<List<String>> stageFinal() {
+      return next.stageFinal();
+    }
+
+    @Override
     void end() throws Exception {
       next.end();
     }
@@ -145,8 +171,8 @@ abstract class TaskOutput {
       byte[] keyBytes = keySerde.toBytes(key);
       int keyGroup = KeyGroups.keyGroupOf(keyBytes, maxParallelism);
       int target = KeyGroups.subtaskOf(keyGroup, maxParallelism, downstream.size());
-      downstream.get(target).offer(new StreamElement.Record(value, timestamp, key, keyBytes,
-          keyGroup));
+      downstream.get(target).offer(new StreamElement.Record(input, value, timestamp, key,
+          keyBytes, keyGroup));
     }
 
     @Override
@@ -178,6 +204,14 @@ abstract class TaskOutput {
     }
 
     @Override
+    CompletableFuture<List<String>> barrier(long checkpointId) {
+      for (TaskInbox inbox : downstream) {
+        inbox.offer(new StreamElement.Barrier(input, checkpointId));
+      }
+      return CompletableFuture.completedFuture(List.of());
+    }
+
+    @Override
     void end() {
       for (TaskInbox inbox : downstream) {
         inbox.offer(new StreamElement.End(input));
@@ -198,6 +232,16 @@ abstract class TaskOutput {
     @SuppressWarnings("unchecked")
     void emit(Object value, long timestamp) throws Exception {
       writer.write(value);
+    }
+
+    @Override
+    CompletableFuture<List<String>> barrier(long checkpointId) {
+      return writer.prepareCommit(checkpointId);
+    }
+
+    @Override
+    CompletableFuture<List<String>> stageFinal() {
+      return writer.prepareCommit(Long.MAX_VALUE);
     }
 
     @Override

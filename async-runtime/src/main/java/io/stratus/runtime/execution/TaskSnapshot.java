@@ -1,0 +1,26 @@
+package io.stratus.runtime.execution;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.stratus.runtime.state.StateHandle;
+import java.util.List;
+
+/**
+ * What a task contributes to a checkpoint: a source's offset, a keyed task's state handle, a
+ * sink's staged output.
+ *
+ * @param sourceOffset  where the source resumes; null for other tasks
+ * @param state         the keyed backend's snapshot; null for sources
+ * @param committables  staged sink output to commit when the checkpoint completes
+ */
+public record TaskSnapshot(Long sourceOffset, StateHandle state, List<String> committables) {
+
+  @JsonCreator
+  public TaskSnapshot(@JsonProperty("sourceOffset") Long sourceOffset,
+      @JsonProperty("state") StateHandle state,
+      @JsonProperty("committables") List<String> committables) {
+    this.sourceOffset = sourceOffset;
+    this.state = state;
+    this.committables = committables == null ? List.of() : List.copyOf(committables);
+  }
+}

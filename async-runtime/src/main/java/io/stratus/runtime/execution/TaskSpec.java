@@ -1,0 +1,50 @@
+package io.stratus.runtime.execution;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.stratus.runtime.state.StateHandle;
+import io.stratus.store.keygroup.KeyGroupRange;
+import java.util.List;
+
+/**
+ * One task of one attempt of a job, as the coordinator deploys it to a worker (JSON on the
+ * event bus): which operator (segment) and subtask, its key groups, and where it starts from.
+ *
+ * @param job          the job's name (application mode: every worker knows the job's code)
+ * @param attempt      the attempt number; every restart deploys a new attempt
+ * @param segment      0 for a source task, n for the n-th keyed operator
+ * @param subtask      index among the operator's tasks
+ * @param parallelism  the operator's tasks
+ * @param keyGroups    a keyed task's key groups; null for a source
+ * @param sourceOffset where a source task resumes; null to start at the beginning
+ * @param restore      snapshot handles that cover a keyed task's key groups; empty: fresh state
+ */
+public record TaskSpec(String job, int attempt, int segment, int subtask, int parallelism,
+    KeyGroupRange keyGroups, Long sourceOffset, List<StateHandle> restore) {
+
+  @JsonCreator
+  public TaskSpec(@JsonProperty("job") String job, @JsonProperty("attempt") int attempt,
+      @JsonProperty("segment") int segment, @JsonProperty("subtask") int subtask,
+      @JsonProperty("parallelism") int parallelism,
+      @JsonProperty("keyGroups") KeyGroupRange keyGroups,
+      @JsonProperty("sourceOffset") Long sourceOffset,
+      @JsonProperty("restore") List<StateHandle> restore) {
+    this.job = job;
+    this.attempt = attempt;
+    this.segment = segment;
+    this.subtask = subtask;
+    this.parallelism = parallelism;
+    this.keyGroups = keyGroups;
+    this.sourceOffset = sourceOffset;
+    this.restore = restore == null ? List.of() : List.copyOf(restore);
+  }
+
+  /** A stable name: {@code <segment>/<subtask>}. */
+  public String taskId() {
+    return segment + "/" + subtask;
+  }
+
+  public boolean isSource() {
+    return segment == 0;
+  }
+}
