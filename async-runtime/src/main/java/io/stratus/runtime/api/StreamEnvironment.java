@@ -39,6 +39,14 @@ public final class StreamEnvironment implements AutoCloseable {
     this.resources = resources;
   }
 
+  /**
+   * An environment that only builds job graphs, for the scheduler to run: {@link #graph} works,
+   * {@link #execute} does not.
+   */
+  public static StreamEnvironment plan(RuntimeConfig config) {
+    return new StreamEnvironment(config, null);
+  }
+
   /** An environment over given resources (object store, cache, event loops). */
   public static StreamEnvironment create(RuntimeConfig config, RuntimeResources resources) {
     return new StreamEnvironment(config, resources);
@@ -119,6 +127,10 @@ public final class StreamEnvironment implements AutoCloseable {
       graph = graph(jobName);
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(e);
+    }
+    if (resources == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("this environment only "
+          + "plans jobs; submit its graph to a coordinator, or use StreamEnvironment.local"));
     }
     pipeline.clear();
     return LocalJobRunner.run(graph, config, resources);

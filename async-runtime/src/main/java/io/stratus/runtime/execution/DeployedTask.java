@@ -16,6 +16,9 @@ public interface DeployedTask {
   /** Stops the task at once (restart, cancel, lost worker); state is not snapshotted. */
   void cancel();
 
+  /** Closes the task's state (its backend) once it has stopped; shared files stay. */
+  void releaseState();
+
   /** Records taken in so far. */
   long records();
 

@@ -120,6 +120,11 @@ final class KeyedTask implements DeployedTask {
   }
 
   @Override
+  public void releaseState() {
+    backend.close();
+  }
+
+  @Override
   public void triggerCheckpoint(long checkpointId) {
     // Keyed tasks take checkpoints when barriers arrive through their inputs.
   }

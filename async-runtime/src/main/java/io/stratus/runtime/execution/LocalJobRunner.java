@@ -77,7 +77,7 @@ public final class LocalJobRunner {
           for (CompletableFuture<DeployedTask> b : built) {
             if (b.isDone() && !b.isCompletedExceptionally()) {
               b.join().cancel();
-              closeBackend(b.join());
+              b.join().releaseState();
             }
           }
           channels.release(runName, 0);
@@ -100,12 +100,6 @@ public final class LocalJobRunner {
           return new JobResult(graph.name(), System.currentTimeMillis() - start, recordsIn,
               maxInFlight);
         });
-  }
-
-  private static void closeBackend(DeployedTask task) {
-    if (task instanceof KeyedTask k) {
-      k.backend().close();
-    }
   }
 
   private static String sourceName(JobTopology topology, TaskSpec spec) {

@@ -70,6 +70,11 @@ final class SourceTask implements DeployedTask {
   }
 
   @Override
+  public void releaseState() {
+    // A source's only state is its offset, which checkpoints carry.
+  }
+
+  @Override
   public void cancel() {
     stopped = true;
     context.runOnContext(v -> done.complete(null));

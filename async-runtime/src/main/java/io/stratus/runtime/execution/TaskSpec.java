@@ -1,6 +1,7 @@
 package io.stratus.runtime.execution;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.stratus.runtime.state.StateHandle;
 import io.stratus.store.keygroup.KeyGroupRange;
@@ -40,10 +41,12 @@ public record TaskSpec(String job, int attempt, int segment, int subtask, int pa
   }
 
   /** A stable name: {@code <segment>/<subtask>}. */
+  @JsonIgnore
   public String taskId() {
     return segment + "/" + subtask;
   }
 
+  @JsonIgnore
   public boolean isSource() {
     return segment == 0;
   }

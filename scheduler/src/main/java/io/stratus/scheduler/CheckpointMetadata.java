@@ -1,0 +1,137 @@
+package io.stratus.scheduler;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.stratus.runtime.state.StateHandle;
+import io.stratus.store.keygroup.KeyGroupRange;
+import io.stratus.store.lsm.CheckpointHandle;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code _metadata} of a completed checkpoint or savepoint: readable JSON with each source
+ * split's offset, each keyed operator's state handles by operator uid (so a job restarts with
+ * any parallelism, matching state by uid), and the sink output it committed. Small: pointers
+ * only.
+ *
+ * @param job            the job's name
+ * @param checkpointId   the checkpoint's number
+ * @param kind           {@code checkpoint} or {@code savepoint}
+ * @param timestamp      when it completed, epoch milliseconds
+ * @param backend        the state backend that wrote the handles
+ * @param maxParallelism the key-group space
+ * @param sources        offsets per source split
+ * @param operators      keyed operators' state
+ * @param committed      sink output committed when this checkpoint completed
+ */
+public record CheckpointMetadata(String job, long checkpointId, String kind, long timestamp,
+    String backend, int maxParallelism, List<SourceSplit> sources, List<Operator> operators,
+    List<String> committed) {
+
+  public static final String CHECKPOINT = "checkpoint";
+  public static final String SAVEPOINT = "savepoint";
+
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT);
+
+  @JsonCreator
+  public CheckpointMetadata(@JsonProperty("job") String job,
+      @JsonProperty("checkpointId") long checkpointId, @JsonProperty("kind") String kind,
+      @JsonProperty("timestamp") long timestamp, @JsonProperty("backend") String backend,
+      @JsonProperty("maxParallelism") int maxParallelism,
+      @JsonProperty("sources") List<SourceSplit> sources,
+      @JsonProperty("operators") List<Operator> operators,
+      @JsonProperty("committed") List<String> committed) {
+    this.job = job;
+    this.checkpointId = checkpointId;
+    this.kind = kind;
+    this.timestamp = timestamp;
+    this.backend = backend;
+    this.maxParallelism = maxParallelism;
+    this.sources = sources == null ? List.of() : List.copyOf(sources);
+    this.operators = operators == null ? List.of() : List.copyOf(operators);
+    this.committed = committed == null ? List.of() : List.copyOf(committed);
+  }
+
+  /**
+   * Where a source split resumes.
+   *
+   * @param subtask     the split
+   * @param parallelism the source's parallelism when the checkpoint was taken
+   * @param offset      its offset
+   */
+  public record SourceSplit(int subtask, int parallelism, long offset) {}
+
+  /**
+   * The state of one keyed operator.
+   *
+   * @param uid         the operator's uid
+   * @param parallelism its parallelism when the checkpoint was taken
+   * @param tasks       each task's key groups and state handle
+   */
+  public record Operator(String uid, int parallelism, List<TaskState> tasks) {}
+
+  /**
+   * One keyed task's state.
+   *
+   * @param subtask   the task
+   * @param keyGroups its key groups
+   * @param state     the snapshot handle
+   */
+  public record TaskState(int subtask, KeyGroupRange keyGroups, StateHandle state) {}
+
+  /** The operator of {@code uid}, or {@code null}. */
+  public Operator operator(String uid) {
+    for (Operator o : operators) {
+      if (o.uid().equals(uid)) {
+        return o;
+      }
+    }
+    return null;
+  }
+
+  /** Every state handle, as the store's checkpoint handles, for reference counting. */
+  @JsonIgnore
+  public List<CheckpointHandle> checkpointHandles() {
+    List<CheckpointHandle> out = new ArrayList<>();
+    for (Operator o : operators) {
+      for (TaskState t : o.tasks()) {
+        StateHandle h = t.state();
+        out.add(new CheckpointHandle(h.storeId(), h.version(), h.manifestKey(), h.keyGroups(),
+            h.maxParallelism(), h.files()));
+      }
+    }
+    return out;
+  }
+
+  public byte[] toJson() {
+    try {
+      return JSON.writeValueAsBytes(this);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot serialize checkpoint metadata", e);
+    }
+  }
+
+  /**
+   * Parses {@code _metadata}.
+   *
+   * @throws IllegalArgumentException naming {@code key} when it is not valid metadata
+   */
+  public static CheckpointMetadata parse(String key, byte[] json) {
+    try {
+      CheckpointMetadata m = JSON.readValue(json, CheckpointMetadata.class);
+      if (m.job() == null || m.kind() == null || m.backend() == null) {
+        throw new IllegalArgumentException("checkpoint metadata " + key
+            + " lacks its job, kind or backend");
+      }
+      return m;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("checkpoint metadata " + key + " is not valid: "
+          + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package io.stratus.scheduler;
+
+import io.stratus.cache.BlockCacheConfig;
+import io.stratus.cache.HybridBlockCache;
+import io.stratus.runtime.execution.ChannelRegistry;
+import io.stratus.runtime.execution.RuntimeResources;
+import io.stratus.store.lsm.StoreResources;
+import io.stratus.store.objectstore.ObjectStore;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The embedded default: a coordinator and N workers in one JVM, sharing one Vert.x instance and
+ * one object store, each worker with its own block cache (as separate machines would have).
+ * They still talk only through the event bus.
+ */
+public final class EmbeddedCluster implements AutoCloseable {
+
+  private final Vertx vertx;
+  private final ObjectStore objects;
+  private final JobCatalog catalog = new JobCatalog();
+  private final ChannelRegistry channels = new ChannelRegistry();
+  private final Coordinator coordinator;
+  private final List<Worker> workers = new ArrayList<>();
+  private final List<AutoCloseable> owned = new ArrayList<>();
+  private final BlockCacheConfig cacheConfig;
+  private final Duration heartbeatInterval;
+
+  /**
+   * Starts a cluster.
+   *
+   * @param objects           where state and checkpoints go
+   * @param workers           number of workers
+   * @param cache             each worker's block cache
+   * @param heartbeatInterval how often workers send heartbeats; a worker is lost after 10
+   *                          missed ones (at least 2 s)
+   */
+  public EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
+      Duration heartbeatInterval) {
+    this.vertx = Vertx.vertx();
+    this.objects = objects;
+    this.cacheConfig = cache;
+    this.heartbeatInterval = heartbeatInterval;
+    Duration timeout = heartbeatInterval.multipliedBy(10);
+    this.coordinator = new Coordinator(vertx, objects, catalog, channels,
+        timeout.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : timeout).start();
+    for (int i = 0; i < workers; i++) {
+      addWorker();
+    }
+    coordinator.awaitWorkers(workers, Duration.ofSeconds(30)).join();
+  }
+
+  /** Starts one more worker; returns it. */
+  public Worker addWorker() {
+    HybridBlockCache cache = new HybridBlockCache(cacheConfig);
+    StoreResources store = StoreResources.create(objects, cache);
+    owned.add(store);
+    owned.add(cache);
+    Worker worker = new Worker("worker-" + (workers.size() + 1),
+        new RuntimeResources(vertx, store), catalog, channels, heartbeatInterval).start();
+    workers.add(worker);
+    return worker;
+  }
+
+  public Coordinator coordinator() {
+    return coordinator;
+  }
+
+  public JobCatalog catalog() {
+    return catalog;
+  }
+
+  public List<Worker> workers() {
+    return List.copyOf(workers);
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  @Override
+  public void close() {
+    coordinator.close();
+    for (Worker w : workers) {
+      w.close();
+    }
+    for (int i = owned.size() - 1; i >= 0; i--) {
+      try {
+        owned.get(i).close();
+      } catch (Exception e) {
+        // closing the rest matters more
+      }
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().join();
+  }
+}

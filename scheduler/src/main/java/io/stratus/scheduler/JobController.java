@@ -1,0 +1,618 @@
+package io.stratus.scheduler;
+
+import io.stratus.runtime.execution.JobTopology;
+import io.stratus.runtime.execution.TaskSnapshot;
+import io.stratus.runtime.execution.TaskSpec;
+import io.stratus.runtime.graph.Transformation;
+import io.stratus.runtime.sink.Sink;
+import io.stratus.runtime.state.StateHandle;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one job for the coordinator: deploys its tasks to workers as an attempt, coordinates
+ * checkpoints and savepoints (trigger barriers at the sources, collect every task's ack, write
+ * {@code _metadata}, commit sink output, retire old checkpoints), and on a task failure or a
+ * lost worker cancels the attempt and deploys the next one from the last completed checkpoint,
+ * as the restart strategy allows. Confined to its own Vert.x context; public methods hop there.
+ */
+public final class JobController {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JobController.class);
+  private static final int SUMMARIES = 20;
+
+  /** A checkpoint waiting for acks. */
+  private static final class Pending {
+    final long id;
+    final int attempt;
+    final String savepointName;
+    final long startedAt = System.currentTimeMillis();
+    final Set<String> waitingFor;
+    final Map<String, TaskSnapshot> acks = new HashMap<>();
+    final CompletableFuture<CheckpointMetadata> completion = new CompletableFuture<>();
+    java.util.concurrent.ScheduledFuture<?> timeoutTimer;
+    /** Every ack is in and the metadata is being written: it can no longer be aborted. */
+    boolean finalizing;
+
+    Pending(long id, int attempt, String savepointName, Set<String> tasks) {
+      this.id = id;
+      this.attempt = attempt;
+      this.savepointName = savepointName;
+      this.waitingFor = new HashSet<>(tasks);
+    }
+  }
+
+  private record Retained(long id, String key) {}
+
+  private final Coordinator coordinator;
+  private final JobDefinition definition;
+  private final Vertx vertx;
+  private final Context context;
+  private final CompletableFuture<JobStatus> result = new CompletableFuture<>();
+  private final Map<String, Integer> parallelism = new LinkedHashMap<>();
+  private JobTopology topology;
+  private JobState state = JobState.SUBMITTED;
+  private int attempt;
+  private Map<String, String> placement = new LinkedHashMap<>();
+  private Map<String, TaskSpec> specs = new LinkedHashMap<>();
+  private final Set<String> finished = new HashSet<>();
+  private final List<String> finalCommittables = new ArrayList<>();
+  private CheckpointMetadata restoreFrom;
+  private int restarts;
+  private long nextCheckpointId = 1;
+  private Pending pending;
+  private final Deque<Retained> retained = new ArrayDeque<>();
+  private final Deque<JobStatus.CheckpointSummary> summaries = new ArrayDeque<>();
+  private long lastCheckpointEnd;
+  private java.util.concurrent.ScheduledFuture<?> periodicTimer;
+  private String lastFailure;
+  private MessageConsumer<Object> consumer;
+  private long attemptStartedAt;
+  private boolean restartScheduled;
+
+  JobController(Coordinator coordinator, JobDefinition definition, CheckpointMetadata restore,
+      Map<String, Integer> initialParallelism) {
+    this.coordinator = coordinator;
+    this.definition = definition;
+    this.vertx = coordinator.vertx();
+    this.context = vertx.getOrCreateContext();
+    this.restoreFrom = restore;
+    if (restore != null) {
+      nextCheckpointId = restore.checkpointId() + 1;
+    }
+    this.parallelism.putAll(initialParallelism);
+  }
+
+  public String name() {
+    return definition.name();
+  }
+
+  public JobDefinition definition() {
+    return definition;
+  }
+
+  /** Completes with the final status when the job finishes, fails or is canceled. */
+  public CompletableFuture<JobStatus> result() {
+    return result;
+  }
+
+  void start() {
+    context.runOnContext(v -> {
+      consumer = vertx.eventBus().consumer(Protocol.jobAddress(name()), message -> {
+        try {
+          onMessage(Protocol.decode(message.body()));
+        } catch (RuntimeException e) {
+          LOG.warn("Job {} ignored a message it could not read: {}", name(), e.toString());
+        }
+      });
+      deploy(1);
+    });
+  }
+
+  // ------------------------------------------------------------------------------- attempts
+
+  private void deploy(int nextAttempt) {
+    restartScheduled = false;
+    attempt = nextAttempt;
+    attemptStartedAt = System.currentTimeMillis();
+    finished.clear();
+    finalCommittables.clear();
+    List<String> workers = coordinator.liveWorkers();
+    if (workers.isEmpty()) {
+      failover("no live worker to deploy to");
+      return;
+    }
+    List<TaskSpec> tasks;
+    try {
+      topology = new JobTopology(definition.graph(), definition.runtime(), parallelism);
+      for (int s = 1; s < topology.segmentCount(); s++) {
+        parallelism.put(topology.operatorUid(s), topology.parallelism(s));
+      }
+      tasks = withRestore(topology.tasks(attempt));
+    } catch (RuntimeException e) {
+      fail("cannot deploy: " + e.getMessage());
+      return;
+    }
+    placement = new LinkedHashMap<>();
+    specs = new LinkedHashMap<>();
+    Map<String, List<TaskSpec>> perWorker = new LinkedHashMap<>();
+    int next = 0;
+    for (TaskSpec t : tasks) {
+      String worker = workers.get(next++ % workers.size());
+      placement.put(t.taskId(), worker);
+      specs.put(t.taskId(), t);
+      perWorker.computeIfAbsent(worker, w -> new ArrayList<>()).add(t);
+    }
+    int deploying = attempt;
+    List<CompletableFuture<Object>> deployed = new ArrayList<>();
+    for (Map.Entry<String, List<TaskSpec>> e : perWorker.entrySet()) {
+      deployed.add(request(e.getKey(), new Protocol.Deploy(name(), attempt,
+          Map.copyOf(parallelism), e.getValue())));
+    }
+    CompletableFuture.allOf(deployed.toArray(CompletableFuture[]::new))
+        .whenComplete((v, error) -> context.runOnContext(x -> {
+          if (deploying != attempt || state.terminal()) {
+            return;
+          }
+          if (error != null) {
+            failover("deploying attempt " + deploying + " failed: " + rootMessage(error));
+            return;
+          }
+          for (String worker : perWorker.keySet()) {
+            request(worker, new Protocol.Start(name(), attempt));
+          }
+          state = JobState.RUNNING;
+          LOG.info("Job {} attempt {} running: {} tasks on {} worker(s){}", name(), attempt,
+              tasks.size(), perWorker.size(), restoreFrom == null ? ""
+                  : ", restored from " + restoreFrom.kind() + " " + restoreFrom.checkpointId());
+          schedulePeriodicCheckpoint();
+        }));
+  }
+
+  /** The attempt's tasks with their sources' offsets and keyed state from the restore point. */
+  private List<TaskSpec> withRestore(List<TaskSpec> fresh) {
+    if (restoreFrom == null) {
+      return fresh;
+    }
+    List<TaskSpec> out = new ArrayList<>();
+    for (TaskSpec t : fresh) {
+      if (t.isSource()) {
+        Long offset = null;
+        for (CheckpointMetadata.SourceSplit split : restoreFrom.sources()) {
+          if (split.parallelism() != t.parallelism()) {
+            throw new IllegalArgumentException("the source had parallelism "
+                + split.parallelism() + " in " + restoreFrom.kind() + " "
+                + restoreFrom.checkpointId() + ", now " + t.parallelism()
+                + "; source parallelism cannot change");
+          }
+          if (split.subtask() == t.subtask()) {
+            offset = split.offset();
+          }
+        }
+        out.add(new TaskSpec(t.job(), t.attempt(), t.segment(), t.subtask(), t.parallelism(),
+            null, offset, List.of()));
+      } else {
+        if (!restoreFrom.backend().equals(definition.runtime().backend())) {
+          throw new IllegalArgumentException(restoreFrom.kind() + " "
+              + restoreFrom.checkpointId() + " holds " + restoreFrom.backend()
+              + " state; the job runs the " + definition.runtime().backend() + " backend");
+        }
+        CheckpointMetadata.Operator op = restoreFrom.operator(topology.operatorUid(t.segment()));
+        List<StateHandle> handles = new ArrayList<>();
+        if (op != null) {
+          for (CheckpointMetadata.TaskState s : op.tasks()) {
+            if (s.keyGroups().overlaps(t.keyGroups())) {
+              handles.add(s.state());
+            }
+          }
+        }
+        out.add(new TaskSpec(t.job(), t.attempt(), t.segment(), t.subtask(), t.parallelism(),
+            t.keyGroups(), null, handles));
+      }
+    }
+    return out;
+  }
+
+  private CompletableFuture<Object> request(String worker, Protocol.Message m) {
+    CompletableFuture<Object> reply = new CompletableFuture<>();
+    vertx.eventBus().request(Protocol.workerAddress(worker), Protocol.encode(m))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            reply.complete(ar.result().body());
+          } else {
+            if (ar.cause() instanceof io.vertx.core.eventbus.ReplyException r
+                && r.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
+              coordinator.workerUnreachable(worker);
+            }
+            reply.completeExceptionally(ar.cause());
+          }
+        });
+    return reply;
+  }
+
+  private void onMessage(Protocol.Message m) {
+    if (m instanceof Protocol.Ack a && a.attempt() == attempt) {
+      onAck(a);
+    } else if (m instanceof Protocol.Decline d && d.attempt() == attempt) {
+      abortPending("task " + d.task() + " declined checkpoint " + d.checkpointId() + ": "
+          + d.reason(), d.checkpointId());
+    } else if (m instanceof Protocol.TaskFailed f && f.attempt() == attempt) {
+      failover("task " + f.task() + " failed on worker " + f.worker() + ": " + f.error());
+    } else if (m instanceof Protocol.TaskFinished f && f.attempt() == attempt) {
+      finished.add(f.task());
+      finalCommittables.addAll(f.committables());
+      if (finished.size() == placement.size()) {
+        finish();
+      }
+    }
+  }
+
+  /** A worker stopped sending heartbeats. */
+  void workerLost(String worker) {
+    context.runOnContext(v -> {
+      if (placement.containsValue(worker) && (state == JobState.RUNNING
+          || state == JobState.SUBMITTED)) {
+        failover("worker " + worker + " was lost");
+      }
+    });
+  }
+
+  private void failover(String reason) {
+    if (state.terminal() || state == JobState.CANCELLING || restartScheduled) {
+      return;
+    }
+    restartScheduled = true;
+    lastFailure = reason;
+    LOG.warn("Job {} attempt {} failed: {}", name(), attempt, reason);
+    state = JobState.RESTARTING;
+    stopPeriodicCheckpoints();
+    abortPending("the job is restarting", -1);
+    int failed = attempt;
+    CompletableFuture<?> finalizing = pending != null && pending.finalizing
+        ? pending.completion.handle((m, e) -> null) : CompletableFuture.completedFuture(null);
+    cancelAttempt(failed).thenCombine(finalizing, (a, b) -> null)
+        .whenComplete((v, e) -> context.runOnContext(x -> {
+      restarts++;
+      if (restarts > definition.restarts().maxRestarts()) {
+        fail("gave up after " + definition.restarts().maxRestarts() + " restarts; last failure: "
+            + reason);
+        return;
+      }
+      long delay = definition.restarts().delayBefore(restarts).toMillis();
+      coordinator.timer().schedule(() -> context.runOnContext(y -> {
+        if (state == JobState.RESTARTING) {
+          deploy(failed + 1);
+        }
+      }), delay, TimeUnit.MILLISECONDS);
+    }));
+  }
+
+  private CompletableFuture<Void> cancelAttempt(int which) {
+    List<CompletableFuture<Object>> cancels = new ArrayList<>();
+    for (String worker : new HashSet<>(placement.values())) {
+      if (coordinator.isLive(worker)) {
+        cancels.add(request(worker, new Protocol.Cancel(name(), which))
+            .orTimeout(60, TimeUnit.SECONDS).exceptionally(e -> null));
+      }
+    }
+    return CompletableFuture.allOf(cancels.toArray(CompletableFuture[]::new))
+        .whenComplete((v, e) -> coordinator.channels().release(name(), which));
+  }
+
+  private void finish() {
+    stopPeriodicCheckpoints();
+    abortPending("the job finished", -1);
+    commit(finalCommittables).whenComplete((v, e) -> context.runOnContext(x -> {
+      cancelAttempt(attempt);
+      if (e != null) {
+        fail("committing the final output failed: " + rootMessage(e));
+        return;
+      }
+      state = JobState.FINISHED;
+      LOG.info("Job {} finished after {} restart(s)", name(), restarts);
+      done();
+    }));
+  }
+
+  private void fail(String reason) {
+    lastFailure = reason;
+    stopPeriodicCheckpoints();
+    abortPending("the job failed", -1);
+    cancelAttempt(attempt);
+    state = JobState.FAILED;
+    LOG.error("Job {} failed: {}", name(), reason);
+    done();
+  }
+
+  private void done() {
+    if (consumer != null) {
+      consumer.unregister();
+    }
+    result.complete(statusNow());
+  }
+
+  // ---------------------------------------------------------------------------- checkpoints
+
+  private void schedulePeriodicCheckpoint() {
+    stopPeriodicCheckpoints();
+    long interval = definition.checkpoints().interval().toMillis();
+    if (interval <= 0) {
+      return;
+    }
+    // Timed from the coordinator's own thread: Vert.x timers on an event loop that tasks keep
+    // busy fire late.
+    periodicTimer = coordinator.timer().scheduleAtFixedRate(() -> context.runOnContext(v -> {
+      long sinceLast = System.currentTimeMillis() - lastCheckpointEnd;
+      if (state == JobState.RUNNING && pending == null && finished.isEmpty()
+          && sinceLast >= definition.checkpoints().minPause().toMillis()) {
+        begin(null);
+      }
+    }), interval, interval, TimeUnit.MILLISECONDS);
+  }
+
+  private void stopPeriodicCheckpoints() {
+    if (periodicTimer != null) {
+      periodicTimer.cancel(false);
+      periodicTimer = null;
+    }
+  }
+
+  /** Triggers a checkpoint now (after one in progress). */
+  public CompletableFuture<CheckpointMetadata> triggerCheckpoint() {
+    return onContext(() -> afterPending(() -> begin(null)));
+  }
+
+  /** Takes a savepoint: a checkpoint under {@code savepoints/<name>} that GC never deletes. */
+  public CompletableFuture<CheckpointMetadata> triggerSavepoint(String savepointName) {
+    return onContext(() -> afterPending(() -> begin(savepointName)));
+  }
+
+  /** Takes a savepoint, then cancels the job. */
+  public CompletableFuture<CheckpointMetadata> stopWithSavepoint(String savepointName) {
+    return triggerSavepoint(savepointName).thenCompose(m -> cancel().thenApply(s -> m));
+  }
+
+  private CompletableFuture<CheckpointMetadata> afterPending(
+      Supplier<CompletableFuture<CheckpointMetadata>> next) {
+    if (pending == null) {
+      return next.get();
+    }
+    return pending.completion.handle((m, e) -> null)
+        .thenCompose(v -> onContext(() -> afterPending(next)));
+  }
+
+  private CompletableFuture<CheckpointMetadata> begin(String savepointName) {
+    if (state != JobState.RUNNING || !finished.isEmpty()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("job " + name()
+          + " is " + state + (finished.isEmpty() ? "" : " and finishing")
+          + "; it cannot checkpoint now"));
+    }
+    Pending p = new Pending(nextCheckpointId++, attempt, savepointName, placement.keySet());
+    pending = p;
+    Set<String> sourceWorkers = new HashSet<>();
+    for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
+      if (e.getValue().isSource()) {
+        sourceWorkers.add(placement.get(e.getKey()));
+      }
+    }
+    for (String worker : sourceWorkers) {
+      request(worker, new Protocol.Trigger(name(), attempt, p.id));
+    }
+    p.timeoutTimer = coordinator.timer().schedule(() -> context.runOnContext(v ->
+            abortPending("checkpoint " + p.id + " timed out after "
+                + definition.checkpoints().timeout(), p.id)),
+        definition.checkpoints().timeout().toMillis(), TimeUnit.MILLISECONDS);
+    return p.completion;
+  }
+
+  private void onAck(Protocol.Ack a) {
+    Pending p = pending;
+    if (p == null || p.id != a.checkpointId()) {
+      return;
+    }
+    p.acks.put(a.task(), a.snapshot());
+    p.waitingFor.remove(a.task());
+    if (p.waitingFor.isEmpty()) {
+      completePending(p);
+    }
+  }
+
+  private void completePending(Pending p) {
+    p.timeoutTimer.cancel(false);
+    p.finalizing = true;
+    CheckpointMetadata metadata = metadataOf(p);
+    String registryId = name() + (p.savepointName != null ? "/savepoint:" + p.savepointName
+        : "/checkpoint:" + p.id);
+    coordinator.storage().write(metadata, p.savepointName)
+        .thenCompose(key -> {
+          coordinator.registry().register(registryId, metadata.checkpointHandles());
+          return commit(metadata.committed()).thenApply(v -> key);
+        })
+        .whenComplete((key, error) -> context.runOnContext(v -> {
+          // Once its metadata is written the checkpoint has happened, whatever failed meanwhile:
+          // a restart must restore from it, since its output is committed.
+          if (pending == p) {
+            pending = null;
+          }
+          lastCheckpointEnd = System.currentTimeMillis();
+          if (error != null) {
+            LOG.warn("Checkpoint {} of job {} could not be completed; the previous one stays "
+                + "valid: {}", p.id, name(), rootMessage(error));
+            p.completion.completeExceptionally(error);
+            return;
+          }
+          restoreFrom = metadata;
+          LOG.info("{} {} of job {} completed in {} ms: {}", metadata.kind(), p.id, name(),
+              lastCheckpointEnd - p.startedAt, key);
+          summaries.addLast(new JobStatus.CheckpointSummary(p.id, metadata.kind(), key,
+              lastCheckpointEnd - p.startedAt, lastCheckpointEnd));
+          while (summaries.size() > SUMMARIES) {
+            summaries.removeFirst();
+          }
+          if (p.savepointName == null) {
+            retained.addLast(new Retained(p.id, key));
+            retire();
+          }
+          p.completion.complete(metadata);
+        }));
+  }
+
+  /** Deletes the oldest checkpoints beyond the retained count, and files only they used. */
+  private void retire() {
+    while (retained.size() > definition.checkpoints().retained()) {
+      Retained old = retained.removeFirst();
+      coordinator.registry().release(name() + "/checkpoint:" + old.id())
+          .thenCompose(deleted -> coordinator.storage().delete(old.key()))
+          .whenComplete((v, e) -> {
+            if (e != null) {
+              LOG.warn("Retiring checkpoint {} of job {} failed: {}", old.id(), name(),
+                  rootMessage(e));
+            }
+          });
+    }
+  }
+
+  private CheckpointMetadata metadataOf(Pending p) {
+    List<CheckpointMetadata.SourceSplit> sources = new ArrayList<>();
+    Map<Integer, List<CheckpointMetadata.TaskState>> bySegment = new HashMap<>();
+    List<String> committed = new ArrayList<>();
+    for (Map.Entry<String, TaskSnapshot> e : p.acks.entrySet()) {
+      TaskSpec spec = specs.get(e.getKey());
+      TaskSnapshot s = e.getValue();
+      committed.addAll(s.committables());
+      if (spec.isSource()) {
+        sources.add(new CheckpointMetadata.SourceSplit(spec.subtask(), spec.parallelism(),
+            s.sourceOffset()));
+      } else {
+        bySegment.computeIfAbsent(spec.segment(), k -> new ArrayList<>())
+            .add(new CheckpointMetadata.TaskState(spec.subtask(), spec.keyGroups(), s.state()));
+      }
+    }
+    sources.sort((a, b) -> Integer.compare(a.subtask(), b.subtask()));
+    List<CheckpointMetadata.Operator> operators = new ArrayList<>();
+    for (int s = 1; s < topology.segmentCount(); s++) {
+      List<CheckpointMetadata.TaskState> tasks = bySegment.getOrDefault(s, List.of());
+      List<CheckpointMetadata.TaskState> sorted = new ArrayList<>(tasks);
+      sorted.sort((a, b) -> Integer.compare(a.subtask(), b.subtask()));
+      operators.add(new CheckpointMetadata.Operator(topology.operatorUid(s),
+          topology.parallelism(s), sorted));
+    }
+    return new CheckpointMetadata(name(), p.id,
+        p.savepointName != null ? CheckpointMetadata.SAVEPOINT : CheckpointMetadata.CHECKPOINT,
+        System.currentTimeMillis(), definition.runtime().backend(), topology.maxParallelism(),
+        sources, operators, committed);
+  }
+
+  private void abortPending(String reason, long checkpointId) {
+    Pending p = pending;
+    if (p == null || p.finalizing || (checkpointId >= 0 && p.id != checkpointId)) {
+      return;
+    }
+    pending = null;
+    lastCheckpointEnd = System.currentTimeMillis();
+    if (p.timeoutTimer != null) {
+      p.timeoutTimer.cancel(false);
+    }
+    LOG.warn("Checkpoint {} of job {} aborted; the previous one stays valid: {}", p.id, name(),
+        reason);
+    p.completion.completeExceptionally(new IllegalStateException("checkpoint " + p.id
+        + " aborted: " + reason));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private CompletableFuture<Void> commit(List<String> committables) {
+    if (committables.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    List<Transformation> pipeline = definition.graph().pipeline();
+    Sink sink = ((Transformation.SinkNode) pipeline.get(pipeline.size() - 1)).sink();
+    return sink.commit(committables);
+  }
+
+  // ------------------------------------------------------------------------------ lifecycle
+
+  /** Cancels the job: its tasks stop without a snapshot; retained checkpoints stay. */
+  public CompletableFuture<JobStatus> cancel() {
+    return onContext(() -> {
+      if (!state.terminal()) {
+        state = JobState.CANCELLING;
+        stopPeriodicCheckpoints();
+        abortPending("the job is being canceled", -1);
+        cancelAttempt(attempt).whenComplete((v, e) -> context.runOnContext(x -> {
+          state = JobState.CANCELED;
+          done();
+        }));
+      }
+      return result;
+    });
+  }
+
+  /** The job's status now. */
+  public CompletableFuture<JobStatus> status() {
+    return onContext(() -> CompletableFuture.completedFuture(statusNow()));
+  }
+
+  /** The key of the newest completed checkpoint's or savepoint's metadata, or null. */
+  public CompletableFuture<CheckpointMetadata> latestCheckpoint() {
+    return onContext(() -> CompletableFuture.completedFuture(restoreFrom));
+  }
+
+  /** Milliseconds since the running attempt was deployed. */
+  long attemptStartedAt() {
+    return attemptStartedAt;
+  }
+
+  private JobStatus statusNow() {
+    List<JobStatus.TaskStatus> tasks = new ArrayList<>();
+    for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
+      TaskSpec t = e.getValue();
+      String operator = t.isSource() ? definition.graph().pipeline().get(0).name()
+          : topology.operatorUid(t.segment());
+      tasks.add(new JobStatus.TaskStatus(e.getKey(), operator, placement.get(e.getKey()),
+          t.keyGroups(), finished.contains(e.getKey())));
+    }
+    return new JobStatus(name(), state, attempt, restarts, Map.copyOf(parallelism), tasks,
+        List.copyOf(summaries), lastFailure);
+  }
+
+  private <T> CompletableFuture<T> onContext(Supplier<CompletableFuture<T>> action) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      try {
+        action.get().whenComplete((r, e) -> {
+          if (e != null) {
+            out.completeExceptionally(e);
+          } else {
+            out.complete(r);
+          }
+        });
+      } catch (RuntimeException e) {
+        out.completeExceptionally(e);
+      }
+    });
+    return out;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable c = e;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return String.valueOf(c.getMessage() != null ? c.getMessage() : c);
+  }
+}

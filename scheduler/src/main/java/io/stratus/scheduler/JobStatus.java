@@ -1,0 +1,46 @@
+package io.stratus.scheduler;
+
+import io.stratus.store.keygroup.KeyGroupRange;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A job's state as the coordinator reports it.
+ *
+ * @param name        the job
+ * @param state       where it is in its life
+ * @param attempt     the running attempt (each restart or rescale deploys a new one)
+ * @param restarts    restarts after failures so far
+ * @param parallelism tasks per keyed operator, by uid
+ * @param tasks       the running attempt's tasks
+ * @param checkpoints recent completed checkpoints and savepoints, newest last
+ * @param lastFailure the last failure, or null
+ */
+public record JobStatus(String name, JobState state, int attempt, int restarts,
+    Map<String, Integer> parallelism, List<TaskStatus> tasks, List<CheckpointSummary> checkpoints,
+    String lastFailure) {
+
+  /**
+   * One task.
+   *
+   * @param task      {@code <segment>/<subtask>}
+   * @param operator  the operator's name (uid for keyed operators)
+   * @param worker    where it runs
+   * @param keyGroups its key groups (null for sources)
+   * @param finished  whether it has processed all its input
+   */
+  public record TaskStatus(String task, String operator, String worker, KeyGroupRange keyGroups,
+      boolean finished) {}
+
+  /**
+   * One completed checkpoint or savepoint.
+   *
+   * @param id             its number
+   * @param kind           checkpoint or savepoint
+   * @param metadataKey    where its metadata is
+   * @param durationMillis from trigger to completion
+   * @param completedAt    epoch milliseconds
+   */
+  public record CheckpointSummary(long id, String kind, String metadataKey, long durationMillis,
+      long completedAt) {}
+}

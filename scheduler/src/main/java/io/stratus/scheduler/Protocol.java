@@ -1,0 +1,95 @@
+package io.stratus.scheduler;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stratus.runtime.execution.TaskSnapshot;
+import io.stratus.runtime.execution.TaskSpec;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The messages between the coordinator and workers, JSON strings on the Vert.x event bus, so
+ * that a clustered event bus carries the same protocol between hosts unchanged.
+ *
+ * <ul>
+ *   <li>to a worker ({@code stratus.worker.<id>}): {@link Deploy}, {@link Start},
+ *       {@link Trigger} (inject a checkpoint barrier at the sources), {@link Cancel};
+ *   <li>to a job's coordinator ({@code stratus.job.<name>}): {@link Ack}, {@link Decline},
+ *       {@link TaskFailed}, {@link TaskFinished};
+ *   <li>to {@code stratus.coordinator.heartbeats}: {@link Heartbeat}.
+ * </ul>
+ */
+final class Protocol {
+
+  static final String HEARTBEATS = "stratus.coordinator.heartbeats";
+
+  static String workerAddress(String worker) {
+    return "stratus.worker." + worker;
+  }
+
+  static String jobAddress(String job) {
+    return "stratus.job." + job;
+  }
+
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+      @JsonSubTypes.Type(value = Deploy.class, name = "deploy"),
+      @JsonSubTypes.Type(value = Start.class, name = "start"),
+      @JsonSubTypes.Type(value = Trigger.class, name = "trigger"),
+      @JsonSubTypes.Type(value = Cancel.class, name = "cancel"),
+      @JsonSubTypes.Type(value = Ack.class, name = "ack"),
+      @JsonSubTypes.Type(value = Decline.class, name = "decline"),
+      @JsonSubTypes.Type(value = TaskFailed.class, name = "task-failed"),
+      @JsonSubTypes.Type(value = TaskFinished.class, name = "task-finished"),
+      @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat")})
+  sealed interface Message {}
+
+  /** Build these tasks of the job's attempt (operator parallelism by uid). */
+  record Deploy(String job, int attempt, Map<String, Integer> parallelism, List<TaskSpec> tasks)
+      implements Message {}
+
+  /** Start the attempt's tasks (keyed tasks first, then sources). */
+  record Start(String job, int attempt) implements Message {}
+
+  /** Inject the barrier of checkpoint {@code checkpointId} at the attempt's source tasks. */
+  record Trigger(String job, int attempt, long checkpointId) implements Message {}
+
+  /** Stop the attempt's tasks and close their state (no snapshot). */
+  record Cancel(String job, int attempt) implements Message {}
+
+  record Ack(String job, int attempt, String task, long checkpointId, TaskSnapshot snapshot)
+      implements Message {}
+
+  record Decline(String job, int attempt, String task, long checkpointId, String reason)
+      implements Message {}
+
+  record TaskFailed(String job, int attempt, String task, String worker, String error)
+      implements Message {}
+
+  record TaskFinished(String job, int attempt, String task, List<String> committables)
+      implements Message {}
+
+  record Heartbeat(String worker, long sentAt) implements Message {}
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  static String encode(Message m) {
+    try {
+      return JSON.writeValueAsString(m);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot encode " + m.getClass().getSimpleName(), e);
+    }
+  }
+
+  static Message decode(Object body) {
+    try {
+      return JSON.readValue(String.valueOf(body), Message.class);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not a Stratus protocol message: " + e.getMessage(), e);
+    }
+  }
+
+  private Protocol() {}
+}

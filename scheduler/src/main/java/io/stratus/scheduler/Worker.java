@@ -1,0 +1,239 @@
+package io.stratus.scheduler;
+
+import io.stratus.runtime.execution.ChannelRegistry;
+import io.stratus.runtime.execution.DeployedTask;
+import io.stratus.runtime.execution.JobTopology;
+import io.stratus.runtime.execution.RuntimeResources;
+import io.stratus.runtime.execution.TaskBuilder;
+import io.stratus.runtime.execution.TaskEvents;
+import io.stratus.runtime.execution.TaskSnapshot;
+import io.stratus.runtime.execution.TaskSpec;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs tasks for the coordinator. It only talks through the event bus: it builds and starts
+ * the tasks a {@link Protocol.Deploy} names, injects checkpoint barriers at its source tasks,
+ * cancels an attempt's tasks, forwards what its tasks report to the job's coordinator address,
+ * and sends heartbeats. State lives in the object store, so a worker can die at any time.
+ */
+public final class Worker implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+
+  private record Attempt(String job, int attempt) {}
+
+  private final String id;
+  private final RuntimeResources resources;
+  private final JobCatalog catalog;
+  private final ChannelRegistry channels;
+  private final Duration heartbeatInterval;
+  private final Map<Attempt, List<DeployedTask>> tasks = new ConcurrentHashMap<>();
+  private MessageConsumer<Object> consumer;
+  private final ScheduledExecutorService heartbeats =
+      Executors.newSingleThreadScheduledExecutor(
+          new io.stratus.cache.NamedDaemonThreadFactory("stratus-heartbeat"));
+  private volatile boolean alive;
+
+  public Worker(String id, RuntimeResources resources, JobCatalog catalog,
+      ChannelRegistry channels, Duration heartbeatInterval) {
+    this.id = id;
+    this.resources = resources;
+    this.catalog = catalog;
+    this.channels = channels;
+    this.heartbeatInterval = heartbeatInterval;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public RuntimeResources resources() {
+    return resources;
+  }
+
+  /** Starts listening and sending heartbeats. */
+  public Worker start() {
+    alive = true;
+    consumer = resources.vertx().eventBus().consumer(Protocol.workerAddress(id), message -> {
+      Protocol.Message m;
+      try {
+        m = Protocol.decode(message.body());
+      } catch (IllegalArgumentException e) {
+        message.fail(400, e.getMessage());
+        return;
+      }
+      handle(m).whenComplete((v, e) -> {
+        if (e != null) {
+          message.fail(500, String.valueOf(e.getCause() != null ? e.getCause() : e));
+        } else {
+          message.reply("ok");
+        }
+      });
+    });
+    // Heartbeats come from their own thread: busy event loops must not look like a dead worker.
+    heartbeats.scheduleAtFixedRate(this::heartbeat, 0, heartbeatInterval.toMillis(),
+        TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  private void heartbeat() {
+    if (alive) {
+      resources.vertx().eventBus().send(Protocol.HEARTBEATS,
+          Protocol.encode(new Protocol.Heartbeat(id, System.currentTimeMillis())));
+    }
+  }
+
+  private CompletableFuture<Void> handle(Protocol.Message m) {
+    if (m instanceof Protocol.Deploy d) {
+      return deploy(d);
+    }
+    if (m instanceof Protocol.Start s) {
+      for (DeployedTask t : tasksOf(s.job(), s.attempt())) {
+        if (!t.spec().isSource()) {
+          t.start();
+        }
+      }
+      for (DeployedTask t : tasksOf(s.job(), s.attempt())) {
+        if (t.spec().isSource()) {
+          t.start();
+        }
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+    if (m instanceof Protocol.Trigger t) {
+      for (DeployedTask task : tasksOf(t.job(), t.attempt())) {
+        task.triggerCheckpoint(t.checkpointId());
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+    if (m instanceof Protocol.Cancel c) {
+      return cancel(c.job(), c.attempt());
+    }
+    return CompletableFuture.failedFuture(new IllegalArgumentException(
+        "worker " + id + " does not handle " + m.getClass().getSimpleName()));
+  }
+
+  private List<DeployedTask> tasksOf(String job, int attempt) {
+    return tasks.getOrDefault(new Attempt(job, attempt), List.of());
+  }
+
+  private CompletableFuture<Void> deploy(Protocol.Deploy d) {
+    JobDefinition job = catalog.get(d.job());
+    TaskBuilder builder = new TaskBuilder(new JobTopology(job.graph(), job.runtime(),
+        d.parallelism()), job.runtime(), resources, channels);
+    TaskEvents events = new Reporter(d.job());
+    List<CompletableFuture<DeployedTask>> built = new ArrayList<>();
+    for (TaskSpec spec : d.tasks()) {
+      built.add(builder.build(spec, events));
+    }
+    return CompletableFuture.allOf(built.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+      List<DeployedTask> ready = new ArrayList<>();
+      for (CompletableFuture<DeployedTask> b : built) {
+        if (!b.isCompletedExceptionally()) {
+          ready.add(b.join());
+        }
+      }
+      if (e != null) {
+        ready.forEach(DeployedTask::cancel);
+        ready.forEach(Worker::closeState);
+        throw new IllegalStateException("worker " + id + " could not deploy tasks of " + d.job()
+            + " attempt " + d.attempt() + ": " + (e.getCause() != null ? e.getCause() : e), e);
+      }
+      tasks.computeIfAbsent(new Attempt(d.job(), d.attempt()), k -> new ArrayList<>())
+          .addAll(ready);
+      return null;
+    });
+  }
+
+  private CompletableFuture<Void> cancel(String job, int attempt) {
+    List<DeployedTask> running = tasks.remove(new Attempt(job, attempt));
+    if (running == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    running.forEach(DeployedTask::cancel);
+    return CompletableFuture.runAsync(() -> running.forEach(Worker::closeState),
+        resources.store().readExecutor());
+  }
+
+  private static void closeState(DeployedTask task) {
+    try {
+      task.releaseState();
+    } catch (RuntimeException e) {
+      LOG.warn("Closing the state of task {} failed: {}", task.spec().taskId(), e.toString());
+    }
+  }
+
+  /**
+   * Simulates a crash: stops heartbeats and the tasks, reports nothing. The coordinator finds
+   * out through the missing heartbeats.
+   */
+  public void kill() {
+    alive = false;
+    if (consumer != null) {
+      consumer.unregister();
+    }
+    heartbeats.shutdownNow();
+    for (Attempt a : List.copyOf(tasks.keySet())) {
+      cancel(a.job(), a.attempt());
+    }
+  }
+
+  public boolean alive() {
+    return alive;
+  }
+
+  @Override
+  public void close() {
+    kill();
+  }
+
+  /** Forwards task events to the job's coordinator address. */
+  private final class Reporter implements TaskEvents {
+    private final String job;
+
+    Reporter(String job) {
+      this.job = job;
+    }
+
+    private void send(Protocol.Message m) {
+      if (alive) {
+        resources.vertx().eventBus().send(Protocol.jobAddress(job), Protocol.encode(m));
+      }
+    }
+
+    @Override
+    public void snapshotTaken(TaskSpec task, long checkpointId, TaskSnapshot snapshot) {
+      send(new Protocol.Ack(job, task.attempt(), task.taskId(), checkpointId, snapshot));
+    }
+
+    @Override
+    public void snapshotFailed(TaskSpec task, long checkpointId, Throwable error) {
+      send(new Protocol.Decline(job, task.attempt(), task.taskId(), checkpointId,
+          String.valueOf(error)));
+    }
+
+    @Override
+    public void taskFailed(TaskSpec task, Throwable error) {
+      LOG.warn("Task {} of {} attempt {} failed on worker {}: {}", task.taskId(), job,
+          task.attempt(), id, error.toString());
+      send(new Protocol.TaskFailed(job, task.attempt(), task.taskId(), id,
+          String.valueOf(error)));
+    }
+
+    @Override
+    public void taskFinished(TaskSpec task, List<String> committables) {
+      send(new Protocol.TaskFinished(job, task.attempt(), task.taskId(), committables));
+    }
+  }
+}
