@@ -57,7 +57,7 @@ public final class JobController {
     }
   }
 
-  private record Retained(long id, String key) {}
+  private record Retained(long id, String key, String registryId) {}
 
   private final Coordinator coordinator;
   private final JobDefinition definition;
@@ -72,6 +72,10 @@ public final class JobController {
   private Map<String, TaskSpec> specs = new LinkedHashMap<>();
   private final Set<String> finished = new HashSet<>();
   private final List<String> finalCommittables = new ArrayList<>();
+  /** Output staged for checkpoints of this attempt that were aborted: it covers records before
+   * their barriers, which no replay will bring back, so the next completed checkpoint commits
+   * it. */
+  private final List<String> carried = new ArrayList<>();
   private CheckpointMetadata restoreFrom;
   private int restarts;
   private long nextCheckpointId = 1;
@@ -84,6 +88,7 @@ public final class JobController {
   private MessageConsumer<Object> consumer;
   private long attemptStartedAt;
   private boolean restartScheduled;
+  private long abortedCheckpoints;
 
   JobController(Coordinator coordinator, JobDefinition definition, CheckpointMetadata restore,
       Map<String, Integer> initialParallelism) {
@@ -113,6 +118,9 @@ public final class JobController {
 
   void start() {
     context.runOnContext(v -> {
+      if (restoreFrom != null) {
+        adoptRestorePoint(restoreFrom);
+      }
       consumer = vertx.eventBus().consumer(Protocol.jobAddress(name()), message -> {
         try {
           onMessage(Protocol.decode(message.body()));
@@ -124,6 +132,23 @@ public final class JobController {
     });
   }
 
+  /**
+   * Makes sure the files of the checkpoint or savepoint the job starts from stay until nothing
+   * needs them: its new checkpoints share those files, and releasing them must not delete
+   * them. A savepoint is never released; a checkpoint of this job retires like its own.
+   */
+  private void adoptRestorePoint(CheckpointMetadata restore) {
+    String id = registryId(restore);
+    if (coordinator.registry().checkpoints().contains(id)) {
+      return;
+    }
+    coordinator.registry().register(id, restore.checkpointHandles());
+    if (restore.kind().equals(CheckpointMetadata.CHECKPOINT) && restore.job().equals(name())) {
+      retained.addLast(new Retained(restore.checkpointId(),
+          CheckpointStorage.checkpointKey(restore.job(), restore.checkpointId()), id));
+    }
+  }
+
   // ------------------------------------------------------------------------------- attempts
 
   private void deploy(int nextAttempt) {
@@ -132,6 +157,28 @@ public final class JobController {
     attemptStartedAt = System.currentTimeMillis();
     finished.clear();
     finalCommittables.clear();
+    carried.clear();
+    if (restoreFrom == null || restoreFrom.committed().isEmpty()) {
+      deployTasks();
+      return;
+    }
+    // The restore point's output may not be committed yet (its commit failed, or the previous
+    // coordinator stopped first); committing is idempotent.
+    int deploying = attempt;
+    commit(restoreFrom.committed()).whenComplete((v, e) -> context.runOnContext(x -> {
+      if (deploying != attempt || state.terminal()) {
+        return;
+      }
+      if (e != null) {
+        failover("committing the output of " + restoreFrom.kind() + " "
+            + restoreFrom.checkpointId() + " failed: " + rootMessage(e));
+      } else {
+        deployTasks();
+      }
+    }));
+  }
+
+  private void deployTasks() {
     List<String> workers = coordinator.liveWorkers();
     if (workers.isEmpty()) {
       failover("no live worker to deploy to");
@@ -249,6 +296,7 @@ public final class JobController {
     if (m instanceof Protocol.Ack a && a.attempt() == attempt) {
       onAck(a);
     } else if (m instanceof Protocol.Decline d && d.attempt() == attempt) {
+      carried.addAll(d.staged());
       abortPending("task " + d.task() + " declined checkpoint " + d.checkpointId() + ": "
           + d.reason(), d.checkpointId());
     } else if (m instanceof Protocol.TaskFailed f && f.attempt() == attempt) {
@@ -317,6 +365,8 @@ public final class JobController {
   private void finish() {
     stopPeriodicCheckpoints();
     abortPending("the job finished", -1);
+    finalCommittables.addAll(carried);
+    carried.clear();
     commit(finalCommittables).whenComplete((v, e) -> context.runOnContext(x -> {
       cancelAttempt(attempt);
       if (e != null) {
@@ -423,6 +473,8 @@ public final class JobController {
   private void onAck(Protocol.Ack a) {
     Pending p = pending;
     if (p == null || p.id != a.checkpointId()) {
+      // A late ack of an aborted checkpoint.
+      carried.addAll(a.snapshot().committables());
       return;
     }
     p.acks.put(a.task(), a.snapshot());
@@ -435,27 +487,29 @@ public final class JobController {
   private void completePending(Pending p) {
     p.timeoutTimer.cancel(false);
     p.finalizing = true;
-    CheckpointMetadata metadata = metadataOf(p);
-    String registryId = name() + (p.savepointName != null ? "/savepoint:" + p.savepointName
-        : "/checkpoint:" + p.id);
+    List<String> carriedHere = List.copyOf(carried);
+    carried.clear();
+    CheckpointMetadata metadata = metadataOf(p, carriedHere);
     coordinator.storage().write(metadata, p.savepointName)
-        .thenCompose(key -> {
-          coordinator.registry().register(registryId, metadata.checkpointHandles());
-          return commit(metadata.committed()).thenApply(v -> key);
-        })
         .whenComplete((key, error) -> context.runOnContext(v -> {
-          // Once its metadata is written the checkpoint has happened, whatever failed meanwhile:
-          // a restart must restore from it, since its output is committed.
           if (pending == p) {
             pending = null;
           }
           lastCheckpointEnd = System.currentTimeMillis();
           if (error != null) {
+            carried.addAll(0, carriedHere);
+            for (TaskSnapshot s : p.acks.values()) {
+              carried.addAll(s.committables());
+            }
+            abortedCheckpoints++;
             LOG.warn("Checkpoint {} of job {} could not be completed; the previous one stays "
                 + "valid: {}", p.id, name(), rootMessage(error));
             p.completion.completeExceptionally(error);
             return;
           }
+          // Its metadata is written: the checkpoint has happened, and every restart restores
+          // from it (and commits its output again, which is idempotent).
+          coordinator.registry().register(registryId(metadata), metadata.checkpointHandles());
           restoreFrom = metadata;
           LOG.info("{} {} of job {} completed in {} ms: {}", metadata.kind(), p.id, name(),
               lastCheckpointEnd - p.startedAt, key);
@@ -465,19 +519,40 @@ public final class JobController {
             summaries.removeFirst();
           }
           if (p.savepointName == null) {
-            retained.addLast(new Retained(p.id, key));
+            retained.addLast(new Retained(p.id, key, registryId(metadata)));
             retire();
           }
-          p.completion.complete(metadata);
+          int committing = attempt;
+          commit(metadata.committed()).whenComplete((c, commitError) -> context.runOnContext(
+              x -> {
+                if (commitError == null) {
+                  p.completion.complete(metadata);
+                  return;
+                }
+                String message = "committing the output of " + metadata.kind() + " " + p.id
+                    + " failed: " + rootMessage(commitError);
+                p.completion.completeExceptionally(new IllegalStateException(message
+                    + "; it completed, and the restart commits its output again", commitError));
+                if (committing == attempt) {
+                  failover(message);
+                }
+              }));
         }));
+  }
+
+  /** The registry's name for a completed checkpoint or savepoint. */
+  static String registryId(CheckpointMetadata m) {
+    return m.job() + "/" + m.kind() + ":" + m.checkpointId();
   }
 
   /** Deletes the oldest checkpoints beyond the retained count, and files only they used. */
   private void retire() {
     while (retained.size() > definition.checkpoints().retained()) {
       Retained old = retained.removeFirst();
-      coordinator.registry().release(name() + "/checkpoint:" + old.id())
-          .thenCompose(deleted -> coordinator.storage().delete(old.key()))
+      // Metadata first: a crash in between leaves orphaned files, never a checkpoint whose
+      // files are gone.
+      coordinator.storage().delete(old.key())
+          .thenCompose(v -> coordinator.registry().release(old.registryId()))
           .whenComplete((v, e) -> {
             if (e != null) {
               LOG.warn("Retiring checkpoint {} of job {} failed: {}", old.id(), name(),
@@ -487,10 +562,10 @@ public final class JobController {
     }
   }
 
-  private CheckpointMetadata metadataOf(Pending p) {
+  private CheckpointMetadata metadataOf(Pending p, List<String> carriedHere) {
     List<CheckpointMetadata.SourceSplit> sources = new ArrayList<>();
     Map<Integer, List<CheckpointMetadata.TaskState>> bySegment = new HashMap<>();
-    List<String> committed = new ArrayList<>();
+    List<String> committed = new ArrayList<>(carriedHere);
     for (Map.Entry<String, TaskSnapshot> e : p.acks.entrySet()) {
       TaskSpec spec = specs.get(e.getKey());
       TaskSnapshot s = e.getValue();
@@ -525,9 +600,13 @@ public final class JobController {
     }
     pending = null;
     lastCheckpointEnd = System.currentTimeMillis();
+    for (TaskSnapshot s : p.acks.values()) {
+      carried.addAll(s.committables());
+    }
     if (p.timeoutTimer != null) {
       p.timeoutTimer.cancel(false);
     }
+    abortedCheckpoints++;
     LOG.warn("Checkpoint {} of job {} aborted; the previous one stays valid: {}", p.id, name(),
         reason);
     p.completion.completeExceptionally(new IllegalStateException("checkpoint " + p.id
@@ -587,7 +666,7 @@ public final class JobController {
           t.keyGroups(), finished.contains(e.getKey())));
     }
     return new JobStatus(name(), state, attempt, restarts, Map.copyOf(parallelism), tasks,
-        List.copyOf(summaries), lastFailure);
+        List.copyOf(summaries), lastFailure, abortedCheckpoints);
   }
 
   private <T> CompletableFuture<T> onContext(Supplier<CompletableFuture<T>> action) {

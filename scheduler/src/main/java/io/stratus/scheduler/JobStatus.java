@@ -15,10 +15,11 @@ import java.util.Map;
  * @param tasks       the running attempt's tasks
  * @param checkpoints recent completed checkpoints and savepoints, newest last
  * @param lastFailure the last failure, or null
+ * @param abortedCheckpoints checkpoints aborted so far (declined, timed out, not written)
  */
 public record JobStatus(String name, JobState state, int attempt, int restarts,
     Map<String, Integer> parallelism, List<TaskStatus> tasks, List<CheckpointSummary> checkpoints,
-    String lastFailure) {
+    String lastFailure, long abortedCheckpoints) {
 
   /**
    * One task.

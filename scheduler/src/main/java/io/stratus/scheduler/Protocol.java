@@ -62,8 +62,9 @@ final class Protocol {
   record Ack(String job, int attempt, String task, long checkpointId, TaskSnapshot snapshot)
       implements Message {}
 
-  record Decline(String job, int attempt, String task, long checkpointId, String reason)
-      implements Message {}
+  /** {@code staged}: sink output staged for the checkpoint anyway (see TaskEvents). */
+  record Decline(String job, int attempt, String task, long checkpointId, String reason,
+      List<String> staged) implements Message {}
 
   record TaskFailed(String job, int attempt, String task, String worker, String error)
       implements Message {}

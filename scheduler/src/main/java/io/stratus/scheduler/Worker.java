@@ -161,9 +161,15 @@ public final class Worker implements AutoCloseable {
     if (running == null) {
       return CompletableFuture.completedFuture(null);
     }
-    running.forEach(DeployedTask::cancel);
-    return CompletableFuture.runAsync(() -> running.forEach(Worker::closeState),
-        resources.store().readExecutor());
+    CompletableFuture<?>[] quiet = running.stream().map(DeployedTask::cancel)
+        .toArray(CompletableFuture[]::new);
+    // State closes only after the tasks' threads let go of it; a wedged thread must not keep
+    // the state open for ever, though.
+    return CompletableFuture.allOf(quiet).orTimeout(30, TimeUnit.SECONDS)
+        .handleAsync((v, e) -> {
+          running.forEach(Worker::closeState);
+          return null;
+        }, resources.store().readExecutor());
   }
 
   private static void closeState(DeployedTask task) {
@@ -218,9 +224,10 @@ public final class Worker implements AutoCloseable {
     }
 
     @Override
-    public void snapshotFailed(TaskSpec task, long checkpointId, Throwable error) {
+    public void snapshotFailed(TaskSpec task, long checkpointId, Throwable error,
+        List<String> staged) {
       send(new Protocol.Decline(job, task.attempt(), task.taskId(), checkpointId,
-          String.valueOf(error)));
+          String.valueOf(error), staged));
     }
 
     @Override

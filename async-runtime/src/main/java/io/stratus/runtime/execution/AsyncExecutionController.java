@@ -169,6 +169,11 @@ public final class AsyncExecutionController implements RecordExecution {
     }
   }
 
+  /** Starts no more waiting records (the task was canceled); in-flight ones are dropped. */
+  public void abandon() {
+    failed = true;
+  }
+
   public boolean failed() {
     return failed;
   }

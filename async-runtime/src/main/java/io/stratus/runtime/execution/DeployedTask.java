@@ -13,8 +13,12 @@ public interface DeployedTask {
   /** Injects barrier {@code checkpointId} at a source task; other tasks ignore it. */
   void triggerCheckpoint(long checkpointId);
 
-  /** Stops the task at once (restart, cancel, lost worker); state is not snapshotted. */
-  void cancel();
+  /**
+   * Stops the task at once (restart, cancel, lost worker); state is not snapshotted. Completes
+   * once the task's thread runs nothing more of it that could touch its state: only then may
+   * {@link #releaseState()} run.
+   */
+  CompletableFuture<Void> cancel();
 
   /** Closes the task's state (its backend) once it has stopped; shared files stay. */
   void releaseState();

@@ -130,14 +130,18 @@ final class KeyedTask implements DeployedTask {
   }
 
   @Override
-  public void cancel() {
+  public CompletableFuture<Void> cancel() {
     stopped = true;
+    CompletableFuture<Void> quiet = new CompletableFuture<>();
     context.runOnContext(v -> {
+      controller.abandon();
       if (processingTimer >= 0) {
         vertx.cancelTimer(processingTimer);
       }
       done.complete(null);
+      quiet.complete(null);
     });
+    return quiet;
   }
 
   AsyncExecutionController controller() {
@@ -259,7 +263,7 @@ final class KeyedTask implements DeployedTask {
     }
     if (aligning >= 0 && b.checkpointId() > aligning) {
       events.snapshotFailed(spec, aligning, new IllegalStateException("checkpoint " + aligning
-          + " was overtaken by checkpoint " + b.checkpointId() + " in " + name));
+          + " was overtaken by checkpoint " + b.checkpointId() + " in " + name), List.of());
       releaseHeld();
     }
     aligning = b.checkpointId();
@@ -293,15 +297,20 @@ final class KeyedTask implements DeployedTask {
         state = CompletableFuture.failedFuture(ex);
       }
       CompletableFuture<List<String>> staged = output.barrier(checkpointId);
-      state.thenCombine(staged, (handle, committables) ->
-              new TaskSnapshot(null, handle, committables))
-          .whenComplete((snapshot, error) -> {
-            if (error != null) {
-              events.snapshotFailed(spec, checkpointId, error);
+      CompletableFuture<io.stratus.runtime.state.StateHandle> handle = state;
+      CompletableFuture.allOf(handle.exceptionally(ex -> null), staged.exceptionally(ex -> null))
+          .thenRun(() -> context.runOnContext(y -> {
+            if (staged.isCompletedExceptionally()) {
+              // The staged output left the writer's buffer: only a replay can bring it back.
+              fail(null, new IllegalStateException("staging output for checkpoint "
+                  + checkpointId + " failed", causeOf(staged)));
+            } else if (handle.isCompletedExceptionally()) {
+              events.snapshotFailed(spec, checkpointId, causeOf(handle), staged.join());
             } else {
-              events.snapshotTaken(spec, checkpointId, snapshot);
+              events.snapshotTaken(spec, checkpointId,
+                  new TaskSnapshot(null, handle.join(), staged.join()));
             }
-          });
+          }));
       releaseHeld();
       paused = false;
       pump();
@@ -458,6 +467,17 @@ final class KeyedTask implements DeployedTask {
       events.taskFinished(spec, staged);
       done.complete(null);
     }));
+  }
+
+  private static Throwable causeOf(CompletableFuture<?> failed) {
+    try {
+      failed.join();
+      throw new IllegalStateException("not failed");
+    } catch (java.util.concurrent.CompletionException e) {
+      return e.getCause() != null ? e.getCause() : e;
+    } catch (java.util.concurrent.CancellationException e) {
+      return e;
+    }
   }
 
   private void fail(RecordContext ctx, Throwable error) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a {@link JobGraph} once in this JVM, without checkpoints or recovery: all its tasks on
@@ -38,7 +39,8 @@ public final class LocalJobRunner {
       public void snapshotTaken(TaskSpec task, long checkpointId, TaskSnapshot snapshot) {}
 
       @Override
-      public void snapshotFailed(TaskSpec task, long checkpointId, Throwable error) {}
+      public void snapshotFailed(TaskSpec task, long checkpointId, Throwable error,
+          List<String> staged) {}
 
       @Override
       public void taskFailed(TaskSpec task, Throwable error) {
@@ -74,12 +76,23 @@ public final class LocalJobRunner {
               CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)), failure);
         })
         .handle((v, error) -> {
+          // Called on a task's event loop: stopping the tasks must not wait on it.
+          List<CompletableFuture<Void>> stopped = new ArrayList<>();
           for (CompletableFuture<DeployedTask> b : built) {
             if (b.isDone() && !b.isCompletedExceptionally()) {
-              b.join().cancel();
-              b.join().releaseState();
+              DeployedTask task = b.join();
+              stopped.add(task.cancel().orTimeout(30, TimeUnit.SECONDS)
+                  .handleAsync((x, e) -> {
+                    task.releaseState();
+                    return null;
+                  }));
             }
           }
+          return CompletableFuture.allOf(stopped.toArray(CompletableFuture[]::new))
+              .handle((x, e) -> error);
+        })
+        .thenCompose(stoppedWithError -> stoppedWithError)
+        .thenApply(error -> {
           channels.release(runName, 0);
           if (error != null) {
             Throwable cause = error.getCause() != null

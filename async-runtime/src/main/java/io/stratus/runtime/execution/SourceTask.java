@@ -75,9 +75,14 @@ final class SourceTask implements DeployedTask {
   }
 
   @Override
-  public void cancel() {
+  public CompletableFuture<Void> cancel() {
     stopped = true;
-    context.runOnContext(v -> done.complete(null));
+    CompletableFuture<Void> quiet = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      done.complete(null);
+      quiet.complete(null);
+    });
+    return quiet;
   }
 
   @Override
@@ -88,18 +93,24 @@ final class SourceTask implements DeployedTask {
       }
       if (ended) {
         events.snapshotFailed(spec, checkpointId,
-            new IllegalStateException("source " + name + " has ended"));
+            new IllegalStateException("source " + name + " has ended"), List.of());
         return;
       }
       long offset = reader.offset();
-      output.barrier(checkpointId).whenComplete((committables, error) -> {
+      output.barrier(checkpointId).whenComplete((committables, error) ->
+          context.runOnContext(x -> {
+        if (stopped) {
+          return;
+        }
         if (error != null) {
-          events.snapshotFailed(spec, checkpointId, error);
+          // The staged output left the writer's buffer: only a replay can bring it back.
+          fail(new TaskFailureException(name, null, null, new IllegalStateException(
+              "staging output for checkpoint " + checkpointId + " failed", error)));
         } else {
           events.snapshotTaken(spec, checkpointId,
               new TaskSnapshot(offset, null, committables));
         }
-      });
+      }));
     });
   }
 

@@ -11,8 +11,13 @@ public interface TaskEvents {
   /** The task took its part of checkpoint {@code checkpointId}. */
   void snapshotTaken(TaskSpec task, long checkpointId, TaskSnapshot snapshot);
 
-  /** The task could not take its part of the checkpoint; the checkpoint must be aborted. */
-  void snapshotFailed(TaskSpec task, long checkpointId, Throwable error);
+  /**
+   * The task could not take its part of the checkpoint; the checkpoint must be aborted.
+   * {@code staged} is sink output the task staged for this checkpoint all the same: it covers
+   * records before the barrier, so it must be committed with the next checkpoint that completes
+   * in this attempt, or it would be lost.
+   */
+  void snapshotFailed(TaskSpec task, long checkpointId, Throwable error, List<String> staged);
 
   /** The task failed; the attempt must be restarted. */
   void taskFailed(TaskSpec task, Throwable error);

@@ -68,7 +68,8 @@ public final class DisaggregatedBackend implements KeyedStateBackend {
     return store.checkpoint().thenApply(DisaggregatedBackend::toStateHandle);
   }
 
-  static StateHandle toStateHandle(CheckpointHandle h) {
+  /** The runtime's handle for a store checkpoint (also for state built outside a job). */
+  public static StateHandle toStateHandle(CheckpointHandle h) {
     return new StateHandle(KIND, h.storeId(), h.version(), h.manifestKey(), h.keyGroups(),
         h.maxParallelism(), h.files());
   }

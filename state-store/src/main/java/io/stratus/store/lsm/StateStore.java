@@ -620,6 +620,12 @@ public final class StateStore implements AutoCloseable {
       if (s.version().tryRetain()) {
         return s;
       }
+      // Only a close releases the current version for good; without this check a read racing
+      // close would spin for ever.
+      if (closed) {
+        throw new IllegalStateException("store " + storeId + " is closed");
+      }
+      Thread.onSpinWait();
     }
   }
 

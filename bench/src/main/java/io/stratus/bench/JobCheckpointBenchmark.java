@@ -1,0 +1,348 @@
+package io.stratus.bench;
+
+import io.stratus.cache.BlockCacheConfig;
+import io.stratus.cache.HybridBlockCache;
+import io.stratus.runtime.RuntimeConfig;
+import io.stratus.runtime.api.StreamEnvironment;
+import io.stratus.runtime.functions.Collector;
+import io.stratus.runtime.functions.KeyedProcessFunction;
+import io.stratus.runtime.graph.WatermarkStrategy;
+import io.stratus.runtime.serde.Serdes;
+import io.stratus.runtime.sink.DiscardingSink;
+import io.stratus.runtime.source.Payment;
+import io.stratus.runtime.source.PaymentGenerator;
+import io.stratus.runtime.source.Source;
+import io.stratus.runtime.source.SourceReader;
+import io.stratus.runtime.source.SourceRecord;
+import io.stratus.runtime.state.DisaggregatedBackend;
+import io.stratus.runtime.state.StateDescriptor;
+import io.stratus.runtime.state.StateKeys;
+import io.stratus.runtime.state.ValueState;
+import io.stratus.scheduler.CheckpointConfig;
+import io.stratus.scheduler.CheckpointMetadata;
+import io.stratus.scheduler.EmbeddedCluster;
+import io.stratus.scheduler.JobController;
+import io.stratus.scheduler.JobDefinition;
+import io.stratus.scheduler.JobState;
+import io.stratus.scheduler.JobStatus;
+import io.stratus.scheduler.RestartStrategy;
+import io.stratus.store.keygroup.KeyGroupRange;
+import io.stratus.store.keygroup.KeyGroups;
+import io.stratus.store.lsm.StateStore;
+import io.stratus.store.lsm.StoreOptions;
+import io.stratus.store.lsm.StoreResources;
+import io.stratus.store.objectstore.LocalDirectoryObjectStore;
+import io.stratus.store.objectstore.NetworkModel;
+import io.stratus.store.objectstore.SimulatedNetworkObjectStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A running job's checkpoints and recoveries at growing keyed state: checkpoint duration and
+ * bytes uploaded at the same write rate, and recovery time (task failure to the first record
+ * processed again, its state read included).
+ *
+ * <p>For each size the keyed state of a per-user counter (100-byte values) is built directly
+ * with the job's own key layout, in key order, into the stores of the operator's two tasks;
+ * a savepoint's {@code _metadata} pointing at them is written and the job starts from it on an
+ * embedded cluster of two workers. The source is rate-limited, so every checkpoint interval
+ * writes about the same delta. The object store is a local directory behind a cloud model
+ * ({@code --latency-ms} to first byte, {@code --mbps} per request).
+ *
+ * <p>Run: {@code bench/run job-checkpoint [--sizes-gib 0.1,1,4] [--rate 5000]}.
+ */
+public final class JobCheckpointBenchmark {
+
+  private static final String OPERATOR = "counts";
+  private static final String STATE = "count";
+  private static final int MAX_PARALLELISM = 128;
+  private static final int PARALLELISM = 2;
+  /** Bytes of a state entry as stored: key (2 + 2 + 1 + 8 + 1) + value. */
+  private static final int ENTRY_BYTES = 14 + BenchKeys.VALUE_BYTES;
+
+  /** Set to make the next record fail; the time it failed; the first record after it. */
+  static volatile boolean failNext;
+  static volatile long failedAtNanos;
+  static volatile long recoveredAtNanos;
+
+  private JobCheckpointBenchmark() {}
+
+  /** Counts payments per user in a 100-byte value (a count and padding). */
+  static final class CountPerUser extends KeyedProcessFunction<Long, Payment, Long> {
+    private transient ValueState<byte[]> count;
+
+    @Override
+    public void open(OpenContext context) {
+      count = context.state(new StateDescriptor.Value<>(STATE, Serdes.BYTES));
+    }
+
+    @Override
+    public void processElement(Payment p, Context<Long> context, Collector<Long> out) {
+      if (failNext) {
+        failNext = false;
+        failedAtNanos = System.nanoTime();
+        throw new IllegalStateException("injected failure");
+      }
+      count.value().thenAccept(old -> {
+        if (failedAtNanos != 0 && recoveredAtNanos == 0) {
+          recoveredAtNanos = System.nanoTime();
+        }
+        byte[] next = old == null ? BenchKeys.value(p.userId(), 0) : old;
+        long n = 0;
+        for (int i = 0; i < 8; i++) {
+          n = (n << 8) | (next[i] & 0xFF);
+        }
+        n++;
+        for (int i = 7; i >= 0; i--) {
+          next[i] = (byte) n;
+          n >>>= 8;
+        }
+        count.update(next);
+        out.collect(p.userId());
+      });
+    }
+  }
+
+  /** Payments at a fixed rate per second of wall time, from any offset. */
+  static final class RateLimitedPayments implements Source<Payment> {
+    private final PaymentGenerator generator;
+    private final long perSecond;
+
+    RateLimitedPayments(long users, long perSecond) {
+      this.generator = new PaymentGenerator(7, users, Long.MAX_VALUE, 1000, 0, 0);
+      this.perSecond = perSecond;
+    }
+
+    @Override
+    public boolean bounded() {
+      return false;
+    }
+
+    @Override
+    public SourceReader<Payment> createReader(int split, int splits) {
+      SourceReader<Payment> inner = generator.createReader(split, splits);
+      return new SourceReader<>() {
+        private final long startedAt = System.nanoTime();
+        private long emitted;
+
+        @Override
+        public List<SourceRecord<Payment>> poll(int max) {
+          long due = (System.nanoTime() - startedAt) * perSecond / 1_000_000_000L - emitted;
+          if (due <= 0) {
+            return List.of();
+          }
+          List<SourceRecord<Payment>> out = inner.poll((int) Math.min(max, due));
+          emitted += out.size();
+          return out;
+        }
+
+        @Override
+        public long offset() {
+          return inner.offset();
+        }
+
+        @Override
+        public void seek(long offset) {
+          inner.seek(offset);
+        }
+      };
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> a = BenchArgs.parse(args);
+    List<Double> sizes = new ArrayList<>();
+    for (String s : a.getOrDefault("--sizes-gib", "0.1,1,4").split(",")) {
+      sizes.add(Double.parseDouble(s));
+    }
+    long rate = Long.parseLong(a.getOrDefault("--rate", "5000"));
+    long intervalMs = Long.parseLong(a.getOrDefault("--interval-ms", "2000"));
+    int checkpoints = Integer.parseInt(a.getOrDefault("--checkpoints", "5"));
+    int failures = Integer.parseInt(a.getOrDefault("--failures", "3"));
+    long cacheMiB = Long.parseLong(a.getOrDefault("--cache-mib", "256"));
+    int latencyMs = Integer.parseInt(a.getOrDefault("--latency-ms", "15"));
+    long mbps = Long.parseLong(a.getOrDefault("--mbps", "100"));
+    Path work = Path.of(a.getOrDefault("--work-dir", System.getProperty("java.io.tmpdir")));
+    NetworkModel cloud = new NetworkModel(Duration.ofMillis(latencyMs), mbps * 1_000_000);
+
+    BenchReport report = new BenchReport("job-checkpoint")
+        .config("sizesGiB", sizes).config("eventsPerSecond", rate)
+        .config("checkpointIntervalMs", intervalMs).config("checkpointsMeasured", checkpoints)
+        .config("failures", failures).config("workers", PARALLELISM)
+        .config("keyedParallelism", PARALLELISM).config("maxParallelism", MAX_PARALLELISM)
+        .config("cachePerWorkerMiB", cacheMiB).config("valueBytes", BenchKeys.VALUE_BYTES)
+        .config("network", cloud).config("backend", DisaggregatedBackend.KIND);
+    for (double gib : sizes) {
+      report.row(runSize(gib, rate, intervalMs, checkpoints, failures, cacheMiB, cloud, work));
+    }
+    report.note("Checkpoint = barrier from the source through both keyed tasks, each store "
+        + "seals its memtable, uploads it as an SST file and writes its manifest; then the "
+        + "coordinator writes _metadata. sstMiBPerCheckpoint counts every SST byte written in "
+        + "the interval (flushes AND background compactions); manifestKiB and metadataKiB are "
+        + "per checkpoint. Recovery = from the injected exception to the first record whose "
+        + "state read completed in the next attempt (cancel, redeploy, restore by pointers, "
+        + "source rewind, one state read); workers keep their block caches across the restart.");
+    System.out.println("Wrote " + report.write(Path.of("bench", "results")));
+    System.exit(0);
+  }
+
+  private static Map<String, Object> runSize(double gib, long rate, long intervalMs,
+      int checkpoints, int failures, long cacheMiB, NetworkModel cloud, Path work)
+      throws Exception {
+    Path dir = Files.createTempDirectory(work, "stratus-bench-job");
+    long users = (long) (gib * (1L << 30)) / ENTRY_BYTES;
+    RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(PARALLELISM)
+        .withMaxParallelism(MAX_PARALLELISM)
+        .withStoreOptions(StoreOptions.defaults().withMaxParallelism(MAX_PARALLELISM));
+    try (SimulatedNetworkObjectStore network = new SimulatedNetworkObjectStore(
+            new LocalDirectoryObjectStore(dir.resolve("bucket")), NetworkModel.none());
+        WriteCountingObjectStore objects = new WriteCountingObjectStore(network)) {
+      long t0 = System.nanoTime();
+      CheckpointMetadata start = preload(objects, runtime.storeOptions(), users);
+      System.out.printf("State %.2f GiB: %,d users loaded in %.1f s%n", gib, users,
+          (System.nanoTime() - t0) / 1e9);
+      network.setModel(cloud);
+
+      StreamEnvironment env = StreamEnvironment.plan(runtime);
+      env.fromSource(new RateLimitedPayments(users, rate), WatermarkStrategy.noWatermarks(),
+              "payments", 1)
+          .keyBy(Payment::userId, Serdes.LONG)
+          .process(new CountPerUser(), OPERATOR)
+          .sinkTo(new DiscardingSink<>());
+      JobDefinition job = new JobDefinition(env.graph("bench"), runtime,
+          CheckpointConfig.defaults().withInterval(Duration.ofMillis(intervalMs))
+              .withTimeout(Duration.ofSeconds(60)).withRetained(3),
+          RestartStrategy.fixedDelay(100, Duration.ZERO));
+      try (EmbeddedCluster cluster = new EmbeddedCluster(objects, PARALLELISM,
+          BlockCacheConfig.memoryOnly(cacheMiB << 20), Duration.ofMillis(200))) {
+        cluster.catalog().register(job);
+        JobController controller = cluster.coordinator().submit("bench", start, Map.of());
+
+        long firstMeasured = awaitCheckpoint(controller, 0) + 1;
+        long sst0 = objects.bytesWritten("sst");
+        long versions0 = objects.bytesWritten("versions");
+        long jobs0 = objects.bytesWritten("jobs");
+        long last = awaitCheckpoint(controller, firstMeasured + checkpoints - 2);
+        double sstMiB = (objects.bytesWritten("sst") - sst0) / 1048576.0 / checkpoints;
+        double manifestKiB = (objects.bytesWritten("versions") - versions0) / 1024.0
+            / checkpoints;
+        double metadataKiB = (objects.bytesWritten("jobs") - jobs0) / 1024.0 / checkpoints;
+        List<Double> durations = new ArrayList<>();
+        for (JobStatus.CheckpointSummary c : controller.status().get().checkpoints()) {
+          if (c.id() >= firstMeasured && c.id() <= last) {
+            durations.add((double) c.durationMillis());
+          }
+        }
+
+        List<Double> recoveries = new ArrayList<>();
+        for (int f = 0; f < failures; f++) {
+          recoveredAtNanos = 0;
+          failedAtNanos = 0;
+          failNext = true;
+          while (recoveredAtNanos == 0) {
+            Thread.sleep(5);
+          }
+          recoveries.add((recoveredAtNanos - failedAtNanos) / 1e6);
+          last = awaitCheckpoint(controller, last);
+        }
+        JobStatus status = controller.status().get();
+        controller.cancel().get(60, TimeUnit.SECONDS);
+
+        double[] d = BenchReport.minMedianMax(durations);
+        double[] r = BenchReport.minMedianMax(recoveries);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("stateGiB", users * (double) ENTRY_BYTES / (1L << 30));
+        row.put("users", users);
+        row.put("checkpointMsMin", d[0]);
+        row.put("checkpointMsMedian", d[1]);
+        row.put("checkpointMsMax", d[2]);
+        row.put("sstMiBPerCheckpoint", sstMiB);
+        row.put("manifestKiBPerCheckpoint", manifestKiB);
+        row.put("metadataKiBPerCheckpoint", metadataKiB);
+        row.put("recoveryMsMin", r[0]);
+        row.put("recoveryMsMedian", r[1]);
+        row.put("recoveryMsMax", r[2]);
+        row.put("restarts", status.restarts());
+        row.put("abortedCheckpoints", status.abortedCheckpoints());
+        return row;
+      }
+    } finally {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  /** Waits for a checkpoint newer than {@code after}; returns its id. */
+  private static long awaitCheckpoint(JobController job, long after) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (System.nanoTime() < deadline) {
+      JobStatus s = job.status().get();
+      if (s.state() == JobState.FAILED || s.state() == JobState.CANCELED) {
+        throw new IllegalStateException("the job stopped: " + s);
+      }
+      List<JobStatus.CheckpointSummary> done = s.checkpoints();
+      if (!done.isEmpty() && done.get(done.size() - 1).id() > after) {
+        return done.get(done.size() - 1).id();
+      }
+      Thread.sleep(10);
+    }
+    throw new IllegalStateException("no checkpoint after " + after + " within 5 minutes");
+  }
+
+  /**
+   * Writes the keyed state of {@code users} users straight into the stores of the operator's
+   * tasks (in key order, so that loading costs no compaction) and returns savepoint metadata
+   * that points at it.
+   */
+  private static CheckpointMetadata preload(WriteCountingObjectStore objects,
+      StoreOptions options, long users) throws IOException {
+    int[] counts = new int[MAX_PARALLELISM];
+    for (long u = 0; u < users; u++) {
+      counts[KeyGroups.keyGroupOf(Serdes.LONG.toBytes(u), MAX_PARALLELISM)]++;
+    }
+    int[][] byGroup = new int[MAX_PARALLELISM][];
+    for (int g = 0; g < MAX_PARALLELISM; g++) {
+      byGroup[g] = new int[counts[g]];
+      counts[g] = 0;
+    }
+    for (int u = 0; u < users; u++) {
+      int g = KeyGroups.keyGroupOf(Serdes.LONG.toBytes((long) u), MAX_PARALLELISM);
+      byGroup[g][counts[g]++] = u;
+    }
+    int stateId = StateKeys.stateId(STATE);
+    byte[] noNamespace = new byte[0];
+    List<CheckpointMetadata.TaskState> tasks = new ArrayList<>();
+    try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.memoryOnly(16 << 20));
+        StoreResources resources = StoreResources.create(objects, cache)) {
+      for (int t = 0; t < PARALLELISM; t++) {
+        KeyGroupRange range = KeyGroupRange.forSubtask(MAX_PARALLELISM, PARALLELISM, t);
+        try (StateStore store = StateStore.create(resources, options, "preload/" + t, range)) {
+          for (int g = range.start(); g <= range.end(); g++) {
+            for (int u : byGroup[g]) {
+              store.put(StateKeys.prefix(g, stateId, Serdes.LONG.toBytes((long) u), noNamespace),
+                  Serdes.BYTES.toBytes(BenchKeys.value(u, 0)));
+            }
+          }
+          store.flush().join();
+          store.awaitCompactions().join();
+          tasks.add(new CheckpointMetadata.TaskState(t, range,
+              DisaggregatedBackend.toStateHandle(store.checkpoint().join())));
+        }
+      }
+    }
+    return new CheckpointMetadata("preload", 0, CheckpointMetadata.SAVEPOINT,
+        System.currentTimeMillis(), DisaggregatedBackend.KIND, MAX_PARALLELISM,
+        List.of(new CheckpointMetadata.SourceSplit(0, 1, 0)),
+        List.of(new CheckpointMetadata.Operator(OPERATOR, PARALLELISM, tasks)), List.of());
+  }
+}

@@ -1,0 +1,88 @@
+package io.stratus.bench;
+
+import io.stratus.store.objectstore.ObjectInfo;
+import io.stratus.store.objectstore.ObjectStore;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counts the bytes written through it by the first segment of the key ({@code sst},
+ * {@code versions}, {@code jobs}, ...), so a benchmark can tell state files from manifests and
+ * checkpoint metadata. Counts successful writes only.
+ */
+final class WriteCountingObjectStore implements ObjectStore {
+
+  private final ObjectStore inner;
+  private final Map<String, LongAdder> written = new ConcurrentHashMap<>();
+
+  WriteCountingObjectStore(ObjectStore inner) {
+    this.inner = inner;
+  }
+
+  /** Bytes written so far under keys starting with {@code segment + "/"}. */
+  long bytesWritten(String segment) {
+    LongAdder a = written.get(segment);
+    return a == null ? 0 : a.sum();
+  }
+
+  private void count(String key, int bytes) {
+    int slash = key.indexOf('/');
+    written.computeIfAbsent(slash < 0 ? key : key.substring(0, slash), k -> new LongAdder())
+        .add(bytes);
+  }
+
+  @Override
+  public CompletableFuture<byte[]> get(String key) {
+    return inner.get(key);
+  }
+
+  @Override
+  public CompletableFuture<byte[]> getRange(String key, long offset, int length) {
+    return inner.getRange(key, offset, length);
+  }
+
+  @Override
+  public CompletableFuture<Void> put(String key, byte[] data) {
+    return inner.put(key, data).thenRun(() -> count(key, data.length));
+  }
+
+  @Override
+  public CompletableFuture<Boolean> putIfAbsent(String key, byte[] data) {
+    return inner.putIfAbsent(key, data).thenApply(created -> {
+      if (created) {
+        count(key, data.length);
+      }
+      return created;
+    });
+  }
+
+  @Override
+  public CompletableFuture<Optional<ObjectInfo>> head(String key) {
+    return inner.head(key);
+  }
+
+  @Override
+  public CompletableFuture<List<ObjectInfo>> list(String prefix) {
+    return inner.list(prefix);
+  }
+
+  @Override
+  public CompletableFuture<Void> delete(Collection<String> keys) {
+    return inner.delete(keys);
+  }
+
+  @Override
+  public String location() {
+    return inner.location();
+  }
+
+  @Override
+  public void close() {
+    inner.close();
+  }
+}
