@@ -513,8 +513,12 @@ public final class JobController {
           restoreFrom = metadata;
           LOG.info("{} {} of job {} completed in {} ms: {}", metadata.kind(), p.id, name(),
               lastCheckpointEnd - p.startedAt, key);
+          long uploaded = 0;
+          for (TaskSnapshot s : p.acks.values()) {
+            uploaded += s.uploadedBytes();
+          }
           summaries.addLast(new JobStatus.CheckpointSummary(p.id, metadata.kind(), key,
-              lastCheckpointEnd - p.startedAt, lastCheckpointEnd));
+              lastCheckpointEnd - p.startedAt, lastCheckpointEnd, uploaded));
           while (summaries.size() > SUMMARIES) {
             summaries.removeFirst();
           }

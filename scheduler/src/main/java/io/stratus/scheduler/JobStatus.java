@@ -41,7 +41,8 @@ public record JobStatus(String name, JobState state, int attempt, int restarts,
    * @param metadataKey    where its metadata is
    * @param durationMillis from trigger to completion
    * @param completedAt    epoch milliseconds
+   * @param uploadedBytes  state bytes uploaded for it (incremental size, compaction excluded)
    */
   public record CheckpointSummary(long id, String kind, String metadataKey, long durationMillis,
-      long completedAt) {}
+      long completedAt, long uploadedBytes) {}
 }

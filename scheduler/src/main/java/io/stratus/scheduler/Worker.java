@@ -163,13 +163,15 @@ public final class Worker implements AutoCloseable {
     }
     CompletableFuture<?>[] quiet = running.stream().map(DeployedTask::cancel)
         .toArray(CompletableFuture[]::new);
-    // State closes only after the tasks' threads let go of it; a wedged thread must not keep
-    // the state open for ever, though.
-    return CompletableFuture.allOf(quiet).orTimeout(30, TimeUnit.SECONDS)
-        .handleAsync((v, e) -> {
-          running.forEach(Worker::closeState);
-          return null;
-        }, resources.store().readExecutor());
+    // State closes only after the tasks' threads let go of it (a wedged thread must not keep
+    // it open for ever, though). The next attempt need not wait for the close (which may wait
+    // for an upload of a compaction): it opens its own store instances from the checkpoint,
+    // whose files an old instance never deletes.
+    CompletableFuture<Void> stopped = CompletableFuture.allOf(quiet)
+        .orTimeout(30, TimeUnit.SECONDS).handle((v, e) -> null);
+    stopped.thenRunAsync(() -> running.forEach(Worker::closeState),
+        resources.store().readExecutor());
+    return stopped;
   }
 
   private static void closeState(DeployedTask task) {

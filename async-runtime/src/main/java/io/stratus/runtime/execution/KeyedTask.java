@@ -51,6 +51,7 @@ final class KeyedTask implements DeployedTask {
   private final CompletableFuture<Void> done = new CompletableFuture<>();
   private final Collector<Object> collector;
   private final FunctionContext functionContext = new FunctionContext();
+  private long uploadedAtLastSnapshot;
   private int endedInputs;
   private long watermark = Long.MIN_VALUE;
   private boolean paused;
@@ -307,8 +308,10 @@ final class KeyedTask implements DeployedTask {
             } else if (handle.isCompletedExceptionally()) {
               events.snapshotFailed(spec, checkpointId, causeOf(handle), staged.join());
             } else {
-              events.snapshotTaken(spec, checkpointId,
-                  new TaskSnapshot(null, handle.join(), staged.join()));
+              long uploaded = backend.uploadedBytes();
+              events.snapshotTaken(spec, checkpointId, new TaskSnapshot(null, handle.join(),
+                  staged.join(), uploaded - uploadedAtLastSnapshot));
+              uploadedAtLastSnapshot = uploaded;
             }
           }));
       releaseHeld();

@@ -8,7 +8,9 @@ import io.stratus.store.sst.ByteArrayBuilder;
 import io.stratus.store.sst.ByteReader;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 
@@ -19,6 +21,12 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Timer key: {@code keyGroup | timer state id | timestamp (8 bytes, sign flipped) | len key |
  * namespace}: one timer per (timestamp, key, namespace), as in Flink.
+ *
+ * <p>A key group's first timer also writes a marker key ({@link StateKeys#TIMER_GROUPS}). A
+ * restore looks the markers up (point reads, which Bloom filters answer without reading data
+ * blocks) and scans only the key groups that have had timers: scanning every key group's timer
+ * prefix would read a data block from the object store per key group, whether or not it has
+ * timers.
  */
 public final class KeyedTimers {
 
@@ -46,6 +54,7 @@ public final class KeyedTimers {
   private final KeyedStateBackend backend;
   private final TreeSet<Timer> eventTime = new TreeSet<>();
   private final TreeSet<Timer> processingTime = new TreeSet<>();
+  private final Set<Integer> groupsWithTimers = new HashSet<>();
 
   public KeyedTimers(KeyedStateBackend backend) {
     this.backend = backend;
@@ -56,8 +65,17 @@ public final class KeyedTimers {
     KeyGroupRange range = backend.keyGroups();
     List<CompletableFuture<Void>> scans = new ArrayList<>();
     for (int g = range.start(); g <= range.end(); g++) {
-      scans.add(load(g, StateKeys.EVENT_TIMERS, eventTime));
-      scans.add(load(g, StateKeys.PROCESSING_TIMERS, processingTime));
+      int group = g;
+      scans.add(backend.get(marker(group)).thenCompose(found -> {
+        if (found == null) {
+          return CompletableFuture.completedFuture(null);
+        }
+        synchronized (groupsWithTimers) {
+          groupsWithTimers.add(group);
+        }
+        return CompletableFuture.allOf(load(group, StateKeys.EVENT_TIMERS, eventTime),
+            load(group, StateKeys.PROCESSING_TIMERS, processingTime));
+      }));
     }
     return CompletableFuture.allOf(scans.toArray(CompletableFuture[]::new));
   }
@@ -120,6 +138,9 @@ public final class KeyedTimers {
   private void register(TreeSet<Timer> set, int stateId, Timer timer) {
     if (set.add(timer)) {
       backend.put(key(stateId, timer), new byte[0]);
+      if (groupsWithTimers.add(timer.keyGroup())) {
+        backend.put(marker(timer.keyGroup()), new byte[0]);
+      }
     }
   }
 
@@ -137,6 +158,10 @@ public final class KeyedTimers {
       out.add(t);
     }
     return out;
+  }
+
+  private static byte[] marker(int keyGroup) {
+    return StateKeys.statePrefix(keyGroup, StateKeys.TIMER_GROUPS);
   }
 
   private static byte[] key(int stateId, Timer t) {

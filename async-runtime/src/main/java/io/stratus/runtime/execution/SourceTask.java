@@ -108,7 +108,7 @@ final class SourceTask implements DeployedTask {
               "staging output for checkpoint " + checkpointId + " failed", error)));
         } else {
           events.snapshotTaken(spec, checkpointId,
-              new TaskSnapshot(offset, null, committables));
+              new TaskSnapshot(offset, null, committables, 0));
         }
       }));
     });

@@ -12,15 +12,20 @@ import java.util.List;
  * @param sourceOffset  where the source resumes; null for other tasks
  * @param state         the keyed backend's snapshot; null for sources
  * @param committables  staged sink output to commit when the checkpoint completes
+ * @param uploadedBytes state bytes the task uploaded since its previous snapshot (its share of
+ *                      the checkpoint's incremental size)
  */
-public record TaskSnapshot(Long sourceOffset, StateHandle state, List<String> committables) {
+public record TaskSnapshot(Long sourceOffset, StateHandle state, List<String> committables,
+    long uploadedBytes) {
 
   @JsonCreator
   public TaskSnapshot(@JsonProperty("sourceOffset") Long sourceOffset,
       @JsonProperty("state") StateHandle state,
-      @JsonProperty("committables") List<String> committables) {
+      @JsonProperty("committables") List<String> committables,
+      @JsonProperty("uploadedBytes") long uploadedBytes) {
     this.sourceOffset = sourceOffset;
     this.state = state;
     this.committables = committables == null ? List.of() : List.copyOf(committables);
+    this.uploadedBytes = uploadedBytes;
   }
 }

@@ -64,6 +64,11 @@ public final class DisaggregatedBackend implements KeyedStateBackend {
   }
 
   @Override
+  public long uploadedBytes() {
+    return store.metrics().flushedBytes();
+  }
+
+  @Override
   public CompletableFuture<StateHandle> snapshot() {
     return store.checkpoint().thenApply(DisaggregatedBackend::toStateHandle);
   }

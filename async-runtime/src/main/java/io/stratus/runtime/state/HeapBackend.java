@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -24,6 +25,7 @@ public final class HeapBackend implements KeyedStateBackend {
 
   private final ConcurrentSkipListMap<byte[], byte[]> map =
       new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
+  private final LongAdder uploadedBytes = new LongAdder();
   private final ObjectStore objects;
   private final String storeId;
   private final KeyGroupRange range;
@@ -126,8 +128,16 @@ public final class HeapBackend implements KeyedStateBackend {
     }
     long version = nextVersion.getAndIncrement();
     String key = "heap/" + storeId + "/" + String.format("%020d", version) + ".snapshot";
-    return objects.put(key, out.toByteArray()).thenApply(v -> new StateHandle(KIND, storeId,
-        version, key, range, maxParallelism, List.of(key)));
+    byte[] bytes = out.toByteArray();
+    return objects.put(key, bytes).thenApply(v -> {
+      uploadedBytes.add(bytes.length);
+      return new StateHandle(KIND, storeId, version, key, range, maxParallelism, List.of(key));
+    });
+  }
+
+  @Override
+  public long uploadedBytes() {
+    return uploadedBytes.sum();
   }
 
   @Override

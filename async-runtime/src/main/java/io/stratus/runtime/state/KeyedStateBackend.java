@@ -42,6 +42,12 @@ public interface KeyedStateBackend extends AutoCloseable {
    */
   CompletableFuture<StateHandle> snapshot();
 
+  /**
+   * Bytes of state this backend has written to the object store so far, background compaction
+   * excluded: the difference between two snapshots is the later one's incremental size.
+   */
+  long uploadedBytes();
+
   /** Drops expired entries during compaction, where the backend compacts. */
   void setExpiryFilter(ExpiryFilter filter);
 

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
@@ -70,6 +71,7 @@ public final class RocksDbBackend implements KeyedStateBackend {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ObjectStore objects;
+  private final LongAdder uploadedBytes = new LongAdder();
   private final String storeId;
   private final KeyGroupRange range;
   private final int maxParallelism;
@@ -282,6 +284,11 @@ public final class RocksDbBackend implements KeyedStateBackend {
   }
 
   @Override
+  public long uploadedBytes() {
+    return uploadedBytes.sum();
+  }
+
+  @Override
   public CompletableFuture<StateHandle> snapshot() {
     long version = nextVersion.getAndIncrement();
     Path checkpointDir = dir.resolveSibling(dir.getFileName() + "-checkpoint-" + version);
@@ -300,7 +307,8 @@ public final class RocksDbBackend implements KeyedStateBackend {
         String key = sst ? base + "sst/" + name : base + version + "/" + name;
         files.put(name, key);
         if (!sst || uploaded.add(key)) {
-          uploads.add(objects.put(key, Files.readAllBytes(f)));
+          byte[] bytes = Files.readAllBytes(f);
+          uploads.add(objects.put(key, bytes).thenRun(() -> uploadedBytes.add(bytes.length)));
         }
       }
       String manifest = base + version + "/manifest.json";

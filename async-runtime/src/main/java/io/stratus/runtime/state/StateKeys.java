@@ -25,6 +25,9 @@ public final class StateKeys {
   /** The state id of processing-time timers. */
   public static final int PROCESSING_TIMERS = RESERVED_IDS + 1;
 
+  /** The state id of the per-key-group marker "this key group has had timers". */
+  public static final int TIMER_GROUPS = RESERVED_IDS + 2;
+
   private StateKeys() {}
 
   /** The id of the state named {@code name}. */

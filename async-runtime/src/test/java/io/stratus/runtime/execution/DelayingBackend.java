@@ -89,6 +89,11 @@ final class DelayingBackend implements KeyedStateBackend {
   }
 
   @Override
+  public long uploadedBytes() {
+    return inner.uploadedBytes();
+  }
+
+  @Override
   public CompletableFuture<StateHandle> snapshot() {
     return inner.snapshot();
   }

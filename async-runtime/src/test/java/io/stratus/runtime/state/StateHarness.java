@@ -208,6 +208,11 @@ public final class StateHarness implements AutoCloseable {
     }
 
     @Override
+    public long uploadedBytes() {
+      return inner.uploadedBytes();
+    }
+
+    @Override
     public CompletableFuture<StateHandle> snapshot() {
       return inner.snapshot();
     }
