@@ -89,6 +89,16 @@ public final class JobController {
   private long attemptStartedAt;
   private boolean restartScheduled;
   private long abortedCheckpoints;
+  private long completedCheckpoints;
+  /** Waiters for an attempt to run, and for its first processed record, by attempt. */
+  private final Map<Integer, CompletableFuture<Long>> running = new HashMap<>();
+  private final Map<Integer, CompletableFuture<Long>> firstRecord = new HashMap<>();
+  private boolean rescaling;
+  private int rescalingFrom = -1;
+  private RescaleReport lastRescale;
+  /** Source records of attempts that ended, so counts stay monotonic across restarts. */
+  private long sourceRecordsBefore;
+  private final Deque<long[]> throughputSamples = new ArrayDeque<>();
 
   JobController(Coordinator coordinator, JobDefinition definition, CheckpointMetadata restore,
       Map<String, Integer> initialParallelism) {
@@ -224,6 +234,7 @@ public final class JobController {
             request(worker, new Protocol.Start(name(), attempt));
           }
           state = JobState.RUNNING;
+          completeWaiter(running, attempt);
           LOG.info("Job {} attempt {} running: {} tasks on {} worker(s){}", name(), attempt,
               tasks.size(), perWorker.size(), restoreFrom == null ? ""
                   : ", restored from " + restoreFrom.kind() + " " + restoreFrom.checkpointId());
@@ -301,6 +312,8 @@ public final class JobController {
           + d.reason(), d.checkpointId());
     } else if (m instanceof Protocol.TaskFailed f && f.attempt() == attempt) {
       failover("task " + f.task() + " failed on worker " + f.worker() + ": " + f.error());
+    } else if (m instanceof Protocol.FirstRecord f && f.attempt() == attempt) {
+      completeWaiter(firstRecord, attempt);
     } else if (m instanceof Protocol.TaskFinished f && f.attempt() == attempt) {
       finished.add(f.task());
       finalCommittables.addAll(f.committables());
@@ -314,14 +327,16 @@ public final class JobController {
   void workerLost(String worker) {
     context.runOnContext(v -> {
       if (placement.containsValue(worker) && (state == JobState.RUNNING
-          || state == JobState.SUBMITTED)) {
+          || state == JobState.SUBMITTED || state == JobState.RESCALING)) {
         failover("worker " + worker + " was lost");
       }
     });
   }
 
   private void failover(String reason) {
-    if (state.terminal() || state == JobState.CANCELLING || restartScheduled) {
+    if (state.terminal() || state == JobState.CANCELLING || restartScheduled
+        || (state == JobState.RESCALING && attempt == rescalingFrom)) {
+      // A rescale is replacing this attempt anyway.
       return;
     }
     restartScheduled = true;
@@ -393,6 +408,9 @@ public final class JobController {
     if (consumer != null) {
       consumer.unregister();
     }
+    IllegalStateException ended = new IllegalStateException("job " + name() + " is " + state);
+    running.values().forEach(f -> f.completeExceptionally(ended));
+    firstRecord.values().forEach(f -> f.completeExceptionally(ended));
     result.complete(statusNow());
   }
 
@@ -447,6 +465,10 @@ public final class JobController {
   }
 
   private CompletableFuture<CheckpointMetadata> begin(String savepointName) {
+    return begin(savepointName, false);
+  }
+
+  private CompletableFuture<CheckpointMetadata> begin(String savepointName, boolean halt) {
     if (state != JobState.RUNNING || !finished.isEmpty()) {
       return CompletableFuture.failedFuture(new IllegalStateException("job " + name()
           + " is " + state + (finished.isEmpty() ? "" : " and finishing")
@@ -461,7 +483,7 @@ public final class JobController {
       }
     }
     for (String worker : sourceWorkers) {
-      request(worker, new Protocol.Trigger(name(), attempt, p.id));
+      request(worker, new Protocol.Trigger(name(), attempt, p.id, halt));
     }
     p.timeoutTimer = coordinator.timer().schedule(() -> context.runOnContext(v ->
             abortPending("checkpoint " + p.id + " timed out after "
@@ -511,6 +533,7 @@ public final class JobController {
           // from it (and commits its output again, which is idempotent).
           coordinator.registry().register(registryId(metadata), metadata.checkpointHandles());
           restoreFrom = metadata;
+          completedCheckpoints++;
           LOG.info("{} {} of job {} completed in {} ms: {}", metadata.kind(), p.id, name(),
               lastCheckpointEnd - p.startedAt, key);
           long uploaded = 0;
@@ -625,6 +648,123 @@ public final class JobController {
     List<Transformation> pipeline = definition.graph().pipeline();
     Sink sink = ((Transformation.SinkNode) pipeline.get(pipeline.size() - 1)).sink();
     return sink.commit(committables);
+  }
+
+  // -------------------------------------------------------------------------------- rescale
+
+  /**
+   * Rescales keyed operators: a checkpoint whose barrier halts the sources, so the tasks stop
+   * holding exactly its state; then the attempt is canceled and the next one deployed with the
+   * new parallelism, each keyed task opening its key groups from the checkpoint (pointers only);
+   * sources resume at the checkpoint's offsets. Completes once a keyed task of the new attempt
+   * has processed a record, with the phases' durations.
+   *
+   * @param target parallelism per keyed operator uid
+   * @throws IllegalArgumentException (in the future) naming an unknown operator or a
+   *         parallelism outside 1..maxParallelism; nothing changes then
+   * @throws RescaleConflictException (in the future) if the job is not running or a rescale is
+   *         in progress
+   */
+  public CompletableFuture<RescaleReport> rescale(Map<String, Integer> target) {
+    return onContext(() -> {
+      validateRescale(target);
+      rescaling = true;
+      Map<String, Integer> before = Map.copyOf(parallelism);
+      long start = System.nanoTime();
+      long[] at = new long[3];
+      return afterPending(() -> {
+        if (state != JobState.RUNNING) {
+          throw new RescaleConflictException("job " + name() + " is " + state);
+        }
+        return begin(null, true);
+      }).handle((metadata, error) -> {
+        if (error != null) {
+          // The sources may have halted at the barrier: only a restart resumes them.
+          context.runOnContext(v -> failover("rescale checkpoint failed: "
+              + rootMessage(error)));
+          throw new IllegalStateException("the rescale's checkpoint failed, so the job runs on "
+              + "at parallelism " + before + ": " + rootMessage(error), error);
+        }
+        at[0] = System.nanoTime();
+        return metadata;
+      }).thenCompose(metadata -> onContext(() -> {
+        state = JobState.RESCALING;
+        stopPeriodicCheckpoints();
+        int old = attempt;
+        rescalingFrom = old;
+        return cancelAttempt(old).thenCompose(v -> onContext(() -> {
+          at[1] = System.nanoTime();
+          parallelism.putAll(target);
+          CompletableFuture<Long> runs = waiter(running, old + 1);
+          CompletableFuture<Long> first = waiter(firstRecord, old + 1);
+          deploy(old + 1);
+          return runs.thenCompose(r -> {
+            at[2] = System.nanoTime();
+            return first;
+          }).thenApply(f -> new RescaleReport(name(), before, Map.copyOf(target),
+              metadata.checkpointId(), old + 1, millis(start, at[0]), millis(at[0], at[1]),
+              millis(at[1], at[2]), millis(at[2], f), millis(start, f)));
+        }));
+      })).whenComplete((report, error) -> context.runOnContext(v -> {
+        rescaling = false;
+        if (report != null) {
+          lastRescale = report;
+          LOG.info("Job {} rescaled {} -> {} in {} ms (checkpoint {} ms, stop {} ms, deploy "
+              + "and restore {} ms, to first record {} ms)", name(), report.from(), report.to(),
+              report.totalMillis(), report.checkpointMillis(), report.stopMillis(),
+              report.deployMillis(), report.firstRecordMillis());
+        }
+      }));
+    });
+  }
+
+  private void validateRescale(Map<String, Integer> target) {
+    if (target.isEmpty()) {
+      throw new IllegalArgumentException("no operator to rescale");
+    }
+    int max = definition.runtime().maxParallelism();
+    for (Map.Entry<String, Integer> e : target.entrySet()) {
+      if (!parallelism.containsKey(e.getKey())) {
+        throw new IllegalArgumentException("job " + name() + " has no keyed operator '"
+            + e.getKey() + "'; keyed operators: " + parallelism.keySet());
+      }
+      if (e.getValue() == null || e.getValue() < 1 || e.getValue() > max) {
+        throw new IllegalArgumentException("parallelism " + e.getValue() + " of operator '"
+            + e.getKey() + "' is outside 1.." + max + " (the job's maxParallelism)");
+      }
+    }
+    if (rescaling) {
+      throw new RescaleConflictException("job " + name() + " is being rescaled already");
+    }
+    if (state != JobState.RUNNING) {
+      throw new RescaleConflictException("job " + name() + " is " + state
+          + "; only a running job can be rescaled");
+    }
+  }
+
+  private static long millis(long fromNanos, long toNanos) {
+    return (toNanos - fromNanos) / 1_000_000;
+  }
+
+  private CompletableFuture<Long> waiter(Map<Integer, CompletableFuture<Long>> waiters,
+      int forAttempt) {
+    return waiters.computeIfAbsent(forAttempt, k -> new CompletableFuture<>());
+  }
+
+  private void completeWaiter(Map<Integer, CompletableFuture<Long>> waiters, int reached) {
+    long now = System.nanoTime();
+    waiters.entrySet().removeIf(e -> {
+      if (e.getKey() <= reached) {
+        e.getValue().complete(now);
+        return true;
+      }
+      return false;
+    });
+  }
+
+  /** The last completed rescale, or null. */
+  public CompletableFuture<RescaleReport> lastRescale() {
+    return onContext(() -> CompletableFuture.completedFuture(lastRescale));
   }
 
   // ------------------------------------------------------------------------------ lifecycle

@@ -43,6 +43,7 @@ final class Protocol {
       @JsonSubTypes.Type(value = Decline.class, name = "decline"),
       @JsonSubTypes.Type(value = TaskFailed.class, name = "task-failed"),
       @JsonSubTypes.Type(value = TaskFinished.class, name = "task-finished"),
+      @JsonSubTypes.Type(value = FirstRecord.class, name = "first-record"),
       @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat")})
   sealed interface Message {}
 
@@ -53,8 +54,11 @@ final class Protocol {
   /** Start the attempt's tasks (keyed tasks first, then sources). */
   record Start(String job, int attempt) implements Message {}
 
-  /** Inject the barrier of checkpoint {@code checkpointId} at the attempt's source tasks. */
-  record Trigger(String job, int attempt, long checkpointId) implements Message {}
+  /**
+   * Inject the barrier of checkpoint {@code checkpointId} at the attempt's source tasks; with
+   * {@code halt} they emit nothing after it (a rescale or stop follows).
+   */
+  record Trigger(String job, int attempt, long checkpointId, boolean halt) implements Message {}
 
   /** Stop the attempt's tasks and close their state (no snapshot). */
   record Cancel(String job, int attempt) implements Message {}
@@ -72,7 +76,17 @@ final class Protocol {
   record TaskFinished(String job, int attempt, String task, List<String> committables)
       implements Message {}
 
-  record Heartbeat(String worker, long sentAt) implements Message {}
+  /** A keyed task of the attempt completed its first record. */
+  record FirstRecord(String job, int attempt, String task) implements Message {}
+
+  /**
+   * A worker is alive; with what its tasks have done so far and its block cache's counters.
+   */
+  record Heartbeat(String worker, long sentAt, List<TaskReport> tasks, long cacheHits,
+      long cacheMisses) implements Message {}
+
+  /** One task's counters, as of a heartbeat. */
+  record TaskReport(String job, int attempt, String task, long records, long stateBytes) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -1,5 +1,6 @@
 package io.stratus.scheduler;
 
+import io.stratus.cache.CacheMetrics;
 import io.stratus.runtime.execution.ChannelRegistry;
 import io.stratus.runtime.execution.DeployedTask;
 import io.stratus.runtime.execution.JobTopology;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -89,8 +91,17 @@ public final class Worker implements AutoCloseable {
 
   private void heartbeat() {
     if (alive) {
-      resources.vertx().eventBus().send(Protocol.HEARTBEATS,
-          Protocol.encode(new Protocol.Heartbeat(id, System.currentTimeMillis())));
+      List<Protocol.TaskReport> reports = new ArrayList<>();
+      for (Map.Entry<Attempt, List<DeployedTask>> e : tasks.entrySet()) {
+        for (DeployedTask t : e.getValue()) {
+          reports.add(new Protocol.TaskReport(e.getKey().job(), e.getKey().attempt(),
+              t.spec().taskId(), t.records(), t.stateBytes()));
+        }
+      }
+      CacheMetrics cache = resources.store().cache().metrics();
+      resources.vertx().eventBus().send(Protocol.HEARTBEATS, Protocol.encode(
+          new Protocol.Heartbeat(id, System.currentTimeMillis(), reports,
+              cache.memory().hits() + cache.disk().hits(), cache.misses())));
     }
   }
 
@@ -113,7 +124,7 @@ public final class Worker implements AutoCloseable {
     }
     if (m instanceof Protocol.Trigger t) {
       for (DeployedTask task : tasksOf(t.job(), t.attempt())) {
-        task.triggerCheckpoint(t.checkpointId());
+        task.triggerCheckpoint(t.checkpointId(), t.halt());
       }
       return CompletableFuture.completedFuture(null);
     }
@@ -150,7 +161,8 @@ public final class Worker implements AutoCloseable {
         throw new IllegalStateException("worker " + id + " could not deploy tasks of " + d.job()
             + " attempt " + d.attempt() + ": " + (e.getCause() != null ? e.getCause() : e), e);
       }
-      tasks.computeIfAbsent(new Attempt(d.job(), d.attempt()), k -> new ArrayList<>())
+      tasks.computeIfAbsent(new Attempt(d.job(), d.attempt()),
+              k -> new CopyOnWriteArrayList<>())
           .addAll(ready);
       return null;
     });
@@ -238,6 +250,11 @@ public final class Worker implements AutoCloseable {
           task.attempt(), id, error.toString());
       send(new Protocol.TaskFailed(job, task.attempt(), task.taskId(), id,
           String.valueOf(error)));
+    }
+
+    @Override
+    public void firstRecordProcessed(TaskSpec task) {
+      send(new Protocol.FirstRecord(job, task.attempt(), task.taskId()));
     }
 
     @Override

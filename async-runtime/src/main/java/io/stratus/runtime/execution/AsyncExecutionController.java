@@ -33,6 +33,7 @@ public final class AsyncExecutionController implements RecordExecution {
   private CompletableFuture<Void> capacity;
   private CompletableFuture<Void> drained;
   private boolean failed;
+  private Runnable onFirstCompletion;
 
   /**
    * @param taskExecutor runs work on the task thread (the task's Vert.x context)
@@ -74,6 +75,11 @@ public final class AsyncExecutionController implements RecordExecution {
 
   private void complete(ByteBuffer key) {
     inFlight--;
+    if (onFirstCompletion != null) {
+      Runnable first = onFirstCompletion;
+      onFirstCompletion = null;
+      first.run();
+    }
     ArrayDeque<RecordContext> waiting = activeKeys.get(key);
     RecordContext next = waiting == null ? null : waiting.poll();
     if (next == null) {
@@ -167,6 +173,11 @@ public final class AsyncExecutionController implements RecordExecution {
       failed = true;
       onFailure.accept(context, error);
     }
+  }
+
+  /** Runs {@code action} once, when the first record or timer has completed. */
+  public void onFirstCompletion(Runnable action) {
+    onFirstCompletion = action;
   }
 
   /** Starts no more waiting records (the task was canceled); in-flight ones are dropped. */

@@ -10,8 +10,12 @@ public interface DeployedTask {
   /** Starts processing; the returned future completes when the task has terminated. */
   CompletableFuture<Void> start();
 
-  /** Injects barrier {@code checkpointId} at a source task; other tasks ignore it. */
-  void triggerCheckpoint(long checkpointId);
+  /**
+   * Injects barrier {@code checkpointId} at a source task; other tasks ignore it. With
+   * {@code halt} the source emits nothing after the barrier (a rescale or stop follows: the
+   * tasks then hold exactly the state of the checkpoint).
+   */
+  void triggerCheckpoint(long checkpointId, boolean halt);
 
   /**
    * Stops the task at once (restart, cancel, lost worker); state is not snapshotted. Completes
@@ -22,6 +26,9 @@ public interface DeployedTask {
 
   /** Closes the task's state (its backend) once it has stopped; shared files stay. */
   void releaseState();
+
+  /** About how many bytes of keyed state the task holds (0 for sources). */
+  long stateBytes();
 
   /** Records taken in so far. */
   long records();

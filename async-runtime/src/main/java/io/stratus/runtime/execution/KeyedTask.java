@@ -85,6 +85,7 @@ final class KeyedTask implements DeployedTask {
     this.output = output;
     this.controller = new AsyncExecutionController(r -> context.runOnContext(v -> r.run()),
         () -> Vertx.currentContext() == context, maxInFlight, this::fail);
+    controller.onFirstCompletion(() -> events.firstRecordProcessed(spec));
     this.states = new KeyedStateStore(backend, controller, System::currentTimeMillis);
     this.timers = new KeyedTimers(backend);
     this.inputWatermarks = new long[inputs];
@@ -121,12 +122,17 @@ final class KeyedTask implements DeployedTask {
   }
 
   @Override
+  public long stateBytes() {
+    return backend.approximateSizeBytes();
+  }
+
+  @Override
   public void releaseState() {
     backend.close();
   }
 
   @Override
-  public void triggerCheckpoint(long checkpointId) {
+  public void triggerCheckpoint(long checkpointId, boolean halt) {
     // Keyed tasks take checkpoints when barriers arrive through their inputs.
   }
 

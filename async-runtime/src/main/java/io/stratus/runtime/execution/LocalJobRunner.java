@@ -49,6 +49,9 @@ public final class LocalJobRunner {
 
       @Override
       public void taskFinished(TaskSpec task, List<String> committables) {}
+
+      @Override
+      public void firstRecordProcessed(TaskSpec task) {}
     };
     List<CompletableFuture<DeployedTask>> built = new ArrayList<>();
     for (TaskSpec spec : topology.tasks(0)) {

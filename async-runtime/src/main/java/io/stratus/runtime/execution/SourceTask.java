@@ -27,6 +27,8 @@ final class SourceTask implements DeployedTask {
   private final TaskEvents events;
   private final CompletableFuture<Void> done = new CompletableFuture<>();
   private volatile boolean stopped;
+  /** Emitted a halting barrier: polls no more (the task is canceled next). */
+  private boolean halted;
   private boolean ended;
   private long maxTimestamp = Long.MIN_VALUE;
   private long watermark = Long.MIN_VALUE;
@@ -70,6 +72,11 @@ final class SourceTask implements DeployedTask {
   }
 
   @Override
+  public long stateBytes() {
+    return 0;
+  }
+
+  @Override
   public void releaseState() {
     // A source's only state is its offset, which checkpoints carry.
   }
@@ -86,7 +93,7 @@ final class SourceTask implements DeployedTask {
   }
 
   @Override
-  public void triggerCheckpoint(long checkpointId) {
+  public void triggerCheckpoint(long checkpointId, boolean halt) {
     context.runOnContext(v -> {
       if (stopped) {
         return;
@@ -97,6 +104,7 @@ final class SourceTask implements DeployedTask {
         return;
       }
       long offset = reader.offset();
+      halted |= halt;
       output.barrier(checkpointId).whenComplete((committables, error) ->
           context.runOnContext(x -> {
         if (stopped) {
@@ -117,6 +125,9 @@ final class SourceTask implements DeployedTask {
   private void step() {
     if (stopped) {
       done.complete(null);
+      return;
+    }
+    if (halted) {
       return;
     }
     if (!output.hasSpace()) {

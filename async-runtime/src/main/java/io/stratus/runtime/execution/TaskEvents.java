@@ -19,6 +19,9 @@ public interface TaskEvents {
    */
   void snapshotFailed(TaskSpec task, long checkpointId, Throwable error, List<String> staged);
 
+  /** The task completed its first record (or timer): the attempt is processing. */
+  void firstRecordProcessed(TaskSpec task);
+
   /** The task failed; the attempt must be restarted. */
   void taskFailed(TaskSpec task, Throwable error);
 

@@ -4,6 +4,7 @@ import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.lsm.CheckpointHandle;
 import io.stratus.store.lsm.KeyValue;
 import io.stratus.store.lsm.StateStore;
+import io.stratus.store.lsm.StoreMetrics;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -61,6 +62,12 @@ public final class DisaggregatedBackend implements KeyedStateBackend {
   @Override
   public CompletableFuture<Void> whenWritable() {
     return store.whenWritable();
+  }
+
+  @Override
+  public long approximateSizeBytes() {
+    StoreMetrics m = store.metrics();
+    return m.totalBytes() + m.memtableBytes();
   }
 
   @Override

@@ -26,6 +26,7 @@ public final class HeapBackend implements KeyedStateBackend {
   private final ConcurrentSkipListMap<byte[], byte[]> map =
       new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
   private final LongAdder uploadedBytes = new LongAdder();
+  private final LongAdder sizeBytes = new LongAdder();
   private final ObjectStore objects;
   private final String storeId;
   private final KeyGroupRange range;
@@ -81,21 +82,33 @@ public final class HeapBackend implements KeyedStateBackend {
 
   @Override
   public void put(byte[] key, byte[] value) {
-    map.put(key, value);
+    byte[] old = map.put(key, value);
+    sizeBytes.add(old == null ? key.length + value.length : value.length - old.length);
   }
 
   @Override
   public void delete(byte[] key) {
-    map.remove(key);
+    byte[] old = map.remove(key);
+    if (old != null) {
+      sizeBytes.add(-(key.length + old.length));
+    }
   }
 
   @Override
   public void merge(byte[] key, byte[] operand) {
-    map.merge(key, operand, (old, add) -> {
+    if (map.merge(key, operand, (old, add) -> {
       byte[] out = Arrays.copyOf(old, old.length + add.length);
       System.arraycopy(add, 0, out, old.length, add.length);
       return out;
-    });
+    }) == operand) {
+      sizeBytes.add(key.length);
+    }
+    sizeBytes.add(operand.length);
+  }
+
+  @Override
+  public long approximateSizeBytes() {
+    return sizeBytes.sum();
   }
 
   @Override

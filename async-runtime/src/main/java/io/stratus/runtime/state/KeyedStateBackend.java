@@ -48,6 +48,9 @@ public interface KeyedStateBackend extends AutoCloseable {
    */
   long uploadedBytes();
 
+  /** About how many bytes of state the backend holds (files plus memory), for metrics. */
+  long approximateSizeBytes();
+
   /** Drops expired entries during compaction, where the backend compacts. */
   void setExpiryFilter(ExpiryFilter filter);
 

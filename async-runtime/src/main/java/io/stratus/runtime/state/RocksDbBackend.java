@@ -284,6 +284,16 @@ public final class RocksDbBackend implements KeyedStateBackend {
   }
 
   @Override
+  public long approximateSizeBytes() {
+    try {
+      return db.getLongProperty("rocksdb.total-sst-files-size")
+          + db.getLongProperty("rocksdb.cur-size-all-mem-tables");
+    } catch (RocksDBException e) {
+      return 0;
+    }
+  }
+
+  @Override
   public long uploadedBytes() {
     return uploadedBytes.sum();
   }

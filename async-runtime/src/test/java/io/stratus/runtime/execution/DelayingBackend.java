@@ -89,6 +89,11 @@ final class DelayingBackend implements KeyedStateBackend {
   }
 
   @Override
+  public long approximateSizeBytes() {
+    return inner.approximateSizeBytes();
+  }
+
+  @Override
   public long uploadedBytes() {
     return inner.uploadedBytes();
   }

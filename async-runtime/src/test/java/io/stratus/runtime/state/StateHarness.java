@@ -208,6 +208,11 @@ public final class StateHarness implements AutoCloseable {
     }
 
     @Override
+    public long approximateSizeBytes() {
+      return inner.approximateSizeBytes();
+    }
+
+    @Override
     public long uploadedBytes() {
       return inner.uploadedBytes();
     }
