@@ -37,8 +37,11 @@ public final class Coordinator implements AutoCloseable {
   private final Duration heartbeatTimeout;
   private final Map<String, Long> lastHeartbeat = new ConcurrentHashMap<>();
   private final Map<String, JobController> jobs = new ConcurrentHashMap<>();
+  /** Each live worker's latest heartbeat: its tasks' counters and its cache's. */
+  private final Map<String, Protocol.Heartbeat> reports = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       new NamedDaemonThreadFactory("stratus-coordinator-timer"));
+  private final MetricsRegistry metrics = new MetricsRegistry();
   private MessageConsumer<Object> heartbeats;
   private ScheduledFuture<?> checkTimer;
 
@@ -50,6 +53,62 @@ public final class Coordinator implements AutoCloseable {
     this.storage = new CheckpointStorage(objects);
     this.registry = new SharedFileRegistry(objects);
     this.heartbeatTimeout = heartbeatTimeout;
+    registerMetrics();
+  }
+
+  private void registerMetrics() {
+    metrics.register("stratus_workers_live", "Workers sending heartbeats",
+        MetricsRegistry.Type.GAUGE, s -> s.sample(Map.of(), lastHeartbeat.size()));
+    metrics.register("stratus_worker_cache_hits_total", "Block cache hits (memory and disk)",
+        MetricsRegistry.Type.COUNTER, s -> reports.forEach((w, h) ->
+            s.sample(Map.of("worker", w), h.cacheHits())));
+    metrics.register("stratus_worker_cache_misses_total", "Block cache misses (object store reads)",
+        MetricsRegistry.Type.COUNTER, s -> reports.forEach((w, h) ->
+            s.sample(Map.of("worker", w), h.cacheMisses())));
+    jobMetric("stratus_job_running", "1 if the job runs, else 0", MetricsRegistry.Type.GAUGE,
+        j -> j.state() == JobState.RUNNING ? 1 : 0);
+    jobMetric("stratus_job_restarts_total", "Restarts after failures",
+        MetricsRegistry.Type.COUNTER, JobStatus::restarts);
+    jobMetric("stratus_job_records_in_total", "Records the sources emitted (replays included)",
+        MetricsRegistry.Type.COUNTER, JobStatus::recordsIn);
+    jobMetric("stratus_job_records_per_second", "Source records per second, last seconds",
+        MetricsRegistry.Type.GAUGE, JobStatus::recordsPerSecond);
+    jobMetric("stratus_job_state_bytes", "Approximate keyed state of the running tasks",
+        MetricsRegistry.Type.GAUGE, JobStatus::stateBytes);
+    jobMetric("stratus_checkpoints_completed_total", "Completed checkpoints and savepoints",
+        MetricsRegistry.Type.COUNTER, JobStatus::completedCheckpoints);
+    jobMetric("stratus_checkpoints_aborted_total", "Aborted checkpoints",
+        MetricsRegistry.Type.COUNTER, JobStatus::abortedCheckpoints);
+    jobMetric("stratus_checkpoint_last_duration_seconds", "Duration of the last checkpoint",
+        MetricsRegistry.Type.GAUGE, j -> j.checkpoints().isEmpty() ? Double.NaN
+            : j.checkpoints().get(j.checkpoints().size() - 1).durationMillis() / 1000.0);
+    jobMetric("stratus_checkpoint_last_uploaded_bytes", "Incremental size of the last checkpoint",
+        MetricsRegistry.Type.GAUGE, j -> j.checkpoints().isEmpty() ? Double.NaN
+            : j.checkpoints().get(j.checkpoints().size() - 1).uploadedBytes());
+    jobMetric("stratus_rescale_last_duration_seconds", "Duration of the last rescale",
+        MetricsRegistry.Type.GAUGE, j -> j.lastRescale() == null ? Double.NaN
+            : j.lastRescale().totalMillis() / 1000.0);
+    metrics.register("stratus_job_parallelism", "Tasks per keyed operator",
+        MetricsRegistry.Type.GAUGE, s -> {
+          for (JobController job : jobs.values()) {
+            job.snapshot().parallelism().forEach((op, p) -> s.sample(
+                new java.util.LinkedHashMap<>(Map.of("job", job.name(), "operator", op)), p));
+          }
+        });
+  }
+
+  private void jobMetric(String name, String help, MetricsRegistry.Type type,
+      java.util.function.ToDoubleFunction<JobStatus> value) {
+    metrics.register(name, help, type, s -> {
+      for (JobController job : jobs.values()) {
+        s.sample(Map.of("job", job.name()), value.applyAsDouble(job.snapshot()));
+      }
+    });
+  }
+
+  /** The registry every coordinator metric is in; {@code GET /metrics} renders it. */
+  public MetricsRegistry metrics() {
+    return metrics;
   }
 
   public Coordinator start() {
@@ -58,6 +117,7 @@ public final class Coordinator implements AutoCloseable {
         if (lastHeartbeat.put(h.worker(), System.currentTimeMillis()) == null) {
           LOG.info("Worker {} joined", h.worker());
         }
+        reports.put(h.worker(), h);
       }
     });
     long period = Math.max(50, heartbeatTimeout.toMillis() / 4);
@@ -67,6 +127,7 @@ public final class Coordinator implements AutoCloseable {
         if (now - e.getValue() > heartbeatTimeout.toMillis()
             && lastHeartbeat.remove(e.getKey(), e.getValue())) {
           LOG.warn("Worker {} lost: no heartbeat for {} ms", e.getKey(), now - e.getValue());
+          reports.remove(e.getKey());
           for (JobController job : jobs.values()) {
             job.workerLost(e.getKey());
           }
@@ -111,11 +172,30 @@ public final class Coordinator implements AutoCloseable {
   /** A message to {@code worker} found no one listening: treat it as lost now. */
   void workerUnreachable(String worker) {
     if (lastHeartbeat.remove(worker) != null) {
+      reports.remove(worker);
       LOG.warn("Worker {} lost: it does not answer on the event bus", worker);
       for (JobController job : jobs.values()) {
         job.workerLost(worker);
       }
     }
+  }
+
+  /** The latest reports of {@code job}'s tasks, from every live worker. */
+  List<Protocol.TaskReport> taskReports(String job) {
+    List<Protocol.TaskReport> out = new ArrayList<>();
+    for (Protocol.Heartbeat h : reports.values()) {
+      for (Protocol.TaskReport r : h.tasks()) {
+        if (r.job().equals(job)) {
+          out.add(r);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The latest heartbeat of each live worker. */
+  Map<String, Protocol.Heartbeat> workerReports() {
+    return Map.copyOf(reports);
   }
 
   boolean isLive(String worker) {

@@ -93,6 +93,8 @@ public final class JobController {
   /** Waiters for an attempt to run, and for its first processed record, by attempt. */
   private final Map<Integer, CompletableFuture<Long>> running = new HashMap<>();
   private final Map<Integer, CompletableFuture<Long>> firstRecord = new HashMap<>();
+  private java.util.concurrent.ScheduledFuture<?> sampler;
+  private volatile JobStatus snapshot;
   private boolean rescaling;
   private int rescalingFrom = -1;
   private RescaleReport lastRescale;
@@ -139,6 +141,8 @@ public final class JobController {
         }
       });
       deploy(1);
+      sampler = coordinator.timer().scheduleAtFixedRate(
+          () -> context.runOnContext(x -> sampleThroughput()), 1, 1, TimeUnit.SECONDS);
     });
   }
 
@@ -162,6 +166,7 @@ public final class JobController {
   // ------------------------------------------------------------------------------- attempts
 
   private void deploy(int nextAttempt) {
+    sourceRecordsBefore = sourceRecords(reportsOfAttempt());
     restartScheduled = false;
     attempt = nextAttempt;
     attemptStartedAt = System.currentTimeMillis();
@@ -408,10 +413,14 @@ public final class JobController {
     if (consumer != null) {
       consumer.unregister();
     }
+    if (sampler != null) {
+      sampler.cancel(false);
+    }
     IllegalStateException ended = new IllegalStateException("job " + name() + " is " + state);
     running.values().forEach(f -> f.completeExceptionally(ended));
     firstRecord.values().forEach(f -> f.completeExceptionally(ended));
-    result.complete(statusNow());
+    snapshot = statusNow();
+    result.complete(snapshot);
   }
 
   // ---------------------------------------------------------------------------- checkpoints
@@ -801,16 +810,70 @@ public final class JobController {
   }
 
   private JobStatus statusNow() {
+    Map<String, Protocol.TaskReport> reports = reportsOfAttempt();
     List<JobStatus.TaskStatus> tasks = new ArrayList<>();
+    long stateBytes = 0;
     for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
       TaskSpec t = e.getValue();
       String operator = t.isSource() ? definition.graph().pipeline().get(0).name()
           : topology.operatorUid(t.segment());
+      Protocol.TaskReport r = reports.get(e.getKey());
       tasks.add(new JobStatus.TaskStatus(e.getKey(), operator, placement.get(e.getKey()),
-          t.keyGroups(), finished.contains(e.getKey())));
+          t.keyGroups(), finished.contains(e.getKey()), r == null ? 0 : r.records(),
+          r == null ? 0 : r.stateBytes()));
+      stateBytes += r == null ? 0 : r.stateBytes();
     }
     return new JobStatus(name(), state, attempt, restarts, Map.copyOf(parallelism), tasks,
-        List.copyOf(summaries), lastFailure, abortedCheckpoints);
+        List.copyOf(summaries), lastFailure, abortedCheckpoints, completedCheckpoints,
+        sourceRecords(reports), recordsPerSecond(), stateBytes, lastRescale);
+  }
+
+  /** The running attempt's tasks' latest reports, by task id. */
+  private Map<String, Protocol.TaskReport> reportsOfAttempt() {
+    Map<String, Protocol.TaskReport> out = new HashMap<>();
+    for (Protocol.TaskReport r : coordinator.taskReports(name())) {
+      if (r.attempt() == attempt) {
+        out.put(r.task(), r);
+      }
+    }
+    return out;
+  }
+
+  private long sourceRecords(Map<String, Protocol.TaskReport> reports) {
+    long total = sourceRecordsBefore;
+    for (Protocol.TaskReport r : reports.values()) {
+      TaskSpec spec = specs.get(r.task());
+      if (spec != null && spec.isSource()) {
+        total += r.records();
+      }
+    }
+    return total;
+  }
+
+  /** Samples the source record count (each second, from the coordinator's timer). */
+  private void sampleThroughput() {
+    throughputSamples.addLast(new long[] {System.currentTimeMillis(),
+        sourceRecords(reportsOfAttempt())});
+    while (throughputSamples.size() > 6) {
+      throughputSamples.removeFirst();
+    }
+    snapshot = statusNow();
+  }
+
+  /** The status as of the last second, without a hop to the job's context (for metrics). */
+  JobStatus snapshot() {
+    JobStatus s = snapshot;
+    return s != null ? s : new JobStatus(name(), JobState.SUBMITTED, 0, 0, Map.of(), List.of(),
+        List.of(), null, 0, 0, 0, 0, 0, null);
+  }
+
+  private double recordsPerSecond() {
+    if (throughputSamples.size() < 2) {
+      return 0;
+    }
+    long[] first = throughputSamples.getFirst();
+    long[] last = throughputSamples.getLast();
+    return last[0] == first[0] ? 0 : (last[1] - first[1]) * 1000.0 / (last[0] - first[0]);
   }
 
   private <T> CompletableFuture<T> onContext(Supplier<CompletableFuture<T>> action) {

@@ -16,10 +16,16 @@ import java.util.Map;
  * @param checkpoints recent completed checkpoints and savepoints, newest last
  * @param lastFailure the last failure, or null
  * @param abortedCheckpoints checkpoints aborted so far (declined, timed out, not written)
+ * @param completedCheckpoints checkpoints and savepoints completed so far
+ * @param recordsIn   records the sources emitted so far, all attempts (replays count again)
+ * @param recordsPerSecond source records per second over the last few seconds
+ * @param stateBytes  about how many bytes of keyed state the running tasks hold
+ * @param lastRescale the last completed rescale, or null
  */
 public record JobStatus(String name, JobState state, int attempt, int restarts,
     Map<String, Integer> parallelism, List<TaskStatus> tasks, List<CheckpointSummary> checkpoints,
-    String lastFailure, long abortedCheckpoints) {
+    String lastFailure, long abortedCheckpoints, long completedCheckpoints, long recordsIn,
+    double recordsPerSecond, long stateBytes, RescaleReport lastRescale) {
 
   /**
    * One task.
@@ -29,9 +35,11 @@ public record JobStatus(String name, JobState state, int attempt, int restarts,
    * @param worker    where it runs
    * @param keyGroups its key groups (null for sources)
    * @param finished  whether it has processed all its input
+   * @param records   records it took in (this attempt)
+   * @param stateBytes about how many bytes of keyed state it holds
    */
   public record TaskStatus(String task, String operator, String worker, KeyGroupRange keyGroups,
-      boolean finished) {}
+      boolean finished, long records, long stateBytes) {}
 
   /**
    * One completed checkpoint or savepoint.

@@ -1,0 +1,120 @@
+package io.stratus.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.stratus.cache.BlockCacheConfig;
+import io.stratus.store.keygroup.KeyGroupRange;
+import io.stratus.store.objectstore.LocalDirectoryObjectStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Live rescales: any sequence of them leaves the output of an uninterrupted run. */
+class RescaleTest {
+
+  private static final long EVENTS = 400_000;
+
+  @TempDir
+  Path dir;
+
+  private EmbeddedCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private JobController submit(String name) {
+    LocalDirectoryObjectStore objects = new LocalDirectoryObjectStore(dir.resolve("bucket"));
+    cluster = new EmbeddedCluster(objects, 3, BlockCacheConfig.memoryOnly(8 << 20),
+        Duration.ofMillis(100));
+    cluster.catalog().register(TotalsJob.definition(name, objects, "out/" + name,
+        dir.resolve("local"), 2, EVENTS, CheckpointConfig.defaults()
+            .withInterval(Duration.ofMillis(200)).withRetained(2),
+        RestartStrategy.none()));
+    return cluster.coordinator().submit(name, null, Map.of());
+  }
+
+  private static void awaitRunning(JobController job) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (job.status().get().state() != JobState.RUNNING) {
+      assertTrue(System.nanoTime() < deadline, "the job does not run");
+      Thread.sleep(5);
+    }
+  }
+
+  @Test
+  void anySequenceOfRescalesGivesTheUninterruptedOutput() throws Exception {
+    JobController job = submit("rescaled");
+    awaitRunning(job);
+    int[] sequence = {4, 1, 3, 2, 5};
+    List<RescaleReport> reports = new ArrayList<>();
+    for (int p : sequence) {
+      Thread.sleep(150);
+      if (job.result().isDone()) {
+        break;
+      }
+      RescaleReport r = job.rescale(Map.of(TotalsJob.OPERATOR, p)).get(60, TimeUnit.SECONDS);
+      reports.add(r);
+      assertEquals(Map.of(TotalsJob.OPERATOR, p), r.to());
+      JobStatus s = job.status().get();
+      assertEquals(p, s.parallelism().get(TotalsJob.OPERATOR));
+      List<KeyGroupRange> ranges = s.tasks().stream().filter(t -> t.keyGroups() != null)
+          .map(JobStatus.TaskStatus::keyGroups).toList();
+      assertEquals(p, ranges.size(), "tasks " + s.tasks());
+      int next = 0;
+      for (KeyGroupRange range : ranges) {
+        assertEquals(next, range.start(), "key groups " + ranges);
+        next = range.end() + 1;
+      }
+      assertEquals(64, next, "key groups " + ranges);
+    }
+    assertTrue(reports.size() >= 3, "the job ended after " + reports.size() + " rescales");
+    JobStatus end = job.result().get(120, TimeUnit.SECONDS);
+    assertEquals(JobState.FINISHED, end.state(), String.valueOf(end));
+    assertEquals(0, end.restarts(), "a rescale is not a restart");
+    assertEquals(TotalsJob.expectedOutput(EVENTS),
+        TotalsJob.committedOutput(cluster.catalog().get("rescaled")));
+    for (RescaleReport r : reports) {
+      assertTrue(r.totalMillis() >= r.checkpointMillis() + r.stopMillis() + r.deployMillis(),
+          String.valueOf(r));
+    }
+  }
+
+  @Test
+  void badRescalesAreRefusedAndChangeNothing() throws Exception {
+    JobController job = submit("refused");
+    awaitRunning(job);
+    int attempt = job.status().get().attempt();
+    for (Map<String, Integer> bad : List.of(Map.of(TotalsJob.OPERATOR, 0),
+        Map.of(TotalsJob.OPERATOR, 65), Map.of("nope", 2), Map.<String, Integer>of())) {
+      ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+          ExecutionException.class, () -> job.rescale(bad).get(10, TimeUnit.SECONDS));
+      assertInstanceOf(IllegalArgumentException.class, e.getCause(), String.valueOf(bad));
+    }
+    CompletableFuture<RescaleReport> first = job.rescale(Map.of(TotalsJob.OPERATOR, 3));
+    CompletableFuture<RescaleReport> second = job.rescale(Map.of(TotalsJob.OPERATOR, 4));
+    ExecutionException conflict = org.junit.jupiter.api.Assertions.assertThrows(
+        ExecutionException.class, () -> second.get(10, TimeUnit.SECONDS));
+    assertInstanceOf(RescaleConflictException.class, conflict.getCause());
+    assertEquals(3, first.get(60, TimeUnit.SECONDS).to().get(TotalsJob.OPERATOR));
+    JobStatus s = job.status().get();
+    assertEquals(3, s.parallelism().get(TotalsJob.OPERATOR));
+    assertEquals(attempt + 1, s.attempt(), "refused rescales deployed nothing");
+    assertFalse(job.result().isDone());
+    job.cancel().get(30, TimeUnit.SECONDS);
+  }
+}
