@@ -46,23 +46,20 @@ final class StoreDemo {
 
   static {
     OPTIONS.put("--keys N", "keys to write (default 2000000)");
-    OPTIONS.put("--data-dir DIR", "embedded S3 data and cache folder (default ./data)");
-    OPTIONS.put("--s3-endpoint URL", "use this S3 endpoint instead of the embedded server");
-    OPTIONS.put("--bucket NAME", "bucket on that endpoint (required with --s3-endpoint)");
-    OPTIONS.put("--region NAME", "signing region (default us-east-1)");
-    OPTIONS.put("--prefix P", "key prefix in the bucket (default stratus-demo/<time>/)");
-    OPTIONS.put("--virtual-host", "virtual-host addressing instead of path-style");
+    DemoStorage.describe(OPTIONS);
     OPTIONS.put("--help", "this text");
   }
 
   private StoreDemo() {}
 
   static int run(List<String> args) {
-    CommandLineOptions o = CommandLineOptions.parse(args,
-        Set.of("--keys", "--data-dir", "--s3-endpoint", "--bucket", "--region", "--prefix"),
-        Set.of("--help", "--virtual-host"));
+    Set<String> withValue = new java.util.HashSet<>(DemoStorage.OPTIONS_WITH_VALUE);
+    withValue.add("--keys");
+    Set<String> flags = new java.util.HashSet<>(DemoStorage.FLAGS);
+    flags.add("--help");
+    CommandLineOptions o = CommandLineOptions.parse(args, withValue, flags);
     if (o.has("--help")) {
-      System.out.print("Usage: stratus demo [options]\n\n"
+      System.out.print("Usage: stratus store-demo [options]\n\n"
           + "Credentials for --s3-endpoint come from the AWS default chain (AWS_ACCESS_KEY_ID,\n"
           + "AWS_SECRET_ACCESS_KEY, ~/.aws, instance role).\n\n"
           + CommandLineOptions.describe(OPTIONS));
@@ -72,77 +69,19 @@ final class StoreDemo {
     if (keys > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("--keys must be at most " + Integer.MAX_VALUE);
     }
-    if (o.has("--s3-endpoint") != o.has("--bucket")) {
-      throw new IllegalArgumentException("--s3-endpoint and --bucket go together");
-    }
-    Path dataDir = Path.of(o.string("--data-dir", "data")).toAbsolutePath();
-    String prefix = o.string("--prefix", "stratus-demo/" + Instant.now().getEpochSecond() + "/");
-
-    EmbeddedS3Server server = null;
-    S3Config config;
-    try {
-      if (o.has("--s3-endpoint")) {
-        URI endpoint = parseEndpoint(o.string("--s3-endpoint", null));
-        config = S3Config.forBucket(o.string("--bucket", null))
-            .withEndpoint(endpoint, !o.has("--virtual-host"))
-            .withRegion(o.string("--region", "us-east-1"));
-      } else {
-        Path s3Dir = dataDir.resolve("s3");
-        wipeOwnDirectory(s3Dir);
-        server = EmbeddedS3Server.start(s3Dir);
-        Files.writeString(s3Dir.resolve(".stratus-demo"), "created by stratus demo\n");
-        server.createBucket("stratus");
-        config = S3Config.forBucket("stratus").withEndpoint(server.endpoint(), true)
-            .withCredentials(server.accessKey(), server.secretKey());
-      }
-      config = config.withPrefix(prefix);
-      return runDemo(config, server, dataDir, (int) keys);
-    } catch (IOException e) {
-      System.err.println("stratus demo: " + e.getMessage());
-      return 1;
-    } finally {
-      if (server != null) {
-        server.close();
-      }
-    }
-  }
-
-  private static URI parseEndpoint(String value) {
-    try {
-      URI uri = URI.create(value);
-      if (uri.getScheme() == null || uri.getHost() == null) {
-        throw new IllegalArgumentException("--s3-endpoint must be a URL like "
-            + "http://127.0.0.1:9000, was '" + value + "'");
-      }
-      return uri;
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--s3-endpoint must be a URL like "
-          + "http://127.0.0.1:9000, was '" + value + "'", e);
-    }
-  }
-
-  private static int runDemo(S3Config config, EmbeddedS3Server server, Path dataDir, int keys)
-      throws IOException {
-    System.out.println("Stratus store demo");
-    System.out.println("  object store: " + config.location() + " at "
-        + config.endpointDescription()
-        + (server != null ? " (embedded S3Proxy, data in " + server.dataDirectory() + ")" : ""));
-    try (S3ObjectStore objects = new S3ObjectStore(config)) {
-      try {
-        objects.checkAccess().join();
-      } catch (CompletionException e) {
-        if (e.getCause() instanceof ObjectStoreException s) {
-          System.err.println("stratus demo: " + s.getMessage());
-          return 1;
-        }
-        throw e;
-      }
-      Path cacheDir = dataDir.resolve("cache");
+    try (DemoStorage storage = DemoStorage.open(o,
+        "stratus-demo/" + Instant.now().getEpochSecond() + "/")) {
+      System.out.println("Stratus store demo");
+      System.out.println("  object store: " + storage.describe());
+      Path cacheDir = storage.dataDir().resolve("cache");
       try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.defaults()
               .withDiskDirectory(cacheDir));
-          StoreResources resources = StoreResources.create(objects, cache)) {
-        return exercise(objects, cache, resources, keys);
+          StoreResources resources = StoreResources.create(storage.objects(), cache)) {
+        return exercise(storage.objects(), cache, resources, (int) keys);
       }
+    } catch (IOException e) {
+      System.err.println("stratus store-demo: " + e.getMessage());
+      return 1;
     }
   }
 
@@ -272,22 +211,4 @@ final class StoreDemo {
   }
 
   /** Empties a folder the demo created earlier (it carries the demo's marker file). */
-  private static void wipeOwnDirectory(Path dir) throws IOException {
-    if (!Files.exists(dir.resolve(".stratus-demo"))) {
-      if (Files.isDirectory(dir)) {
-        try (Stream<Path> entries = Files.list(dir)) {
-          if (entries.findAny().isPresent()) {
-            throw new IOException(dir + " holds files the demo did not create; choose another "
-                + "--data-dir");
-          }
-        }
-      }
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }

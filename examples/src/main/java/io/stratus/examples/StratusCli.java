@@ -10,8 +10,15 @@ public final class StratusCli {
       Usage: stratus <command> [options]
 
       Commands:
-        demo      write keys to an LSM store in S3 (an embedded S3 server by default),
-                  checkpoint, reopen half of the key groups from the checkpoint, read back
+        demo        run a stateful job on an embedded cluster (coordinator, workers, REST
+                    API, S3Proxy) and rescale it live 2 -> 4 -> 2 through the REST API
+        store-demo  write keys to an LSM store in S3, checkpoint, reopen half of the key
+                    groups from the checkpoint (pointers only), read back
+        coordinator run a coordinator with embedded workers, the REST API and the job,
+                    until interrupted
+        worker      (not available yet: workers run inside the coordinator process)
+      Commands against a running coordinator's REST API:
+      """ + ApiCommands.USAGE + """
       Run 'stratus <command> --help' for the options of a command.
       """;
 
@@ -26,9 +33,19 @@ public final class StratusCli {
     int status;
     try {
       status = switch (args[0]) {
-        case "demo" -> StoreDemo.run(rest);
+        case "demo" -> JobDemo.run(rest);
+        case "store-demo" -> StoreDemo.run(rest);
+        case "coordinator" -> JobDemo.coordinator(rest);
+        case "worker" -> {
+          System.err.println("stratus worker: a worker in its own process needs a clustered "
+              + "event bus, which is not built yet; 'stratus coordinator --workers N' runs N "
+              + "workers in the coordinator's process");
+          yield 2;
+        }
+        case "jobs", "job", "rescale", "checkpoint", "savepoint", "stop", "cancel" ->
+            ApiCommands.run(args[0], rest);
         default -> throw new IllegalArgumentException("unknown command '" + args[0]
-            + "'; commands: demo (see --help)");
+            + "' (see --help)");
       };
     } catch (IllegalArgumentException e) {
       System.err.println("stratus: " + e.getMessage());

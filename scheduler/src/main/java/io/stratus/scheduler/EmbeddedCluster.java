@@ -54,11 +54,14 @@ public final class EmbeddedCluster implements AutoCloseable {
 
   /** Starts one more worker; returns it. */
   public Worker addWorker() {
-    HybridBlockCache cache = new HybridBlockCache(cacheConfig);
+    String id = "worker-" + (workers.size() + 1);
+    // Each worker's disk tier gets its own folder, as on separate machines.
+    HybridBlockCache cache = new HybridBlockCache(cacheConfig.diskDirectory() == null
+        ? cacheConfig : cacheConfig.withDiskDirectory(cacheConfig.diskDirectory().resolve(id)));
     StoreResources store = StoreResources.create(objects, cache);
     owned.add(store);
     owned.add(cache);
-    Worker worker = new Worker("worker-" + (workers.size() + 1),
+    Worker worker = new Worker(id,
         new RuntimeResources(vertx, store), catalog, channels, heartbeatInterval).start();
     workers.add(worker);
     return worker;

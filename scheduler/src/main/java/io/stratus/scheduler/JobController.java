@@ -100,6 +100,7 @@ public final class JobController {
   private RescaleReport lastRescale;
   /** Source records of attempts that ended, so counts stay monotonic across restarts. */
   private long sourceRecordsBefore;
+  private long attemptSourceRecords;
   private final Deque<long[]> throughputSamples = new ArrayDeque<>();
 
   JobController(Coordinator coordinator, JobDefinition definition, CheckpointMetadata restore,
@@ -167,6 +168,7 @@ public final class JobController {
 
   private void deploy(int nextAttempt) {
     sourceRecordsBefore = sourceRecords(reportsOfAttempt());
+    attemptSourceRecords = 0;
     restartScheduled = false;
     attempt = nextAttempt;
     attemptStartedAt = System.currentTimeMillis();
@@ -840,14 +842,16 @@ public final class JobController {
   }
 
   private long sourceRecords(Map<String, Protocol.TaskReport> reports) {
-    long total = sourceRecordsBefore;
+    long attemptTotal = 0;
     for (Protocol.TaskReport r : reports.values()) {
       TaskSpec spec = specs.get(r.task());
       if (spec != null && spec.isSource()) {
-        total += r.records();
+        attemptTotal += r.records();
       }
     }
-    return total;
+    // Canceled tasks stop being reported: keep the most the attempt was seen to reach.
+    attemptSourceRecords = Math.max(attemptSourceRecords, attemptTotal);
+    return sourceRecordsBefore + attemptSourceRecords;
   }
 
   /** Samples the source record count (each second, from the coordinator's timer). */

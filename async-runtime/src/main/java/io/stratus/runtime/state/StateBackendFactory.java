@@ -68,7 +68,12 @@ public final class StateBackendFactory {
     return switch (kind) {
       case DisaggregatedBackend.KIND -> StateStore.restore(resources, storeOptions, storeId,
               range, handles.stream().map(DisaggregatedBackend::toCheckpointHandle).toList())
-          .thenApply(DisaggregatedBackend::new);
+          .thenApply(store -> {
+            // A restored range is usually new to this worker's cache: warm half of the memory
+            // tier in large reads instead of one read per miss.
+            store.warmCache(resources.cache().config().memoryBytes() / 2);
+            return new DisaggregatedBackend(store);
+          });
       case RocksDbBackend.KIND -> RocksDbBackend.restore(resources.objectStore(), storeId, range,
           maxParallelism(), rocksDb, handles).thenApply(b -> b);
       default -> HeapBackend.restore(resources.objectStore(), storeId, range, maxParallelism(),

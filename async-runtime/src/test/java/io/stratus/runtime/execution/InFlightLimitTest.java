@@ -83,7 +83,8 @@ class InFlightLimitTest {
   private JobResult runSlowJob(int keys, int steps, boolean timers, CollectingSink<String> sink,
       long seed) {
     RuntimeConfig config = RuntimeConfig.defaults().withParallelism(2).withMaxInFlight(LIMIT)
-        .withStoreOptions(StoreOptions.small());
+        // Written blocks stay out of the cache, so that reads miss it and wait.
+        .withStoreOptions(StoreOptions.small().withCacheWrittenBlocks(false));
     LocalDirectoryObjectStore local = new LocalDirectoryObjectStore(dir.resolve("objects"));
     // 1-3 ms per request: a read that misses the small cache keeps its record in flight long
     // enough for the input to fill the limit.

@@ -72,6 +72,11 @@ final class SstFile {
     return current;
   }
 
+  /** Pins a reader parsed from the file's bytes at hand (the writer's copy): no read needed. */
+  synchronized void pin(SstReader parsed) {
+    reader = CompletableFuture.completedFuture(checkMatches(parsed));
+  }
+
   /** Drops the pinned reader (the file left the store). */
   synchronized void unpin() {
     reader = null;

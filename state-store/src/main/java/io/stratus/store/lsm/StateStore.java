@@ -90,6 +90,8 @@ public final class StateStore implements AutoCloseable {
   private final List<CompletableFuture<CheckpointHandle>> pendingCheckpoints =
       new CopyOnWriteArrayList<>();
   private final Set<CompletableFuture<Void>> pendingDeletes = ConcurrentHashMap.newKeySet();
+  private static final int WARM_CHUNK_BYTES = 4 << 20;
+
   private volatile boolean closed;
   private volatile RuntimeException fenced;
   private volatile Throwable compactionError;
@@ -643,7 +645,11 @@ public final class StateStore implements AutoCloseable {
   }
 
   private CompletableFuture<byte[]> loadBlock(BlockKey key) {
-    return objects.getRange(key.file(), key.offset(), key.length()).thenApply(bytes -> {
+    // Building and signing an S3 request costs enough CPU that a burst of misses (a cold cache
+    // after a rescale) would block the caller's event loop for seconds.
+    return CompletableFuture.supplyAsync(() -> null, resources.requestExecutor())
+        .thenCompose(v -> objects.getRange(key.file(), key.offset(), key.length()))
+        .thenApply(bytes -> {
       Block.verifiedPayloadLength(bytes, key.file(), key.offset());
       return bytes;
     });
@@ -661,7 +667,7 @@ public final class StateStore implements AutoCloseable {
     } catch (RuntimeException e) {
       return retryFlush(memtable, attempt, e);
     }
-    return upload(outputs)
+    return upload(outputs, options.cacheWrittenBlocks())
         .thenAccept(files -> installFlush(memtable, files))
         .exceptionallyCompose(e -> retryFlush(memtable, attempt, unwrap(e)));
   }
@@ -745,8 +751,14 @@ public final class StateStore implements AutoCloseable {
     return out;
   }
 
-  /** Uploads new files; on failure deletes whatever was uploaded. */
-  private CompletableFuture<List<SstFile>> upload(List<NewFile> outputs) {
+  /**
+   * Uploads new files; on failure deletes whatever was uploaded. Each file's reader is pinned
+   * from the bytes at hand. With {@code warmCache} (flushes) the blocks also go into the block
+   * cache, as RocksDB's {@code prepopulate_block_cache} does: what was just written is what is
+   * read next, and without this every read after a flush would go to the object store.
+   * Compactions warm their outputs once installed (see {@link #warmBlocks}).
+   */
+  private CompletableFuture<List<SstFile>> upload(List<NewFile> outputs, boolean warmCache) {
     List<SstFile> files = new ArrayList<>();
     List<CompletableFuture<Void>> uploads = new ArrayList<>();
     for (NewFile f : outputs) {
@@ -759,8 +771,42 @@ public final class StateStore implements AutoCloseable {
             deleteQuietly(files);
             throw new CompletionException(unwrap(e));
           }
+          for (int i = 0; i < files.size(); i++) {
+            pinAndWarm(files.get(i), outputs.get(i).result().bytes(), warmCache);
+          }
           return files;
         });
+  }
+
+  private void pinAndWarm(SstFile file, byte[] bytes, boolean warmCache) {
+    long metaOffset = file.properties().metaOffset();
+    file.pin(SstReader.parse(file.name(), bytes.length, metaOffset,
+        Arrays.copyOfRange(bytes, (int) metaOffset, bytes.length)));
+    if (warmCache) {
+      warmBlocks(file.name(), bytes, metaOffset);
+    }
+  }
+
+  /**
+   * Puts a just-written file's blocks into the cache from the bytes at hand. A compaction
+   * rewrites the blocks readers were hitting; without this, each compaction would send every
+   * read of the rewritten range to the object store until the cache refilled (a throughput
+   * collapse of seconds on a busy store). The cache's frequency-based admission keeps a hot
+   * set from being pushed out by blocks no one reads.
+   */
+  private void warmBlocks(NewFile f) {
+    warmBlocks(f.name(), f.result().bytes(), f.result().properties().metaOffset());
+  }
+
+  private void warmBlocks(String name, byte[] bytes, long metaOffset) {
+    SstReader reader = SstReader.parse(name, bytes.length, metaOffset,
+        Arrays.copyOfRange(bytes, (int) metaOffset, bytes.length));
+    List<BlockKey> blocks = new ArrayList<>(reader.blockCount());
+    for (int b = 0; b < reader.blockCount(); b++) {
+      blocks.add(new BlockKey(name, reader.blockOffset(b), reader.blockLength(b)));
+    }
+    cache.prefetch(blocks, key -> CompletableFuture.completedFuture(Arrays.copyOfRange(bytes,
+        (int) key.offset(), (int) key.offset() + key.length())));
   }
 
   // ------------------------------------------------------------------------------ compaction
@@ -805,6 +851,7 @@ public final class StateStore implements AutoCloseable {
   /** Runs the most urgent compaction; returns {@code false} when none is due. */
   private boolean runOneCompaction() {
     ReadState s = acquire();
+    List<NewFile> warm = null;
     try {
       CompactionPicker.Compaction c = picker.pick(s.version());
       if (c == null) {
@@ -841,7 +888,7 @@ public final class StateStore implements AutoCloseable {
           next = filtered(merged, bottommost);
         }
       });
-      List<SstFile> files = join(upload(outputs));
+      List<SstFile> files = join(upload(outputs, false));
       for (SstFile f : files) {
         compactionWritten.add(f.properties().fileSize());
       }
@@ -855,9 +902,17 @@ public final class StateStore implements AutoCloseable {
       compactionRead.add(c.inputBytes());
       install(c, refs);
       compactions.increment();
+      warm = options.cacheWrittenBlocks() ? outputs : null;
       return true;
     } finally {
       s.version().release();
+      // After the inputs left the cache (when no reader holds the old version any more), so
+      // the outputs take their place instead of competing with them for admission.
+      if (warm != null) {
+        for (NewFile f : warm) {
+          warmBlocks(f);
+        }
+      }
     }
   }
 
@@ -1043,6 +1098,84 @@ public final class StateStore implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Loads the store's blocks into the block cache in large ranged reads (up to 4 MiB each, a
+   * few at a time), newest level first, until {@code budgetBytes} are loaded: after a restore
+   * onto another worker (a rescale or recovery) the cache is cold, and fetching blocks one miss
+   * at a time costs one request per block. Only the key groups of the store are read. Runs in
+   * the background while reads go on; a failed chunk is skipped.
+   *
+   * @return the bytes loaded, once done
+   */
+  public CompletableFuture<Long> warmCache(long budgetBytes) {
+    ReadState s = acquire();
+    List<FileRef> views = new ArrayList<>();
+    for (int level = 0; level < s.version().levelCount(); level++) {
+      views.addAll(s.version().level(level));
+    }
+    AtomicLong budget = new AtomicLong(budgetBytes);
+    AtomicLong loaded = new AtomicLong();
+    java.util.Iterator<FileRef> next = views.iterator();
+    List<CompletableFuture<Void>> lanes = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      lanes.add(warmLane(next, budget, loaded));
+    }
+    return CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new))
+        .handle((v, e) -> {
+          s.version().release();
+          return loaded.get();
+        });
+  }
+
+  private CompletableFuture<Void> warmLane(java.util.Iterator<FileRef> views, AtomicLong budget,
+      AtomicLong loaded) {
+    FileRef view;
+    synchronized (views) {
+      if (closed || budget.get() <= 0 || !views.hasNext()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      view = views.next();
+    }
+    return view.file().reader(objects)
+        .thenCompose(reader -> warmFile(view, reader, reader.blockFor(view.smallest()), budget,
+            loaded))
+        .exceptionally(e -> null)
+        .thenCompose(v -> warmLane(views, budget, loaded));
+  }
+
+  private CompletableFuture<Void> warmFile(FileRef view, SstReader reader, int first,
+      AtomicLong budget, AtomicLong loaded) {
+    if (closed || first >= reader.blockCount() || budget.get() <= 0) {
+      return CompletableFuture.completedFuture(null);
+    }
+    // Blocks past the view's end hold foreign key groups.
+    int lastBlock = Math.min(reader.blockCount() - 1, reader.blockFor(view.limit()));
+    if (first > lastBlock) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long start = reader.blockOffset(first);
+    int end = first + 1;
+    while (end <= lastBlock
+        && reader.blockOffset(end) + reader.blockLength(end) - start <= WARM_CHUNK_BYTES) {
+      end++;
+    }
+    long stop = reader.blockOffset(end - 1) + reader.blockLength(end - 1);
+    budget.addAndGet(-(stop - start));
+    int chunkEnd = end;
+    return objects.getRange(view.file().name(), start, (int) (stop - start))
+        .thenCompose(chunk -> {
+          List<BlockKey> blocks = new ArrayList<>(chunkEnd - first);
+          for (int b = first; b < chunkEnd; b++) {
+            blocks.add(blockKey(view.file(), reader, b));
+          }
+          loaded.addAndGet(chunk.length);
+          return cache.prefetch(blocks, key -> CompletableFuture.completedFuture(
+              Arrays.copyOfRange(chunk, (int) (key.offset() - start),
+                  (int) (key.offset() - start) + key.length())));
+        })
+        .thenCompose(n -> warmFile(view, reader, chunkEnd, budget, loaded));
   }
 
   /**

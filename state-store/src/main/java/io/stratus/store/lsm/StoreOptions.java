@@ -23,6 +23,10 @@ import io.stratus.store.keygroup.KeyGroups;
  * @param maxParallelism        the key-group space
  * @param compactionEnabled     whether background compaction runs (tests turn it off to pin files)
  * @param compactionReadaheadBytes bytes per ranged read when compaction reads its input files
+ * @param cacheWrittenBlocks       put the blocks of flushed and compacted files into the block
+ *                                 cache as they are written (RocksDB's
+ *                                 {@code prepopulate_block_cache}), so reads after a flush or
+ *                                 compaction do not all go to the object store
  */
 public record StoreOptions(
     long memtableBytes,
@@ -37,7 +41,7 @@ public record StoreOptions(
     int levels,
     int maxParallelism,
     boolean compactionEnabled,
-    long compactionReadaheadBytes) {
+    long compactionReadaheadBytes, boolean cacheWrittenBlocks) {
 
   public StoreOptions {
     require(memtableBytes >= 64 * 1024, "memtableBytes must be >= 64 KiB", memtableBytes);
@@ -70,61 +74,74 @@ public record StoreOptions(
   /** The defaults, for max parallelism 128. */
   public static StoreOptions defaults() {
     return new StoreOptions(64L << 20, 2, 16 << 10, 10, 64L << 20, 4, 20, 256L << 20, 10, 7,
-        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 8L << 20);
+        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 8L << 20, true);
   }
 
   /** Small buffers and files, so tests exercise flushes and compactions with little data. */
   public static StoreOptions small() {
     return new StoreOptions(64 << 10, 2, 1 << 10, 10, 64 << 10, 2, 12, 256 << 10, 4, 5,
-        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 64 << 10);
+        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 64 << 10, true);
   }
 
   public StoreOptions withMemtableBytes(long v) {
     return new StoreOptions(v, maxImmutableMemtables, blockSize, bloomBitsPerKey, targetFileBytes,
         l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes, levelMultiplier, levels,
-        maxParallelism, compactionEnabled, compactionReadaheadBytes);
+        maxParallelism, compactionEnabled, compactionReadaheadBytes,
+        cacheWrittenBlocks);
   }
 
   public StoreOptions withBlockSize(int v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, v, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
-        levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes);
+        levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes,
+        cacheWrittenBlocks);
   }
 
   public StoreOptions withTargetFileBytes(long v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey, v,
         l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes, levelMultiplier, levels,
-        maxParallelism, compactionEnabled, compactionReadaheadBytes);
+        maxParallelism, compactionEnabled, compactionReadaheadBytes,
+        cacheWrittenBlocks);
   }
 
   public StoreOptions withLevel1TargetBytes(long v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, v, levelMultiplier, levels,
-        maxParallelism, compactionEnabled, compactionReadaheadBytes);
+        maxParallelism, compactionEnabled, compactionReadaheadBytes,
+        cacheWrittenBlocks);
   }
 
   public StoreOptions withL0Triggers(int compaction, int stopWrites) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, compaction, stopWrites, level1TargetBytes, levelMultiplier, levels,
-        maxParallelism, compactionEnabled, compactionReadaheadBytes);
+        maxParallelism, compactionEnabled, compactionReadaheadBytes,
+        cacheWrittenBlocks);
   }
 
   public StoreOptions withMaxParallelism(int v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
-        levelMultiplier, levels, v, compactionEnabled, compactionReadaheadBytes);
+        levelMultiplier, levels, v, compactionEnabled, compactionReadaheadBytes,
+        cacheWrittenBlocks);
   }
 
   public StoreOptions withCompactionEnabled(boolean v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
-        levelMultiplier, levels, maxParallelism, v, compactionReadaheadBytes);
+        levelMultiplier, levels, maxParallelism, v, compactionReadaheadBytes, cacheWrittenBlocks);
+  }
+
+  public StoreOptions withCacheWrittenBlocks(boolean v) {
+    return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
+        targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
+        levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes, v);
   }
 
   public StoreOptions withMaxImmutableMemtables(int v) {
     return new StoreOptions(memtableBytes, v, blockSize, bloomBitsPerKey, targetFileBytes,
         l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes, levelMultiplier, levels,
-        maxParallelism, compactionEnabled, compactionReadaheadBytes);
+        maxParallelism, compactionEnabled, compactionReadaheadBytes,
+        cacheWrittenBlocks);
   }
 
   /** Target size of level {@code level} (level 1 and up). */

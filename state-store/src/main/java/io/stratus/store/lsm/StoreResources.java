@@ -16,10 +16,13 @@ import java.util.concurrent.Executors;
  * @param flushExecutor      builds flushed SST files (CPU-bound, short)
  * @param compactionExecutor runs compactions (long; may block on reads)
  * @param readExecutor       runs iterators for asynchronous scans (may block on block loads)
+ * @param requestExecutor    issues block reads to the object store, so that building and
+ *                           signing requests never runs on a caller's event loop (never
+ *                           blocks)
  */
 public record StoreResources(ObjectStore objectStore, HybridBlockCache cache,
     ExecutorService flushExecutor, ExecutorService compactionExecutor,
-    ExecutorService readExecutor) implements AutoCloseable {
+    ExecutorService readExecutor, ExecutorService requestExecutor) implements AutoCloseable {
 
   /** Resources with one flush thread, one compaction thread and four read threads. */
   public static StoreResources create(ObjectStore objectStore, HybridBlockCache cache) {
@@ -32,7 +35,8 @@ public record StoreResources(ObjectStore objectStore, HybridBlockCache cache,
         Executors.newFixedThreadPool(flushThreads, new NamedDaemonThreadFactory("stratus-flush")),
         Executors.newFixedThreadPool(compactionThreads,
             new NamedDaemonThreadFactory("stratus-compaction")),
-        Executors.newFixedThreadPool(readThreads, new NamedDaemonThreadFactory("stratus-read")));
+        Executors.newFixedThreadPool(readThreads, new NamedDaemonThreadFactory("stratus-read")),
+        Executors.newFixedThreadPool(2, new NamedDaemonThreadFactory("stratus-request")));
   }
 
   @Override
@@ -40,5 +44,6 @@ public record StoreResources(ObjectStore objectStore, HybridBlockCache cache,
     flushExecutor.shutdownNow();
     compactionExecutor.shutdownNow();
     readExecutor.shutdownNow();
+    requestExecutor.shutdownNow();
   }
 }
