@@ -15,6 +15,9 @@ import io.stratus.runtime.source.Source;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
 import io.stratus.runtime.state.DisaggregatedBackend;
+import io.stratus.runtime.state.KeyedStateBackend;
+import io.stratus.runtime.state.RocksDbBackend;
+import io.stratus.runtime.state.StateBackendFactory;
 import io.stratus.runtime.state.StateDescriptor;
 import io.stratus.runtime.state.StateKeys;
 import io.stratus.runtime.state.ValueState;
@@ -25,10 +28,10 @@ import io.stratus.scheduler.JobController;
 import io.stratus.scheduler.JobDefinition;
 import io.stratus.scheduler.JobState;
 import io.stratus.scheduler.JobStatus;
+import io.stratus.scheduler.RescaleReport;
 import io.stratus.scheduler.RestartStrategy;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.keygroup.KeyGroups;
-import io.stratus.store.lsm.StateStore;
 import io.stratus.store.lsm.StoreOptions;
 import io.stratus.store.lsm.StoreResources;
 import io.stratus.store.objectstore.LocalDirectoryObjectStore;
@@ -47,9 +50,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A running job's checkpoints and recoveries at growing keyed state: checkpoint duration and
- * bytes uploaded at the same write rate, and recovery time (task failure to the first record
- * processed again, its state read included).
+ * A running job's checkpoints, recoveries and rescales at growing keyed state, per backend:
+ * checkpoint duration and bytes uploaded at the same write rate, recovery time (task failure to
+ * the first record processed again, its state read included), and rescale time (the call to
+ * the first record processed at the new parallelism, 2 → 4 and 4 → 2). {@code rocksdb-local}
+ * rescales the Flink 1.x way: each new task downloads the files of the snapshots that overlap
+ * its key groups and rebuilds (or trims) a local RocksDB.
  *
  * <p>For each size the keyed state of a per-user counter (100-byte values) is built directly
  * with the job's own key layout, in key order, into the stores of the operator's two tasks;
@@ -58,7 +64,8 @@ import java.util.stream.Stream;
  * writes about the same delta. The object store is a local directory behind a cloud model
  * ({@code --latency-ms} to first byte, {@code --mbps} per request).
  *
- * <p>Run: {@code bench/run job-checkpoint [--sizes-gib 0.1,1,4] [--rate 5000]}.
+ * <p>Run: {@code bench/run job-checkpoint [--sizes-gib 0.1,1,4] [--rate 5000]
+ * [--backends disaggregated,rocksdb-local]}.
  */
 public final class JobCheckpointBenchmark {
 
@@ -176,6 +183,8 @@ public final class JobCheckpointBenchmark {
     long mbps = Long.parseLong(a.getOrDefault("--mbps", "100"));
     Path work = Path.of(a.getOrDefault("--work-dir", System.getProperty("java.io.tmpdir")));
     NetworkModel cloud = new NetworkModel(Duration.ofMillis(latencyMs), mbps * 1_000_000);
+    List<String> backends = List.of(a.getOrDefault("--backends",
+        DisaggregatedBackend.KIND + "," + RocksDbBackend.KIND).split(","));
 
     BenchReport report = new BenchReport("job-checkpoint")
         .config("sizesGiB", sizes).config("eventsPerSecond", rate)
@@ -183,9 +192,12 @@ public final class JobCheckpointBenchmark {
         .config("failures", failures).config("workers", PARALLELISM)
         .config("keyedParallelism", PARALLELISM).config("maxParallelism", MAX_PARALLELISM)
         .config("cachePerWorkerMiB", cacheMiB).config("valueBytes", BenchKeys.VALUE_BYTES)
-        .config("network", cloud).config("backend", DisaggregatedBackend.KIND);
+        .config("network", cloud).config("backends", backends);
     for (double gib : sizes) {
-      report.row(runSize(gib, rate, intervalMs, checkpoints, failures, cacheMiB, cloud, work));
+      for (String backend : backends) {
+        report.row(runSize(backend, gib, rate, intervalMs, checkpoints, failures, cacheMiB,
+            cloud, work));
+      }
     }
     report.note("Checkpoint = barrier from the source through both keyed tasks, each store "
         + "seals its memtable, uploads it as an SST file and writes its manifest; then the "
@@ -194,25 +206,30 @@ public final class JobCheckpointBenchmark {
         + "sstMiBPerIntervalWithCompaction adds the background compactions' SST writes; "
         + "manifestKiB and metadataKiB are per checkpoint. Recovery = from the injected exception to the first record whose "
         + "state read completed in the next attempt (cancel, redeploy, restore by pointers, "
-        + "source rewind, one state read); workers keep their block caches across the restart.");
+        + "source rewind, one state read); workers keep their block caches across the restart. "
+        + "Rescale = JobController.rescale (what POST /jobs/{id}/rescale calls) to the first "
+        + "record processed at the new parallelism: a checkpoint whose barrier halts the "
+        + "sources, cancel, deploy; disaggregated tasks open their key groups by pointers, "
+        + "rocksdb-local tasks download and rebuild.");
     System.out.println("Wrote " + report.write(Path.of("bench", "results")));
     System.exit(0);
   }
 
-  private static Map<String, Object> runSize(double gib, long rate, long intervalMs,
-      int checkpoints, int failures, long cacheMiB, NetworkModel cloud, Path work)
-      throws Exception {
+  private static Map<String, Object> runSize(String backend, double gib, long rate,
+      long intervalMs, int checkpoints, int failures, long cacheMiB, NetworkModel cloud,
+      Path work) throws Exception {
     Path dir = Files.createTempDirectory(work, "stratus-bench-job");
     long users = (long) (gib * (1L << 30)) / ENTRY_BYTES;
     RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(PARALLELISM)
-        .withMaxParallelism(MAX_PARALLELISM)
+        .withMaxParallelism(MAX_PARALLELISM).withBackend(backend)
+        .withLocalStateDirectory(dir.resolve("rocksdb"))
         .withStoreOptions(StoreOptions.defaults().withMaxParallelism(MAX_PARALLELISM));
     try (SimulatedNetworkObjectStore network = new SimulatedNetworkObjectStore(
             new LocalDirectoryObjectStore(dir.resolve("bucket")), NetworkModel.none());
         WriteCountingObjectStore objects = new WriteCountingObjectStore(network)) {
       long t0 = System.nanoTime();
-      CheckpointMetadata start = preload(objects, runtime.storeOptions(), users);
-      System.out.printf("State %.2f GiB: %,d users loaded in %.1f s%n", gib, users,
+      CheckpointMetadata start = preload(objects, runtime, users);
+      System.out.printf("%s, state %.2f GiB: %,d users loaded in %.1f s%n", backend, gib, users,
           (System.nanoTime() - t0) / 1e9);
       network.setModel(cloud);
 
@@ -260,12 +277,20 @@ public final class JobCheckpointBenchmark {
           recoveries.add((recoveredAtNanos - failedAtNanos) / 1e6);
           last = awaitCheckpoint(controller, last);
         }
+        List<RescaleReport> rescales = new ArrayList<>();
+        for (int p : new int[] {4, PARALLELISM}) {
+          RescaleReport r = controller.rescale(Map.of(OPERATOR, p)).get(30, TimeUnit.MINUTES);
+          System.out.println("  " + r);
+          rescales.add(r);
+          last = awaitCheckpoint(controller, last);
+        }
         JobStatus status = controller.status().get();
         controller.cancel().get(60, TimeUnit.SECONDS);
 
         double[] d = BenchReport.minMedianMax(durations);
         double[] r = BenchReport.minMedianMax(recoveries);
         Map<String, Object> row = new LinkedHashMap<>();
+        row.put("backend", backend);
         row.put("stateGiB", users * (double) ENTRY_BYTES / (1L << 30));
         row.put("users", users);
         row.put("checkpointMsMin", d[0]);
@@ -278,6 +303,10 @@ public final class JobCheckpointBenchmark {
         row.put("recoveryMsMin", r[0]);
         row.put("recoveryMsMedian", r[1]);
         row.put("recoveryMsMax", r[2]);
+        row.put("rescaleUpMs", rescales.get(0).totalMillis());
+        row.put("rescaleUpRestoreMs", rescales.get(0).deployMillis());
+        row.put("rescaleDownMs", rescales.get(1).totalMillis());
+        row.put("rescaleDownRestoreMs", rescales.get(1).deployMillis());
         row.put("restarts", status.restarts());
         row.put("abortedCheckpoints", status.abortedCheckpoints());
         return row;
@@ -307,12 +336,12 @@ public final class JobCheckpointBenchmark {
   }
 
   /**
-   * Writes the keyed state of {@code users} users straight into the stores of the operator's
-   * tasks (in key order, so that loading costs no compaction) and returns savepoint metadata
-   * that points at it.
+   * Writes the keyed state of {@code users} users straight into the backends of the operator's
+   * tasks (in key order, so that loading costs no compaction), snapshots them and returns
+   * savepoint metadata that points at the snapshots.
    */
   private static CheckpointMetadata preload(WriteCountingObjectStore objects,
-      StoreOptions options, long users) throws IOException {
+      RuntimeConfig runtime, long users) throws IOException {
     int[] counts = new int[MAX_PARALLELISM];
     for (long u = 0; u < users; u++) {
       counts[KeyGroups.keyGroupOf(Serdes.LONG.toBytes(u), MAX_PARALLELISM)]++;
@@ -331,24 +360,26 @@ public final class JobCheckpointBenchmark {
     List<CheckpointMetadata.TaskState> tasks = new ArrayList<>();
     try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.memoryOnly(16 << 20));
         StoreResources resources = StoreResources.create(objects, cache)) {
+      StateBackendFactory factory = new StateBackendFactory(runtime.backend(), resources,
+          runtime.storeOptions(), RocksDbBackend.Config.defaults(runtime.localStateDirectory()));
       for (int t = 0; t < PARALLELISM; t++) {
         KeyGroupRange range = KeyGroupRange.forSubtask(MAX_PARALLELISM, PARALLELISM, t);
-        try (StateStore store = StateStore.create(resources, options, "preload/" + t, range)) {
+        KeyedStateBackend backend = factory.create("preload/" + t, range).join();
+        try {
           for (int g = range.start(); g <= range.end(); g++) {
             for (int u : byGroup[g]) {
-              store.put(StateKeys.prefix(g, stateId, Serdes.LONG.toBytes((long) u), noNamespace),
-                  Serdes.BYTES.toBytes(BenchKeys.value(u, 0)));
+              backend.put(StateKeys.prefix(g, stateId, Serdes.LONG.toBytes((long) u),
+                  noNamespace), Serdes.BYTES.toBytes(BenchKeys.value(u, 0)));
             }
           }
-          store.flush().join();
-          store.awaitCompactions().join();
-          tasks.add(new CheckpointMetadata.TaskState(t, range,
-              DisaggregatedBackend.toStateHandle(store.checkpoint().join())));
+          tasks.add(new CheckpointMetadata.TaskState(t, range, backend.snapshot().join()));
+        } finally {
+          backend.close();
         }
       }
     }
     return new CheckpointMetadata("preload", 0, CheckpointMetadata.SAVEPOINT,
-        System.currentTimeMillis(), DisaggregatedBackend.KIND, MAX_PARALLELISM,
+        System.currentTimeMillis(), runtime.backend(), MAX_PARALLELISM,
         List.of(new CheckpointMetadata.SourceSplit(0, 1, 0)),
         List.of(new CheckpointMetadata.Operator(OPERATOR, PARALLELISM, tasks)), List.of());
   }

@@ -83,6 +83,8 @@ public final class RocksDbBackend implements KeyedStateBackend {
   private final RocksDB db;
   private final AtomicLong nextVersion = new AtomicLong(1);
   private final Set<String> uploaded = ConcurrentHashMap.newKeySet();
+  /** SST files downloaded at restore, by name: already in the object store under these keys. */
+  private final Map<String, String> restoredFiles = new ConcurrentHashMap<>();
 
   private RocksDbBackend(ObjectStore objects, String storeId, KeyGroupRange range,
       int maxParallelism, Config config, Path dir) {
@@ -147,9 +149,16 @@ public final class RocksDbBackend implements KeyedStateBackend {
     return CompletableFuture.supplyAsync(() -> {
       if (relevant.size() == 1) {
         Path dir = freshDirectory(config, storeId);
-        download(objects, relevant.get(0), dir);
+        Map<String, String> restored = download(objects, relevant.get(0), dir);
         RocksDbBackend backend = new RocksDbBackend(objects, storeId, range, maxParallelism,
             config, dir);
+        // SST files are immutable: the next snapshot points at the uploaded ones it still
+        // uses, as Flink's incremental checkpoints do after a restore.
+        restored.forEach((name, key) -> {
+          if (name.endsWith(".sst")) {
+            backend.restoredFiles.put(name, key);
+          }
+        });
         backend.dropOutside(range);
         return backend;
       }
@@ -180,7 +189,9 @@ public final class RocksDbBackend implements KeyedStateBackend {
     });
   }
 
-  private static void download(ObjectStore objects, StateHandle handle, Path dir) {
+  /** Downloads a snapshot's files into {@code dir}; returns them (file name → object key). */
+  private static Map<String, String> download(ObjectStore objects, StateHandle handle,
+      Path dir) {
     try {
       Map<String, String> files = JSON.readValue(objects.get(handle.manifestKey()).join(),
           new TypeReference<LinkedHashMap<String, String>>() {});
@@ -195,6 +206,7 @@ public final class RocksDbBackend implements KeyedStateBackend {
         }));
       }
       CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+      return files;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot restore RocksDB snapshot " + handle.manifestKey()
           + ": " + e.getMessage(), e);
@@ -314,9 +326,11 @@ public final class RocksDbBackend implements KeyedStateBackend {
       for (Path f : (Iterable<Path>) list::iterator) {
         String name = f.getFileName().toString();
         boolean sst = name.endsWith(".sst");
-        String key = sst ? base + "sst/" + name : base + version + "/" + name;
+        String restored = sst ? restoredFiles.get(name) : null;
+        String key = restored != null ? restored
+            : sst ? base + "sst/" + name : base + version + "/" + name;
         files.put(name, key);
-        if (!sst || uploaded.add(key)) {
+        if (!sst || (restored == null && uploaded.add(key))) {
           byte[] bytes = Files.readAllBytes(f);
           uploads.add(objects.put(key, bytes).thenRun(() -> uploadedBytes.add(bytes.length)));
         }
