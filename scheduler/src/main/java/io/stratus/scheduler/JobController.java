@@ -8,6 +8,7 @@ import io.stratus.runtime.sink.Sink;
 import io.stratus.runtime.state.StateHandle;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ public final class JobController {
 
   private static final Logger LOG = LoggerFactory.getLogger(JobController.class);
   private static final int SUMMARIES = 20;
+  private static final java.time.Duration DEPLOY_TIMEOUT = java.time.Duration.ofMinutes(30);
 
   /** A checkpoint waiting for acks. */
   private static final class Pending {
@@ -295,7 +297,11 @@ public final class JobController {
 
   private CompletableFuture<Object> request(String worker, Protocol.Message m) {
     CompletableFuture<Object> reply = new CompletableFuture<>();
-    vertx.eventBus().request(Protocol.workerAddress(worker), Protocol.encode(m))
+    // A deploy restores state: by pointers it takes milliseconds, but rocksdb-local downloads
+    // and rebuilds, which takes minutes for large state.
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(m instanceof Protocol.Deploy
+        ? DEPLOY_TIMEOUT.toMillis() : DeliveryOptions.DEFAULT_TIMEOUT);
+    vertx.eventBus().request(Protocol.workerAddress(worker), Protocol.encode(m), options)
         .onComplete(ar -> {
           if (ar.succeeded()) {
             reply.complete(ar.result().body());

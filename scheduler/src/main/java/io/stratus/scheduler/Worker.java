@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,6 +42,8 @@ public final class Worker implements AutoCloseable {
   private final ChannelRegistry channels;
   private final Duration heartbeatInterval;
   private final Map<Attempt, List<DeployedTask>> tasks = new ConcurrentHashMap<>();
+  /** Attempts canceled here; a deploy that completes later releases its tasks at once. */
+  private final Set<Attempt> canceledAttempts = ConcurrentHashMap.newKeySet();
   private MessageConsumer<Object> consumer;
   private final ScheduledExecutorService heartbeats =
       Executors.newSingleThreadScheduledExecutor(
@@ -155,20 +158,24 @@ public final class Worker implements AutoCloseable {
           ready.add(b.join());
         }
       }
-      if (e != null) {
+      Attempt attempt = new Attempt(d.job(), d.attempt());
+      // A slow restore (rocksdb-local downloads its files) may finish after the coordinator
+      // gave up on the attempt and canceled it: its state must not stay open for ever.
+      boolean canceled = canceledAttempts.contains(attempt);
+      if (e != null || canceled) {
         ready.forEach(DeployedTask::cancel);
         ready.forEach(Worker::closeState);
         throw new IllegalStateException("worker " + id + " could not deploy tasks of " + d.job()
-            + " attempt " + d.attempt() + ": " + (e.getCause() != null ? e.getCause() : e), e);
+            + " attempt " + d.attempt() + ": " + (canceled ? "the attempt was canceled"
+                : e.getCause() != null ? e.getCause() : e), e);
       }
-      tasks.computeIfAbsent(new Attempt(d.job(), d.attempt()),
-              k -> new CopyOnWriteArrayList<>())
-          .addAll(ready);
+      tasks.computeIfAbsent(attempt, k -> new CopyOnWriteArrayList<>()).addAll(ready);
       return null;
     });
   }
 
   private CompletableFuture<Void> cancel(String job, int attempt) {
+    canceledAttempts.add(new Attempt(job, attempt));
     List<DeployedTask> running = tasks.remove(new Attempt(job, attempt));
     if (running == null) {
       return CompletableFuture.completedFuture(null);

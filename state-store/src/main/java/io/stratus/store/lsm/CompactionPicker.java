@@ -56,7 +56,7 @@ final class CompactionPicker {
   Compaction pick(Version version) {
     int bestLevel = -1;
     double bestScore = 1.0;
-    double l0 = (double) version.level(0).size() / options.l0CompactionTrigger();
+    double l0 = (double) version.l0Depth() / options.l0CompactionTrigger();
     if (l0 >= bestScore) {
       bestLevel = 0;
       bestScore = l0;

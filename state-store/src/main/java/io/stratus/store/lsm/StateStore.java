@@ -334,7 +334,7 @@ public final class StateStore implements AutoCloseable {
     ReadState s = state;
     return s.immutables().size() > options.maxImmutableMemtables()
         || (options.compactionEnabled()
-            && s.version().level(0).size() >= options.l0StopWritesTrigger());
+            && s.version().l0Depth() >= options.l0StopWritesTrigger());
   }
 
   private void awaitWritableLocked() {
@@ -350,9 +350,9 @@ public final class StateStore implements AutoCloseable {
         if (System.nanoTime() > nextReport) {
           ReadState s = state;
           LOG.warn("Writes to store {} stalled for {} s: {} sealed memtable(s) wait for their "
-                  + "flush, {} level-0 file(s) (stop at {}), compaction {}", storeId,
+                  + "flush, level 0 {} file(s) deep (stop at {}), compaction {}", storeId,
               TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start), s.immutables().size(),
-              s.version().level(0).size(), options.l0StopWritesTrigger(),
+              s.version().l0Depth(), options.l0StopWritesTrigger(),
               compactionError != null ? "failed: " + compactionError
                   : compactionScheduled.get() ? "running" : "idle");
           nextReport += TimeUnit.SECONDS.toNanos(10);

@@ -55,6 +55,27 @@ final class Version {
     return levels.get(level);
   }
 
+  /**
+   * The most level-0 views any one key group is in: what a read of that key group may probe.
+   * After a scale-in the level-0 files of the merged stores cover disjoint key groups, so this
+   * is the larger of their counts, not their sum; it is what compaction and write stalls
+   * should follow.
+   */
+  int l0Depth() {
+    int depth = 0;
+    List<FileRef> l0 = levels.get(0);
+    for (FileRef a : l0) {
+      int containing = 0;
+      for (FileRef b : l0) {
+        if (b.visible().contains(a.visible().start())) {
+          containing++;
+        }
+      }
+      depth = Math.max(depth, containing);
+    }
+    return depth;
+  }
+
   long levelBytes(int level) {
     long bytes = 0;
     for (FileRef ref : levels.get(level)) {
