@@ -4,7 +4,6 @@ import io.stratus.cache.BlockCacheConfig;
 import io.stratus.cache.CacheMetrics;
 import io.stratus.cache.HybridBlockCache;
 import io.stratus.cache.LatencyHistogram;
-import io.stratus.s3.EmbeddedS3Server;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.keygroup.KeyGroups;
 import io.stratus.store.lsm.CheckpointHandle;
@@ -13,23 +12,15 @@ import io.stratus.store.lsm.StoreMetrics;
 import io.stratus.store.lsm.StoreOptions;
 import io.stratus.store.lsm.StoreResources;
 import io.stratus.store.objectstore.ObjectStore;
-import io.stratus.store.objectstore.ObjectStoreException;
-import io.stratus.store.objectstore.S3Config;
-import io.stratus.store.objectstore.S3ObjectStore;
 import java.io.IOException;
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * The store demo: writes keys with 100-byte values over all key groups of a store whose files
