@@ -52,6 +52,12 @@ final class KeyedTask implements DeployedTask {
   private final Collector<Object> collector;
   private final FunctionContext functionContext = new FunctionContext();
   private long uploadedAtLastSnapshot;
+  /**
+   * Completes once every snapshot started so far has been reported. The task reports itself
+   * finished only after that: the coordinator must see a checkpoint's ack (and the output it
+   * staged) before the task's end, or that output would be neither committed nor replayed.
+   */
+  private CompletableFuture<Void> snapshotsReported = CompletableFuture.completedFuture(null);
   private int endedInputs;
   private long watermark = Long.MIN_VALUE;
   private boolean paused;
@@ -305,6 +311,8 @@ final class KeyedTask implements DeployedTask {
       }
       CompletableFuture<List<String>> staged = output.barrier(checkpointId);
       CompletableFuture<io.stratus.runtime.state.StateHandle> handle = state;
+      CompletableFuture<Void> reported = new CompletableFuture<>();
+      snapshotsReported = CompletableFuture.allOf(snapshotsReported, reported);
       CompletableFuture.allOf(handle.exceptionally(ex -> null), staged.exceptionally(ex -> null))
           .thenRun(() -> context.runOnContext(y -> {
             if (staged.isCompletedExceptionally()) {
@@ -319,6 +327,7 @@ final class KeyedTask implements DeployedTask {
                   staged.join(), uploaded - uploadedAtLastSnapshot));
               uploadedAtLastSnapshot = uploaded;
             }
+            reported.complete(null);
           }));
       releaseHeld();
       paused = false;
@@ -462,7 +471,8 @@ final class KeyedTask implements DeployedTask {
       fail(null, e);
       return;
     }
-    output.stageFinal().whenComplete((staged, error) -> context.runOnContext(v -> {
+    snapshotsReported.thenCompose(v -> output.stageFinal())
+        .whenComplete((staged, error) -> context.runOnContext(v -> {
       if (error != null) {
         fail(null, error);
         return;

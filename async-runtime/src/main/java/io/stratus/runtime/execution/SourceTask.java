@@ -27,6 +27,8 @@ final class SourceTask implements DeployedTask {
   private final TaskEvents events;
   private final CompletableFuture<Void> done = new CompletableFuture<>();
   private volatile boolean stopped;
+  /** Completes once every barrier's snapshot has been reported (see KeyedTask). */
+  private CompletableFuture<Void> snapshotsReported = CompletableFuture.completedFuture(null);
   /** Emitted a halting barrier: polls no more (the task is canceled next). */
   private boolean halted;
   private boolean ended;
@@ -105,9 +107,12 @@ final class SourceTask implements DeployedTask {
       }
       long offset = reader.offset();
       halted |= halt;
+      CompletableFuture<Void> reported = new CompletableFuture<>();
+      snapshotsReported = CompletableFuture.allOf(snapshotsReported, reported);
       output.barrier(checkpointId).whenComplete((committables, error) ->
           context.runOnContext(x -> {
         if (stopped) {
+          reported.complete(null);
           return;
         }
         if (error != null) {
@@ -118,6 +123,7 @@ final class SourceTask implements DeployedTask {
           events.snapshotTaken(spec, checkpointId,
               new TaskSnapshot(offset, null, committables, 0));
         }
+        reported.complete(null);
       }));
     });
   }
@@ -170,7 +176,8 @@ final class SourceTask implements DeployedTask {
   private void finish() {
     ended = true;
     output.watermark(Long.MAX_VALUE);
-    output.stageFinal().whenComplete((staged, error) -> context.runOnContext(v -> {
+    snapshotsReported.thenCompose(x -> output.stageFinal())
+        .whenComplete((staged, error) -> context.runOnContext(v -> {
       if (error != null) {
         fail(new TaskFailureException(name, null, null, error));
         return;
