@@ -1,0 +1,131 @@
+package io.stratus.s3test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.stratus.s3.EmbeddedS3Server;
+import io.stratus.s3test.FaultProxy.Fault;
+import io.stratus.store.objectstore.ObjectInfo;
+import io.stratus.store.objectstore.ObjectStoreException;
+import io.stratus.store.objectstore.RetryPolicy;
+import io.stratus.store.objectstore.S3Config;
+import io.stratus.store.objectstore.S3ObjectStore;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The S3 object store through a fault-injecting TCP proxy in front of S3Proxy: for each fault,
+ * the store's retries carry writes, full and ranged reads and listings through, and the data is
+ * intact; a fault that never ends fails with an error that names the operation and never the
+ * secret key.
+ */
+class FaultMatrixTest {
+
+  private static EmbeddedS3Server s3;
+  private FaultProxy proxy;
+  private S3ObjectStore store;
+
+  @BeforeAll
+  static void startServer() {
+    s3 = EmbeddedS3Server.startInMemory();
+    s3.createBucket("faults");
+  }
+
+  @AfterAll
+  static void stopServer() {
+    s3.close();
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    proxy = new FaultProxy(s3.endpoint());
+    store = new S3ObjectStore(S3Config.forBucket("faults").withEndpoint(proxy.endpoint(), true)
+        .withCredentials(s3.accessKey(), s3.secretKey())
+        .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(1))
+        .withRetry(new RetryPolicy(6, Duration.ofMillis(20), Duration.ofMillis(200))));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    store.close();
+    proxy.close();
+  }
+
+  static Stream<Arguments> faults() {
+    Function<String, Fault> shortGets = new Function<>() {
+      private int left = 2;
+
+      @Override
+      public synchronized Fault apply(String line) {
+        return line.startsWith("GET") && left-- > 0 ? new Fault.ShortBody() : FaultProxy.PASS;
+      }
+    };
+    return Stream.of(
+        Arguments.of("503 SlowDown burst", FaultProxy.firstN(3, new Fault.Status(503, "SlowDown")),
+            Fault.Status.class),
+        Arguments.of("500 InternalError", FaultProxy.firstN(2, new Fault.Status(500,
+            "InternalError")), Fault.Status.class),
+        Arguments.of("connection reset", FaultProxy.firstN(2, new Fault.Reset()),
+            Fault.Reset.class),
+        Arguments.of("stalled response", FaultProxy.firstN(1, new Fault.Stall(2_500)),
+            Fault.Stall.class),
+        Arguments.of("body cut short", shortGets, Fault.ShortBody.class));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("faults")
+  void retriesCarryEveryOperationThroughAndTheDataIsIntact(String name,
+      Function<String, Fault> plan, Class<? extends Fault> kind) {
+    byte[] data = new byte[300_000];
+    new Random(name.hashCode()).nextBytes(data);
+    String key = "matrix/" + name.replace(' ', '-');
+    proxy.plan(plan);
+    store.put(key, data).join();
+    assertArrayEquals(data, store.get(key).join(), name + ": full read");
+    assertArrayEquals(Arrays.copyOfRange(data, 1_001, 1_001 + 77_777),
+        store.getRange(key, 1_001, 77_777).join(), name + ": ranged read at an odd offset");
+    List<ObjectInfo> listed = store.list("matrix/").join();
+    assertTrue(listed.stream().anyMatch(o -> o.key().equals(key) && o.size() == data.length),
+        name + ": listing " + listed);
+    assertTrue(proxy.injected(kind) >= 1, name + ": the fault was never injected");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("faults")
+  void aFaultThatNeverEndsFailsNamingTheOperationAndNeverTheSecret(String name,
+      Function<String, Fault> ignored, Class<? extends Fault> kind) {
+    Fault always = kind == Fault.Status.class ? new Fault.Status(503, "SlowDown")
+        : kind == Fault.Reset.class ? new Fault.Reset()
+        : kind == Fault.Stall.class ? new Fault.Stall(2_500) : new Fault.ShortBody();
+    store.put("never/" + kind.getSimpleName(), new byte[1000]).join();
+    proxy.plan(line -> always);
+    CompletionException e = assertThrows(CompletionException.class,
+        () -> store.get("never/" + kind.getSimpleName()).join());
+    Throwable cause = e.getCause();
+    assertInstanceOf(ObjectStoreException.class, cause, name);
+    String message = String.valueOf(cause.getMessage());
+    assertTrue(message.contains("never/" + kind.getSimpleName()), message);
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      assertFalse(String.valueOf(t.getMessage()).contains(s3.secretKey()),
+          "the secret key leaked: " + t);
+    }
+    assertFalse(e.toString().contains(s3.secretKey()));
+    assertEquals(6, proxy.injected(always.getClass()), name + ": attempts");
+  }
+}
