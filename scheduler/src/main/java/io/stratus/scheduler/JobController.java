@@ -91,6 +91,12 @@ public final class JobController {
   private long attemptStartedAt;
   private boolean restartScheduled;
   private long abortedCheckpoints;
+  /**
+   * Completes when every commit started so far has ended. A job is finished only after that:
+   * a checkpoint's commit still running would make its output appear after the job reported
+   * its end.
+   */
+  private CompletableFuture<Void> commitsInFlight = CompletableFuture.completedFuture(null);
   private long completedCheckpoints;
   /** Waiters for an attempt to run, and for its first processed record, by attempt. */
   private final Map<Integer, CompletableFuture<Long>> running = new HashMap<>();
@@ -393,9 +399,15 @@ public final class JobController {
   private void finish() {
     stopPeriodicCheckpoints();
     abortPending("the job finished", -1);
-    finalCommittables.addAll(carried);
-    carried.clear();
-    commit(finalCommittables).whenComplete((v, e) -> context.runOnContext(x -> {
+    // A checkpoint whose acks are all in completes (and commits) on its own; wait for it, and
+    // for every commit in flight, so that FINISHED means all output is visible.
+    CompletableFuture<?> finalizing = pending != null && pending.finalizing
+        ? pending.completion.handle((m, e) -> null) : CompletableFuture.completedFuture(null);
+    finalizing.thenCompose(v -> onContext(() -> {
+      finalCommittables.addAll(carried);
+      carried.clear();
+      return commit(finalCommittables).thenCompose(c -> commitsInFlight);
+    })).whenComplete((v, e) -> context.runOnContext(x -> {
       cancelAttempt(attempt);
       if (e != null) {
         fail("committing the final output failed: " + rootMessage(e));
@@ -664,7 +676,9 @@ public final class JobController {
     }
     List<Transformation> pipeline = definition.graph().pipeline();
     Sink sink = ((Transformation.SinkNode) pipeline.get(pipeline.size() - 1)).sink();
-    return sink.commit(committables);
+    CompletableFuture<Void> done = sink.commit(committables);
+    commitsInFlight = CompletableFuture.allOf(commitsInFlight, done.handle((v, e) -> null));
+    return done;
   }
 
   // -------------------------------------------------------------------------------- rescale

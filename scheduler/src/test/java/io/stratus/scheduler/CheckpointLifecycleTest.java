@@ -269,7 +269,10 @@ class CheckpointLifecycleTest {
         : null);
     Thread.sleep(1_000);
     assertEquals(before, newestCheckpoint(job), "a checkpoint completed while S3 was down");
-    assertTrue(job.status().get().abortedCheckpoints() >= 1);
+    // A checkpoint in flight is aborted, or staging sink output fails a task first and the
+    // restart aborts it: either way the outage must have been noticed.
+    JobStatus during = job.status().get();
+    assertTrue(during.abortedCheckpoints() + during.restarts() >= 1, String.valueOf(during));
     objects.setFaults(FaultInjector.NONE);
 
     JobStatus status = await(job);
