@@ -704,11 +704,18 @@ public final class JobController {
       long start = System.nanoTime();
       long[] at = new long[3];
       return afterPending(() -> {
-        if (state != JobState.RUNNING) {
-          throw new RescaleConflictException("job " + name() + " is " + state);
+        if (state != JobState.RUNNING || !finished.isEmpty()) {
+          throw new RescaleConflictException("job " + name() + " is " + state
+              + (finished.isEmpty() ? "" : " and finishing (tasks " + finished + " of attempt "
+              + attempt + " ended)") + "; nothing changed");
         }
         return begin(null, true);
       }).handle((metadata, error) -> {
+        if (error instanceof RescaleConflictException
+            || error != null && error.getCause() instanceof RescaleConflictException) {
+          throw error instanceof RescaleConflictException c ? c
+              : (RescaleConflictException) error.getCause();
+        }
         if (error != null) {
           // The sources may have halted at the barrier: only a restart resumes them.
           context.runOnContext(v -> failover("rescale checkpoint failed: "
@@ -736,16 +743,24 @@ public final class JobController {
               metadata.checkpointId(), old + 1, millis(start, at[0]), millis(at[0], at[1]),
               millis(at[1], at[2]), millis(at[2], f), millis(start, f)));
         }));
-      })).whenComplete((report, error) -> context.runOnContext(v -> {
-        rescaling = false;
-        if (report != null) {
-          lastRescale = report;
-          LOG.info("Job {} rescaled {} -> {} in {} ms (checkpoint {} ms, stop {} ms, deploy "
-              + "and restore {} ms, to first record {} ms)", name(), report.from(), report.to(),
-              report.totalMillis(), report.checkpointMillis(), report.stopMillis(),
-              report.deployMillis(), report.firstRecordMillis());
-        }
-      }));
+      })).handle((report, error) -> {
+        // The caller learns the outcome only once another rescale may start.
+        CompletableFuture<RescaleReport> settled = new CompletableFuture<>();
+        context.runOnContext(v -> {
+          rescaling = false;
+          if (report != null) {
+            lastRescale = report;
+            LOG.info("Job {} rescaled {} -> {} in {} ms (checkpoint {} ms, stop {} ms, deploy "
+                + "and restore {} ms, to first record {} ms)", name(), report.from(),
+                report.to(), report.totalMillis(), report.checkpointMillis(),
+                report.stopMillis(), report.deployMillis(), report.firstRecordMillis());
+            settled.complete(report);
+          } else {
+            settled.completeExceptionally(error);
+          }
+        });
+        return settled;
+      }).thenCompose(settled -> settled);
     });
   }
 
@@ -767,9 +782,10 @@ public final class JobController {
     if (rescaling) {
       throw new RescaleConflictException("job " + name() + " is being rescaled already");
     }
-    if (state != JobState.RUNNING) {
+    if (state != JobState.RUNNING || !finished.isEmpty()) {
       throw new RescaleConflictException("job " + name() + " is " + state
-          + "; only a running job can be rescaled");
+          + (finished.isEmpty() ? "" : " and finishing (tasks " + finished + " of attempt "
+          + attempt + " ended)") + "; only a running job can be rescaled");
     }
   }
 

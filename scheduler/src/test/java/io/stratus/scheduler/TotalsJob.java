@@ -96,12 +96,26 @@ final class TotalsJob {
   static JobDefinition definition(String name, ObjectStore objects, String outputDir,
       Path localDir, int parallelism, long events, CheckpointConfig checkpoints,
       RestartStrategy restarts) {
+    return definition(name, objects, outputDir, localDir, parallelism, events, checkpoints,
+        restarts, 0);
+  }
+
+  /** As above, with the source held to at most {@code perSecond} payments (0: no limit). */
+  static JobDefinition definition(String name, ObjectStore objects, String outputDir,
+      Path localDir, int parallelism, long events, CheckpointConfig checkpoints,
+      RestartStrategy restarts, long perSecond) {
     RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(parallelism)
         .withMaxParallelism(64).withStoreOptions(StoreOptions.small().withMaxParallelism(64))
         .withLocalStateDirectory(localDir);
     StreamEnvironment env = StreamEnvironment.plan(runtime);
     env.fromSource(source(events),
             WatermarkStrategy.noWatermarks(), "payments", 1)
+        .filter(p -> {
+          if (perSecond > 0 && p.id() % 100 == 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000_000_000L / perSecond);
+          }
+          return true;
+        })
         .keyBy(Payment::userId, Serdes.LONG)
         .process(new RunningTotals(), OPERATOR)
         .sinkTo(new TransactionalFileSink<>(objects, outputDir, line -> line));
