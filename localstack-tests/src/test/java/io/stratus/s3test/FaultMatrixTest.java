@@ -7,91 +7,80 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.stratus.s3.EmbeddedS3Server;
 import io.stratus.s3test.FaultProxy.Fault;
 import io.stratus.store.objectstore.ObjectInfo;
 import io.stratus.store.objectstore.ObjectStoreException;
 import io.stratus.store.objectstore.RetryPolicy;
-import io.stratus.store.objectstore.S3Config;
 import io.stratus.store.objectstore.S3ObjectStore;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The S3 object store through a fault-injecting TCP proxy in front of S3Proxy: for each fault,
+ * The S3 object store through a fault-injecting TCP proxy in front of S3Proxy and LocalStack
+ * (where Docker exists): for each fault,
  * the store's retries carry writes, full and ranged reads and listings through, and the data is
  * intact; a fault that never ends fails with an error that names the operation and never the
  * secret key.
  */
 class FaultMatrixTest {
 
-  private static EmbeddedS3Server s3;
+  @RegisterExtension
+  static final StoreTargets targets = new StoreTargets();
   private FaultProxy proxy;
-  private S3ObjectStore store;
 
-  @BeforeAll
-  static void startServer() {
-    s3 = EmbeddedS3Server.startInMemory();
-    s3.createBucket("faults");
+  @AfterEach
+  void closeProxy() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
   }
 
-  @AfterAll
-  static void stopServer() {
-    s3.close();
-  }
-
-  @BeforeEach
-  void start() throws Exception {
-    proxy = new FaultProxy(s3.endpoint());
-    store = new S3ObjectStore(S3Config.forBucket("faults").withEndpoint(proxy.endpoint(), true)
-        .withCredentials(s3.accessKey(), s3.secretKey())
+  /** A store on a fresh bucket of {@code target}, reached through a new fault proxy. */
+  private S3ObjectStore storeBehindProxy(StoreTarget target) throws Exception {
+    String bucket = targets.freshBucket(target);
+    proxy = new FaultProxy(targets.server(target).endpoint());
+    return targets.open(targets.config(target, proxy.endpoint(), bucket)
         .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(1))
         .withRetry(new RetryPolicy(6, Duration.ofMillis(20), Duration.ofMillis(200))));
   }
 
-  @AfterEach
-  void stop() throws Exception {
-    store.close();
-    proxy.close();
-  }
-
+  /** Target × fault; each row gets its own (stateful) plan. */
   static Stream<Arguments> faults() {
-    Function<String, Fault> shortGets = new Function<>() {
-      private int left = 2;
-
-      @Override
-      public synchronized Fault apply(String line) {
-        return line.startsWith("GET") && left-- > 0 ? new Fault.ShortBody() : FaultProxy.PASS;
-      }
-    };
-    return Stream.of(
-        Arguments.of("503 SlowDown burst", FaultProxy.firstN(3, new Fault.Status(503, "SlowDown")),
-            Fault.Status.class),
-        Arguments.of("500 InternalError", FaultProxy.firstN(2, new Fault.Status(500,
-            "InternalError")), Fault.Status.class),
-        Arguments.of("connection reset", FaultProxy.firstN(2, new Fault.Reset()),
+    return Stream.of(StoreTarget.S3PROXY, StoreTarget.LOCALSTACK).flatMap(target -> Stream.of(
+        Arguments.of(target, "503 SlowDown burst",
+            FaultProxy.firstN(3, new Fault.Status(503, "SlowDown")), Fault.Status.class),
+        Arguments.of(target, "500 InternalError",
+            FaultProxy.firstN(2, new Fault.Status(500, "InternalError")), Fault.Status.class),
+        Arguments.of(target, "connection reset", FaultProxy.firstN(2, new Fault.Reset()),
             Fault.Reset.class),
-        Arguments.of("stalled response", FaultProxy.firstN(1, new Fault.Stall(2_500)),
+        Arguments.of(target, "stalled response", FaultProxy.firstN(1, new Fault.Stall(2_500)),
             Fault.Stall.class),
-        Arguments.of("body cut short", shortGets, Fault.ShortBody.class));
+        Arguments.of(target, "body cut short", shortGets(2), Fault.ShortBody.class)));
   }
 
-  @ParameterizedTest(name = "{0}")
+  /** Cuts the bodies of the first {@code n} GET responses short. */
+  private static Function<String, Fault> shortGets(int n) {
+    AtomicInteger left = new AtomicInteger(n);
+    return line -> line.startsWith("GET") && left.getAndDecrement() > 0 ? new Fault.ShortBody()
+        : FaultProxy.PASS;
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("faults")
-  void retriesCarryEveryOperationThroughAndTheDataIsIntact(String name,
-      Function<String, Fault> plan, Class<? extends Fault> kind) {
+  void retriesCarryEveryOperationThroughAndTheDataIsIntact(StoreTarget target, String name,
+      Function<String, Fault> plan, Class<? extends Fault> kind) throws Exception {
+    S3ObjectStore store = storeBehindProxy(target);
     byte[] data = new byte[300_000];
     new Random(name.hashCode()).nextBytes(data);
     String key = "matrix/" + name.replace(' ', '-');
@@ -106,10 +95,13 @@ class FaultMatrixTest {
     assertTrue(proxy.injected(kind) >= 1, name + ": the fault was never injected");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("faults")
-  void aFaultThatNeverEndsFailsNamingTheOperationAndNeverTheSecret(String name,
-      Function<String, Fault> ignored, Class<? extends Fault> kind) {
+  void aFaultThatNeverEndsFailsNamingTheOperationAndNeverTheSecret(StoreTarget target,
+      String name, Function<String, Fault> ignored, Class<? extends Fault> kind)
+      throws Exception {
+    S3ObjectStore store = storeBehindProxy(target);
+    String secret = targets.server(target).secretKey();
     Fault always = kind == Fault.Status.class ? new Fault.Status(503, "SlowDown")
         : kind == Fault.Reset.class ? new Fault.Reset()
         : kind == Fault.Stall.class ? new Fault.Stall(2_500) : new Fault.ShortBody();
@@ -122,10 +114,10 @@ class FaultMatrixTest {
     String message = String.valueOf(cause.getMessage());
     assertTrue(message.contains("never/" + kind.getSimpleName()), message);
     for (Throwable t = cause; t != null; t = t.getCause()) {
-      assertFalse(String.valueOf(t.getMessage()).contains(s3.secretKey()),
+      assertFalse(String.valueOf(t.getMessage()).contains(secret),
           "the secret key leaked: " + t);
     }
-    assertFalse(e.toString().contains(s3.secretKey()));
+    assertFalse(e.toString().contains(secret));
     assertEquals(6, proxy.injected(always.getClass()), name + ": attempts");
   }
 }

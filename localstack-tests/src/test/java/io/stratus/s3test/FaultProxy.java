@@ -48,7 +48,8 @@ final class FaultProxy implements AutoCloseable {
   static final Fault PASS = new Fault.Pass();
 
   private final URI upstream;
-  private final ServerSocket server;
+  private final int port;
+  private volatile ServerSocket server;
   private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "fault-proxy");
     t.setDaemon(true);
@@ -56,19 +57,55 @@ final class FaultProxy implements AutoCloseable {
   });
   private final List<Socket> open = new ArrayList<>();
   private final ConcurrentHashMap<String, AtomicInteger> injected = new ConcurrentHashMap<>();
+  /** Request lines, each followed by the body of a batched delete (which names its keys). */
+  private final List<String> requests = new ArrayList<>();
   private volatile Function<String, Fault> plan = line -> PASS;
   private volatile boolean closed;
 
   FaultProxy(URI upstream) throws IOException {
     this.upstream = upstream;
-    this.server = new ServerSocket();
-    server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    this.server = listen(0);
+    this.port = server.getLocalPort();
     threads.execute(this::acceptLoop);
+  }
+
+  private static ServerSocket listen(int port) throws IOException {
+    ServerSocket socket = new ServerSocket();
+    socket.setReuseAddress(true);
+    socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+    return socket;
+  }
+
+  /**
+   * Stops listening: connections to the endpoint are refused, as when the server's host is
+   * down. Connections already open are cut.
+   */
+  synchronized void refuseConnections() throws IOException {
+    server.close();
+    closeOpenSockets();
+  }
+
+  /** Listens again on the same port after {@link #refuseConnections()}. */
+  synchronized void acceptConnections() throws IOException {
+    if (server.isClosed()) {
+      server = listen(port);
+      threads.execute(this::acceptLoop);
+    }
+  }
+
+  /**
+   * Every request so far: its request line, and after the line of a batched delete that got
+   * through to its body, the XML body (it names the keys).
+   */
+  List<String> requests() {
+    synchronized (requests) {
+      return List.copyOf(requests);
+    }
   }
 
   /** The proxy's address, to give the client as its endpoint. */
   URI endpoint() {
-    return URI.create("http://127.0.0.1:" + server.getLocalPort());
+    return URI.create("http://127.0.0.1:" + port);
   }
 
   /**
@@ -91,9 +128,10 @@ final class FaultProxy implements AutoCloseable {
   }
 
   private void acceptLoop() {
+    ServerSocket listening = server;
     while (!closed) {
       try {
-        Socket client = server.accept();
+        Socket client = listening.accept();
         synchronized (open) {
           open.add(client);
         }
@@ -116,6 +154,9 @@ final class FaultProxy implements AutoCloseable {
       String requestLine = headText.substring(0, headText.indexOf("\r\n"));
       long length = contentLength(headText);
       boolean expectContinue = headText.toLowerCase(Locale.ROOT).contains("\r\nexpect: 100-continue");
+      synchronized (requests) {
+        requests.add(requestLine);
+      }
       Fault fault = plan.apply(requestLine);
       if (!(fault instanceof Fault.Pass)) {
         injected.computeIfAbsent(fault.getClass().getSimpleName(), k -> new AtomicInteger())
@@ -138,6 +179,11 @@ final class FaultProxy implements AutoCloseable {
         out.flush();
       }
       byte[] body = in.readNBytes((int) length);
+      if (requestLine.startsWith("POST") && requestLine.contains("?delete")) {
+        synchronized (requests) {
+          requests.add(new String(body, StandardCharsets.UTF_8));
+        }
+      }
       if (fault instanceof Fault.Reset) {
         client.setSoLinger(true, 0);
         return;
@@ -231,6 +277,11 @@ final class FaultProxy implements AutoCloseable {
   public void close() throws IOException {
     closed = true;
     server.close();
+    closeOpenSockets();
+    threads.shutdownNow();
+  }
+
+  private void closeOpenSockets() {
     synchronized (open) {
       for (Socket s : open) {
         try {
@@ -240,6 +291,5 @@ final class FaultProxy implements AutoCloseable {
         }
       }
     }
-    threads.shutdownNow();
   }
 }

@@ -2,6 +2,7 @@ package io.stratus.scheduler;
 
 import io.stratus.store.objectstore.ObjectInfo;
 import io.stratus.store.objectstore.ObjectStore;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -32,17 +33,36 @@ public final class CheckpointStorage {
     return s.replaceAll("[^A-Za-z0-9_.-]", "_");
   }
 
-  /** Writes metadata; fails if an object already holds that checkpoint or savepoint. */
+  /**
+   * Writes metadata; fails if an object already holds that checkpoint or savepoint. A write
+   * that fails after its request may have reached the store (a lost response) is followed by a
+   * delete of the key, so that no reader later takes the aborted checkpoint for a completed one.
+   */
   public CompletableFuture<String> write(CheckpointMetadata metadata, String savepointName) {
     String key = savepointName != null ? savepointKey(metadata.job(), savepointName)
         : checkpointKey(metadata.job(), metadata.checkpointId());
-    return objects.putIfAbsent(key, metadata.toJson()).thenApply(created -> {
-      if (!created) {
-        throw new IllegalStateException(key + " exists already: another coordinator completed "
-            + "this " + metadata.kind());
+    byte[] json = metadata.toJson();
+    CompletableFuture<String> result = new CompletableFuture<>();
+    objects.putIfAbsent(key, json).whenComplete((created, error) -> {
+      if (error != null) {
+        objects.delete(List.of(key)).whenComplete((v, e) -> result.completeExceptionally(error));
+      } else if (created) {
+        result.complete(key);
+      } else {
+        // A retried conditional write (its first response lost) finds what it wrote itself.
+        objects.get(key).whenComplete((existing, e) -> {
+          if (e != null) {
+            result.completeExceptionally(e);
+          } else if (Arrays.equals(existing, json)) {
+            result.complete(key);
+          } else {
+            result.completeExceptionally(new IllegalStateException(key + " exists already: "
+                + "another coordinator completed this " + metadata.kind()));
+          }
+        });
       }
-      return key;
     });
+    return result;
   }
 
   public CompletableFuture<CheckpointMetadata> read(String key) {
@@ -59,6 +79,16 @@ public final class CheckpointStorage {
       }
       return read(metadata.get(metadata.size() - 1).key()).thenApply(Optional::of);
     });
+  }
+
+  /** Fails, naming the store and the cause, unless the job's checkpoint folder can be listed. */
+  public CompletableFuture<Void> probe(String job) {
+    return objects.list("jobs/" + safe(job) + "/checkpoints/").thenApply(all -> null);
+  }
+
+  /** Where checkpoints are stored, for messages. */
+  public String location() {
+    return objects.location();
   }
 
   public CompletableFuture<Void> delete(String key) {

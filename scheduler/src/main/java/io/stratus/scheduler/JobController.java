@@ -6,6 +6,7 @@ import io.stratus.runtime.execution.TaskSpec;
 import io.stratus.runtime.graph.Transformation;
 import io.stratus.runtime.sink.Sink;
 import io.stratus.runtime.state.StateHandle;
+import io.stratus.store.objectstore.ObjectStoreException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -137,22 +138,39 @@ public final class JobController {
     return result;
   }
 
+  /**
+   * Starts the job once its checkpoint storage answers: a bucket that cannot be reached fails
+   * the job before any task runs, so nothing is half-written and the error names the endpoint.
+   */
   void start() {
-    context.runOnContext(v -> {
-      if (restoreFrom != null) {
-        adoptRestorePoint(restoreFrom);
+    context.runOnContext(v -> coordinator.storage().probe(name()).whenComplete((ok, e) ->
+        context.runOnContext(x -> {
+          if (state.terminal()) {
+            return;
+          }
+          if (e != null) {
+            fail("checkpoint storage " + coordinator.storage().location()
+                + " cannot be used: " + rootMessage(e));
+          } else {
+            startAttempts();
+          }
+        })));
+  }
+
+  private void startAttempts() {
+    if (restoreFrom != null) {
+      adoptRestorePoint(restoreFrom);
+    }
+    consumer = vertx.eventBus().consumer(Protocol.jobAddress(name()), message -> {
+      try {
+        onMessage(Protocol.decode(message.body()));
+      } catch (RuntimeException e) {
+        LOG.warn("Job {} ignored a message it could not read: {}", name(), e.toString());
       }
-      consumer = vertx.eventBus().consumer(Protocol.jobAddress(name()), message -> {
-        try {
-          onMessage(Protocol.decode(message.body()));
-        } catch (RuntimeException e) {
-          LOG.warn("Job {} ignored a message it could not read: {}", name(), e.toString());
-        }
-      });
-      deploy(1);
-      sampler = coordinator.timer().scheduleAtFixedRate(
-          () -> context.runOnContext(x -> sampleThroughput()), 1, 1, TimeUnit.SECONDS);
     });
+    deploy(1);
+    sampler = coordinator.timer().scheduleAtFixedRate(
+        () -> context.runOnContext(x -> sampleThroughput()), 1, 1, TimeUnit.SECONDS);
   }
 
   /**
@@ -934,9 +952,13 @@ public final class JobController {
     return out;
   }
 
+  /**
+   * The message that explains {@code e}: an object-store failure's own (it names the operation,
+   * key and endpoint; its causes do not), else the root cause's.
+   */
   private static String rootMessage(Throwable e) {
     Throwable c = e;
-    while (c.getCause() != null && c.getCause() != c) {
+    while (c.getCause() != null && c.getCause() != c && !(c instanceof ObjectStoreException)) {
       c = c.getCause();
     }
     return String.valueOf(c.getMessage() != null ? c.getMessage() : c);

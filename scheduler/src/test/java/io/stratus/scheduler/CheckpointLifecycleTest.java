@@ -1,5 +1,7 @@
 package io.stratus.scheduler;
 
+import static io.stratus.scheduler.JobProgress.awaitCheckpoint;
+import static io.stratus.scheduler.JobProgress.newestCheckpoint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -70,20 +72,6 @@ class CheckpointLifecycleTest {
 
   private static JobStatus await(JobController job) throws Exception {
     return job.result().get(120, TimeUnit.SECONDS);
-  }
-
-  private static long newestCheckpoint(JobController job) throws Exception {
-    List<JobStatus.CheckpointSummary> done = job.status().get(10, TimeUnit.SECONDS).checkpoints();
-    return done.isEmpty() ? 0 : done.get(done.size() - 1).id();
-  }
-
-  private static void awaitCheckpoint(JobController job, long after) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (newestCheckpoint(job) <= after) {
-      assertTrue(System.nanoTime() < deadline, "no checkpoint after " + after + " in 30 s");
-      assertFalse(job.result().isDone(), "the job ended: " + job.result().getNow(null));
-      Thread.sleep(5);
-    }
   }
 
   private boolean exists(String key) {

@@ -31,11 +31,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * The stateful job the scheduler tests run: payments from one replayable split, keyed by user,
  * a running count and sum per user, one output line per payment into a transactional file sink.
  * With one split each key's records arrive in one order, so the output of two runs can be
- * compared line by line whatever the parallelism, restarts or rescales in between.
+ * compared line by line whatever the parallelism, restarts or rescales in between. Public for
+ * localstack-tests, which runs it against S3 servers (the scheduler's test-jar).
  */
-final class TotalsJob {
+public final class TotalsJob {
 
-  static final String OPERATOR = "totals";
+  public static final String OPERATOR = "totals";
 
   /** Records processed by every task copy, across attempts; where {@link #failAt} counts. */
   static final AtomicLong PROCESSED = new AtomicLong();
@@ -93,7 +94,7 @@ final class TotalsJob {
    * @param parallelism the keyed operator's parallelism
    * @param events      payments in the stream
    */
-  static JobDefinition definition(String name, ObjectStore objects, String outputDir,
+  public static JobDefinition definition(String name, ObjectStore objects, String outputDir,
       Path localDir, int parallelism, long events, CheckpointConfig checkpoints,
       RestartStrategy restarts) {
     return definition(name, objects, outputDir, localDir, parallelism, events, checkpoints,
@@ -101,7 +102,7 @@ final class TotalsJob {
   }
 
   /** As above, with the source held to at most {@code perSecond} payments (0: no limit). */
-  static JobDefinition definition(String name, ObjectStore objects, String outputDir,
+  public static JobDefinition definition(String name, ObjectStore objects, String outputDir,
       Path localDir, int parallelism, long events, CheckpointConfig checkpoints,
       RestartStrategy restarts, long perSecond) {
     RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(parallelism)
@@ -128,7 +129,7 @@ final class TotalsJob {
   }
 
   /** The output a correct run must commit, computed straight from the stream, sorted. */
-  static List<String> expectedOutput(long events) {
+  public static List<String> expectedOutput(long events) {
     SourceReader<Payment> reader = source(events).createReader(0, 1);
     Map<Long, long[]> totals = new HashMap<>();
     List<String> out = new ArrayList<>();
@@ -147,7 +148,7 @@ final class TotalsJob {
   }
 
   /** The committed output of the job's sink, sorted. */
-  static List<String> committedOutput(JobDefinition job) {
+  public static List<String> committedOutput(JobDefinition job) {
     List<Transformation> p = job.graph().pipeline();
     TransactionalFileSink<?> sink =
         (TransactionalFileSink<?>) ((Transformation.SinkNode) p.get(p.size() - 1)).sink();

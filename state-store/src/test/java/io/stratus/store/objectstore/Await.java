@@ -13,13 +13,13 @@ import java.util.concurrent.TimeoutException;
  * Waits for object-store futures in tests. The 60 s limit only keeps a hung operation from
  * hanging the build; it is a liveness guard, not a performance assertion.
  */
-final class Await {
+public final class Await {
 
   private static final long LIMIT_SECONDS = 60;
 
   private Await() {}
 
-  static <T> T join(CompletableFuture<T> future) {
+  public static <T> T join(CompletableFuture<T> future) {
     try {
       return future.get(LIMIT_SECONDS, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
@@ -34,7 +34,7 @@ final class Await {
   }
 
   /** The exception {@code future} failed with, which must be a {@code type}. */
-  static <X extends Throwable> X failure(Class<X> type, CompletableFuture<?> future) {
+  public static <X extends Throwable> X failure(Class<X> type, CompletableFuture<?> future) {
     Object value;
     try {
       value = future.get(LIMIT_SECONDS, TimeUnit.SECONDS);
@@ -50,7 +50,7 @@ final class Await {
     return fail("expected " + type.getSimpleName() + ", but the operation returned " + value);
   }
 
-  static Throwable unwrap(Throwable t) {
+  public static Throwable unwrap(Throwable t) {
     Throwable c = t;
     while ((c instanceof ExecutionException || c instanceof CompletionException)
         && c.getCause() != null) {
