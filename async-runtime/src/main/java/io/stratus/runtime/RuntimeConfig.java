@@ -65,6 +65,11 @@ public record RuntimeConfig(int parallelism, int maxParallelism, String backend,
         sourceBatch, storeOptions, localStateDirectory);
   }
 
+  public RuntimeConfig withSourceBatch(int value) {
+    return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, channelCapacity,
+        value, storeOptions, localStateDirectory);
+  }
+
   public RuntimeConfig withStoreOptions(StoreOptions value) {
     return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, channelCapacity,
         sourceBatch, value, localStateDirectory);

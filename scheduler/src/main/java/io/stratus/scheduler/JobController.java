@@ -3,8 +3,6 @@ package io.stratus.scheduler;
 import io.stratus.runtime.execution.JobTopology;
 import io.stratus.runtime.execution.TaskSnapshot;
 import io.stratus.runtime.execution.TaskSpec;
-import io.stratus.runtime.graph.Transformation;
-import io.stratus.runtime.sink.Sink;
 import io.stratus.runtime.state.StateHandle;
 import io.stratus.store.objectstore.ObjectStoreException;
 import io.vertx.core.Context;
@@ -687,14 +685,11 @@ public final class JobController {
         + " aborted: " + reason));
   }
 
-  @SuppressWarnings({"unchecked", "rawtypes"})
   private CompletableFuture<Void> commit(List<String> committables) {
     if (committables.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
-    List<Transformation> pipeline = definition.graph().pipeline();
-    Sink sink = ((Transformation.SinkNode) pipeline.get(pipeline.size() - 1)).sink();
-    CompletableFuture<Void> done = sink.commit(committables);
+    CompletableFuture<Void> done = definition.graph().commit(committables);
     commitsInFlight = CompletableFuture.allOf(commitsInFlight, done.handle((v, e) -> null));
     return done;
   }

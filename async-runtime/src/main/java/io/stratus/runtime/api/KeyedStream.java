@@ -8,6 +8,8 @@ import io.stratus.runtime.serde.Serde;
 import io.stratus.runtime.state.Aggregator;
 import io.stratus.runtime.state.StateDescriptor;
 import io.stratus.runtime.state.ValueState;
+import io.stratus.runtime.windowing.WindowAssigner;
+import java.util.LinkedHashMap;
 
 /**
  * A stream partitioned by key: its operations keep state per key.
@@ -30,28 +32,35 @@ public final class KeyedStream<K, T> {
   }
 
   /** A keyed operator with the job's parallelism; {@code uid} names its state. */
-  public <R> DataStream<R> process(KeyedProcessFunction<K, T, R> function, String uid) {
+  public <R> ProcessedStream<R> process(KeyedProcessFunction<K, T, R> function, String uid) {
     return process(function, uid, 0);
   }
 
   /** A keyed operator with its own parallelism (0: the job's). */
-  public <R> DataStream<R> process(KeyedProcessFunction<K, T, R> function, String uid,
+  public <R> ProcessedStream<R> process(KeyedProcessFunction<K, T, R> function, String uid,
       int parallelism) {
     if (uid == null || uid.isBlank() || uid.contains("/")) {
       throw new IllegalArgumentException("a keyed operator needs a uid without '/', was '"
           + uid + "'");
     }
-    env.add(new Transformation.KeyedProcessNode(uid, uid, function, parallelism));
-    return new DataStream<>(env);
+    Transformation.KeyedProcessNode node = new Transformation.KeyedProcessNode(uid, uid,
+        function, parallelism, new LinkedHashMap<>());
+    env.add(node);
+    return new ProcessedStream<>(env, node);
+  }
+
+  /** Groups each key's records into windows; see {@link WindowedStream}. */
+  public WindowedStream<K, T> window(WindowAssigner<? super T> assigner) {
+    return new WindowedStream<>(this, assigner);
   }
 
   /** A rolling reduce: emits the key's reduced value after each record. */
-  public DataStream<T> reduce(ReduceFunction<T> reduce, Serde<T> valueSerde, String uid) {
+  public ProcessedStream<T> reduce(ReduceFunction<T> reduce, Serde<T> valueSerde, String uid) {
     return process(new ReduceOperator<>(reduce, valueSerde), uid);
   }
 
   /** A rolling aggregate: emits the key's current result after each record. */
-  public <A, R> DataStream<R> aggregate(Aggregator<T, A, R> aggregator, Serde<A> accSerde,
+  public <A, R> ProcessedStream<R> aggregate(Aggregator<T, A, R> aggregator, Serde<A> accSerde,
       String uid) {
     return process(new AggregateOperator<>(aggregator, accSerde), uid);
   }

@@ -2,7 +2,9 @@ package io.stratus.runtime.execution;
 
 import io.stratus.runtime.functions.Collector;
 import io.stratus.runtime.functions.KeyedProcessFunction;
+import io.stratus.runtime.functions.OutputTag;
 import io.stratus.runtime.serde.Serde;
+import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.runtime.state.KeyedStateBackend;
 import io.stratus.runtime.state.KeyedStateStore;
 import io.stratus.runtime.state.RecordContext;
@@ -13,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -43,6 +46,8 @@ final class KeyedTask implements DeployedTask {
   private final Serde<Object> keySerde;
   private final KeyedStateBackend backend;
   private final TaskOutput output;
+  /** Writers of the side outputs the job takes, by tag id (staged and closed by output). */
+  private final Map<String, SinkWriter<?>> sideOutputs;
   private volatile boolean stopped;
   private final AsyncExecutionController controller;
   private final KeyedStateStore states;
@@ -67,13 +72,18 @@ final class KeyedTask implements DeployedTask {
   private long aligning = -1;
   private final boolean[] barrierSeen;
   private final boolean[] inputEnded;
+  /** Inputs that declared themselves idle: left out of the watermark until active again. */
+  private final boolean[] inputIdle;
+  /** Whether this task told downstream it is idle (all its open inputs are). */
+  private boolean idle;
   private ArrayDeque<StreamElement> held = new ArrayDeque<>();
   private ArrayDeque<StreamElement> replay = new ArrayDeque<>();
 
   @SuppressWarnings("unchecked")
   KeyedTask(TaskSpec spec, String name, Vertx vertx, TaskInbox inbox, int inputs,
       KeyedProcessFunction<?, ?, ?> function, Serde<?> keySerde, KeyedStateBackend backend,
-      TaskOutput output, int maxInFlight, TaskEvents events) {
+      TaskOutput output, Map<String, SinkWriter<?>> sideOutputs, int maxInFlight,
+      TaskEvents events) {
     int index = spec.subtask();
     int parallelism = spec.parallelism();
     this.spec = spec;
@@ -89,6 +99,7 @@ final class KeyedTask implements DeployedTask {
     this.keySerde = (Serde<Object>) keySerde;
     this.backend = backend;
     this.output = output;
+    this.sideOutputs = sideOutputs;
     this.controller = new AsyncExecutionController(r -> context.runOnContext(v -> r.run()),
         () -> Vertx.currentContext() == context, maxInFlight, this::fail);
     controller.onFirstCompletion(() -> events.firstRecordProcessed(spec));
@@ -98,6 +109,7 @@ final class KeyedTask implements DeployedTask {
     Arrays.fill(inputWatermarks, Long.MIN_VALUE);
     this.barrierSeen = new boolean[inputs];
     this.inputEnded = new boolean[inputs];
+    this.inputIdle = new boolean[inputs];
     this.collector = record -> {
       RecordContext ctx = controller.currentContext();
       try {
@@ -243,6 +255,10 @@ final class KeyedTask implements DeployedTask {
       } else if (element instanceof StreamElement.Watermark w) {
         inputWatermarks[w.input()] = Math.max(inputWatermarks[w.input()], w.timestamp());
         advanceTo(minWatermark());
+      } else if (element instanceof StreamElement.WatermarkStatus st) {
+        inputIdle[st.input()] = st.idle();
+        updateIdleness();
+        advanceTo(minWatermark());
       } else if (element instanceof StreamElement.Barrier b) {
         onBarrier(b);
       } else if (element instanceof StreamElement.End e) {
@@ -344,12 +360,39 @@ final class KeyedTask implements DeployedTask {
     held = new ArrayDeque<>();
   }
 
+  /**
+   * The minimum watermark over the inputs that are neither ended nor idle. While every open
+   * input is idle, the largest of their watermarks (as Flink): each has promised that much, and
+   * nothing newer is coming to hold it back.
+   */
   private long minWatermark() {
     long min = Long.MAX_VALUE;
-    for (long w : inputWatermarks) {
-      min = Math.min(min, w);
+    long maxIdle = Long.MIN_VALUE;
+    boolean active = false;
+    for (int i = 0; i < inputs; i++) {
+      if (inputEnded[i]) {
+        continue;
+      }
+      if (inputIdle[i]) {
+        maxIdle = Math.max(maxIdle, inputWatermarks[i]);
+      } else {
+        active = true;
+        min = Math.min(min, inputWatermarks[i]);
+      }
     }
-    return min;
+    return active || endedInputs == inputs ? min : maxIdle;
+  }
+
+  /** Tells downstream when every open input has gone idle, and when one is active again. */
+  private void updateIdleness() {
+    boolean allIdle = endedInputs < inputs;
+    for (int i = 0; i < inputs; i++) {
+      allIdle &= inputEnded[i] || inputIdle[i];
+    }
+    if (allIdle != idle) {
+      idle = allIdle;
+      output.watermarkStatus(idle);
+    }
   }
 
   private void process(StreamElement.Record r) {
@@ -537,6 +580,20 @@ final class KeyedTask implements DeployedTask {
     @Override
     public KeyedProcessFunction.TimerService timerService() {
       return this;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <X> void output(OutputTag<X> tag, X value) {
+      SinkWriter<X> writer = (SinkWriter<X>) sideOutputs.get(tag.id());
+      if (writer == null) {
+        return;
+      }
+      try {
+        writer.write(value);
+      } catch (Exception e) {
+        throw new IllegalStateException("writing side output '" + tag.id() + "' failed", e);
+      }
     }
 
     @Override

@@ -10,8 +10,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Reads one source split on its own Vert.x context, pushes records through its chained steps to
- * the next operator, emits watermarks after each batch, and pauses while downstream inboxes are
- * full. A checkpoint trigger puts a barrier between two batches and reports the offset at that
+ * the next operator, emits watermarks after each batch and periodically (declaring itself idle
+ * when it has read nothing for the strategy's idleness timeout), and pauses while downstream
+ * inboxes are full. A checkpoint trigger puts a barrier between two batches and reports the offset at that
  * point. Yields to the event loop between batches.
  */
 final class SourceTask implements DeployedTask {
@@ -22,6 +23,8 @@ final class SourceTask implements DeployedTask {
   private final Context context;
   private final SourceReader<?> reader;
   private final WatermarkStrategy watermarks;
+  /** Null when the strategy makes no watermarks. */
+  private final WatermarkStrategy.Generator generator;
   private final TaskOutput output;
   private final int batch;
   private final TaskEvents events;
@@ -32,8 +35,10 @@ final class SourceTask implements DeployedTask {
   /** Emitted a halting barrier: polls no more (the task is canceled next). */
   private boolean halted;
   private boolean ended;
-  private long maxTimestamp = Long.MIN_VALUE;
   private long watermark = Long.MIN_VALUE;
+  private long periodicTimer = -1;
+  private long lastRecordAt = System.currentTimeMillis();
+  private boolean idle;
   private volatile long records;
 
   SourceTask(TaskSpec spec, String name, Vertx vertx, SourceReader<?> reader,
@@ -44,6 +49,7 @@ final class SourceTask implements DeployedTask {
     this.context = vertx.getOrCreateContext();
     this.reader = reader;
     this.watermarks = watermarks;
+    this.generator = watermarks.createGenerator();
     this.output = output;
     this.batch = batch;
     this.events = events;
@@ -59,8 +65,41 @@ final class SourceTask implements DeployedTask {
 
   @Override
   public CompletableFuture<Void> start() {
-    context.runOnContext(v -> step());
+    context.runOnContext(v -> {
+      if (generator != null || !watermarks.idleness().isZero()) {
+        periodicTimer = vertx.setPeriodic(watermarks.emitInterval().toMillis(),
+            id -> context.runOnContext(x -> onPeriodic()));
+      }
+      step();
+    });
     return done;
+  }
+
+  private void onPeriodic() {
+    if (stopped || ended || halted) {
+      return;
+    }
+    emitWatermark();
+    if (!idle && !watermarks.idleness().isZero()
+        && System.currentTimeMillis() - lastRecordAt >= watermarks.idleness().toMillis()) {
+      idle = true;
+      output.watermarkStatus(true);
+    }
+  }
+
+  private void emitWatermark() {
+    long next = generator == null ? Long.MIN_VALUE : generator.currentWatermark();
+    if (next > watermark) {
+      watermark = next;
+      output.watermark(next);
+    }
+  }
+
+  private void stopPeriodic() {
+    if (periodicTimer >= 0) {
+      vertx.cancelTimer(periodicTimer);
+      periodicTimer = -1;
+    }
   }
 
   @Override
@@ -88,6 +127,7 @@ final class SourceTask implements DeployedTask {
     stopped = true;
     CompletableFuture<Void> quiet = new CompletableFuture<>();
     context.runOnContext(v -> {
+      stopPeriodic();
       done.complete(null);
       quiet.complete(null);
     });
@@ -147,8 +187,17 @@ final class SourceTask implements DeployedTask {
         finish();
         return;
       }
+      if (!polled.isEmpty()) {
+        lastRecordAt = System.currentTimeMillis();
+        if (idle) {
+          idle = false;
+          output.watermarkStatus(false);
+        }
+      }
       for (SourceRecord<?> r : polled) {
-        maxTimestamp = Math.max(maxTimestamp, r.timestamp());
+        if (generator != null) {
+          generator.onEvent(r.timestamp());
+        }
         records++;
         try {
           output.emit(r.value(), r.timestamp());
@@ -161,11 +210,7 @@ final class SourceTask implements DeployedTask {
       fail(new TaskFailureException(name, null, null, e));
       return;
     }
-    long next = watermarks.watermarkFor(maxTimestamp);
-    if (next > watermark) {
-      watermark = next;
-      output.watermark(next);
-    }
+    emitWatermark();
     if (polled.isEmpty()) {
       vertx.setTimer(10, id -> context.runOnContext(v -> step()));
     } else {
@@ -175,6 +220,7 @@ final class SourceTask implements DeployedTask {
 
   private void finish() {
     ended = true;
+    stopPeriodic();
     output.watermark(Long.MAX_VALUE);
     snapshotsReported.thenCompose(x -> output.stageFinal())
         .whenComplete((staged, error) -> context.runOnContext(v -> {
@@ -196,6 +242,7 @@ final class SourceTask implements DeployedTask {
 
   private void fail(TaskFailureException e) {
     stopped = true;
+    stopPeriodic();
     events.taskFailed(spec, e);
     done.complete(null);
   }

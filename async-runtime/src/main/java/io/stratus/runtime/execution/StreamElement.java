@@ -1,6 +1,9 @@
 package io.stratus.runtime.execution;
 
-/** What flows between tasks: records, watermarks, checkpoint barriers and end of input. */
+/**
+ * What flows between tasks: records, watermarks and idleness, checkpoint barriers and end of
+ * input.
+ */
 sealed interface StreamElement {
 
   /** The upstream task (its index among the producers of the inbox) that sent the element. */
@@ -22,6 +25,12 @@ sealed interface StreamElement {
 
   /** Upstream task {@code input} promises no event older than {@code timestamp} will follow. */
   record Watermark(int input, long timestamp) implements StreamElement {}
+
+  /**
+   * Upstream task {@code input} went idle (reads nothing; leave it out of the watermark) or
+   * active again.
+   */
+  record WatermarkStatus(int input, boolean idle) implements StreamElement {}
 
   /** Upstream task {@code input} has ended. */
   record End(int input) implements StreamElement {}

@@ -3,6 +3,7 @@ package io.stratus.runtime.execution;
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.functions.KeyedProcessFunction;
 import io.stratus.runtime.graph.Transformation;
+import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.runtime.state.KeyedStateBackend;
 import io.stratus.runtime.state.RocksDbBackend;
 import io.stratus.runtime.state.StateBackendFactory;
@@ -13,7 +14,9 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
@@ -65,7 +68,10 @@ public final class TaskBuilder {
     Transformation.KeyedProcessNode node = topology.keyedNode(spec.segment());
     Transformation.KeyByNode keyBy = topology.keyByBefore(spec.segment());
     KeyedProcessFunction<?, ?, ?> function = copy(node);
-    TaskOutput output = output(spec);
+    Map<String, SinkWriter<?>> sideOutputs = new LinkedHashMap<>();
+    node.sideOutputs().forEach((tag, sink) ->
+        sideOutputs.put(tag, sink.createWriter(spec.subtask(), spec.parallelism())));
+    TaskOutput output = TaskOutput.withSideOutputs(output(spec), sideOutputs);
     TaskInbox inbox = channels.inbox(spec.job(), spec.attempt(), spec.segment(), spec.subtask(),
         config.channelCapacity());
     int inputs = topology.parallelism(spec.segment() - 1);
@@ -76,7 +82,8 @@ public final class TaskBuilder {
         ? backends.create(storeId, spec.keyGroups())
         : backends.restore(storeId, spec.keyGroups(), spec.restore());
     return backend.thenApply(b -> new KeyedTask(spec, node.name(), resources.vertx(), inbox,
-        inputs, function, keyBy.keySerde(), b, output, config.maxInFlight(), events));
+        inputs, function, keyBy.keySerde(), b, output, sideOutputs, config.maxInFlight(),
+        events));
   }
 
   /** The chained steps of the task's segment in front of its terminal (sink or next keyBy). */

@@ -4,11 +4,14 @@ import io.stratus.runtime.functions.FilterFunction;
 import io.stratus.runtime.functions.FlatMapFunction;
 import io.stratus.runtime.functions.KeySelector;
 import io.stratus.runtime.functions.MapFunction;
+import io.stratus.runtime.graph.JobGraph;
 import io.stratus.runtime.graph.Transformation;
 import io.stratus.runtime.serde.Serde;
 import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.store.keygroup.KeyGroups;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -32,6 +35,9 @@ abstract class TaskOutput {
   }
 
   void watermark(long timestamp) {}
+
+  /** This task went idle (nothing to emit for a while) or active again. */
+  void watermarkStatus(boolean idle) {}
 
   /**
    * Checkpoint {@code checkpointId} has reached this task: pass the barrier on, or (at a sink)
@@ -103,6 +109,55 @@ abstract class TaskOutput {
     return out;
   }
 
+  /**
+   * {@code main} plus the writers of a keyed operator's side outputs (by tag id): barriers and
+   * the end of input stage and close them too; their committables carry
+   * {@link JobGraph#SIDE_OUTPUT} and the tag id, so the coordinator commits them to their sink.
+   */
+  static TaskOutput withSideOutputs(TaskOutput main, Map<String, SinkWriter<?>> sideOutputs) {
+    if (sideOutputs.isEmpty()) {
+      return main;
+    }
+    return new Step(main) {
+      @Override
+      void emit(Object value, long timestamp) throws Exception {
+        main.emit(value, timestamp);
+      }
+
+      @Override
+      CompletableFuture<List<String>> barrier(long checkpointId) {
+        return withSides(main.barrier(checkpointId), checkpointId);
+      }
+
+      @Override
+      CompletableFuture<List<String>> stageFinal() {
+        return withSides(main.stageFinal(), Long.MAX_VALUE);
+      }
+
+      private CompletableFuture<List<String>> withSides(CompletableFuture<List<String>> first,
+          long checkpointId) {
+        List<CompletableFuture<List<String>>> parts = new ArrayList<>();
+        parts.add(first);
+        sideOutputs.forEach((tag, writer) -> parts.add(writer.prepareCommit(checkpointId)
+            .thenApply(list -> list.stream().map(c -> JobGraph.SIDE_OUTPUT + tag + "|" + c)
+                .toList())));
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+          List<String> all = new ArrayList<>();
+          parts.forEach(p -> all.addAll(p.join()));
+          return all;
+        });
+      }
+
+      @Override
+      void end() throws Exception {
+        main.end();
+        for (SinkWriter<?> writer : sideOutputs.values()) {
+          writer.close();
+        }
+      }
+    };
+  }
+
   /** A chained step: forwards flow control to the rest of the chain. */
   private abstract static class Step extends TaskOutput {
     private final TaskOutput next;
@@ -124,6 +179,11 @@ abstract class TaskOutput {
     @Override
     void watermark(long timestamp) {
       next.watermark(timestamp);
+    }
+
+    @Override
+    void watermarkStatus(boolean idle) {
+      next.watermarkStatus(idle);
     }
 
     @Override
@@ -200,6 +260,13 @@ abstract class TaskOutput {
     void watermark(long timestamp) {
       for (TaskInbox inbox : downstream) {
         inbox.offer(new StreamElement.Watermark(input, timestamp));
+      }
+    }
+
+    @Override
+    void watermarkStatus(boolean idle) {
+      for (TaskInbox inbox : downstream) {
+        inbox.offer(new StreamElement.WatermarkStatus(input, idle));
       }
     }
 

@@ -7,8 +7,9 @@ import io.stratus.runtime.state.StateDescriptor;
  * {@link #processElement} handles each record with its key's state, {@link #onTimer} handles a
  * timer the key registered. Unlike Flink 1.x, state reads return futures: chain on them instead
  * of blocking. Each task gets its own copy (made by Java serialization, as Flink does), so keep
- * state handles in transient fields set in {@link #open}. Records of one key are processed strictly in arrival order, each only after the
- * previous one's futures have all completed; records of different keys overlap.
+ * state handles in transient fields set in {@link #open}. Records of one key are processed
+ * strictly in arrival order, each only after the previous one's futures have all completed;
+ * records of different keys overlap.
  *
  * @param <K>   the key type
  * @param <IN>  input records
@@ -47,6 +48,12 @@ public abstract class KeyedProcessFunction<K, IN, OUT> implements java.io.Serial
     long timestamp();
 
     TimerService timerService();
+
+    /**
+     * Emits {@code value} to the side output {@code tag} (with the current timestamp). Dropped
+     * if the job sends that tag to no sink.
+     */
+    <X> void output(OutputTag<X> tag, X value);
   }
 
   /** Timers of the current key. */

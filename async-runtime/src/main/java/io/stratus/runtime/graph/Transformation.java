@@ -8,6 +8,7 @@ import io.stratus.runtime.functions.MapFunction;
 import io.stratus.runtime.serde.Serde;
 import io.stratus.runtime.sink.Sink;
 import io.stratus.runtime.source.Source;
+import java.util.Map;
 
 /** One step of a job's pipeline, as the stream API records it. */
 public sealed interface Transformation {
@@ -33,9 +34,11 @@ public sealed interface Transformation {
    *
    * @param uid         stable identity of the operator's state across job versions
    * @param parallelism tasks, or 0 for the job default
+   * @param sideOutputs the sink of each side output the job takes, by tag id (filled in by
+   *                    {@code sideOutputTo} after the node is added)
    */
   record KeyedProcessNode(String name, String uid, KeyedProcessFunction<?, ?, ?> function,
-      int parallelism) implements Transformation {}
+      int parallelism, Map<String, Sink<?>> sideOutputs) implements Transformation {}
 
   record SinkNode(String name, Sink<?> sink) implements Transformation {}
 }

@@ -1,0 +1,32 @@
+package io.stratus.runtime.api;
+
+import io.stratus.runtime.functions.OutputTag;
+import io.stratus.runtime.graph.Transformation;
+import io.stratus.runtime.sink.Sink;
+
+/**
+ * The output of a keyed operator, whose side outputs can be sent to sinks. Where Flink returns a
+ * stream for each side output ({@code getSideOutput(tag)}), Stratus pipelines are linear, so a
+ * side output goes straight to a sink, written by the operator's tasks; a two-phase sink's side
+ * output is staged and committed with the same checkpoints as the main output.
+ *
+ * @param <T> the main output's records
+ */
+public final class ProcessedStream<T> extends DataStream<T> {
+
+  private final Transformation.KeyedProcessNode node;
+
+  ProcessedStream(StreamEnvironment env, Transformation.KeyedProcessNode node) {
+    super(env);
+    this.node = node;
+  }
+
+  /** Sends the side output {@code tag} to {@code sink}; one sink per tag. */
+  public <X> ProcessedStream<T> sideOutputTo(OutputTag<X> tag, Sink<X> sink) {
+    if (node.sideOutputs().putIfAbsent(tag.id(), sink) != null) {
+      throw new IllegalArgumentException("operator '" + node.uid() + "' sends side output '"
+          + tag.id() + "' to a sink already");
+    }
+    return this;
+  }
+}
