@@ -153,7 +153,8 @@ final class FaultProxy implements AutoCloseable {
       String headText = new String(head, StandardCharsets.ISO_8859_1);
       String requestLine = headText.substring(0, headText.indexOf("\r\n"));
       long length = contentLength(headText);
-      boolean expectContinue = headText.toLowerCase(Locale.ROOT).contains("\r\nexpect: 100-continue");
+      boolean expectContinue = headText.toLowerCase(Locale.ROOT)
+          .contains("\r\nexpect: 100-continue");
       synchronized (requests) {
         requests.add(requestLine);
       }

@@ -22,9 +22,9 @@ import org.testcontainers.DockerClientFactory;
 
 /**
  * The servers and stores one test class uses ({@code @RegisterExtension static}): each server
- * starts on first use; stores and servers are closed after the class's last test. Without a Docker engine, asking for
- * {@link StoreTarget#LOCALSTACK} aborts the test with a message saying so: JUnit reports it as
- * skipped, never as passed.
+ * starts on first use; stores and servers are closed after the class's last test. Without a
+ * Docker engine, asking for {@link StoreTarget#LOCALSTACK} aborts the test with a message saying
+ * so: JUnit reports it as skipped, never as passed.
  */
 final class StoreTargets implements AfterAllCallback, AutoCloseable {
 
@@ -47,7 +47,7 @@ final class StoreTargets implements AfterAllCallback, AutoCloseable {
     return docker;
   }
 
-  /** Aborts the calling test (reported as skipped, with the reason) if {@code target} cannot run. */
+  /** Aborts the calling test (reported as skipped, with the reason) if {@code target} can't run. */
   static void assumeAvailable(StoreTarget target) {
     if (target == StoreTarget.LOCALSTACK) {
       Assumptions.assumeTrue(dockerAvailable(), "LocalStack skipped: no Docker engine on this "

@@ -1,7 +1,9 @@
 package io.stratus.runtime.api;
 
+import io.stratus.runtime.functions.DeadLetter;
 import io.stratus.runtime.functions.OutputTag;
 import io.stratus.runtime.graph.Transformation;
+import io.stratus.runtime.sink.DeadLetterSink;
 import io.stratus.runtime.sink.Sink;
 
 /**
@@ -26,6 +28,23 @@ public final class ProcessedStream<T> extends DataStream<T> {
     if (node.sideOutputs().putIfAbsent(tag.id(), sink) != null) {
       throw new IllegalArgumentException("operator '" + node.uid() + "' sends side output '"
           + tag.id() + "' to a sink already");
+    }
+    return this;
+  }
+
+  /**
+   * Records whose processing throws go to {@code sink} as {@link DeadLetter}s instead of
+   * failing the job. A record whose code throws is run again at once, up to
+   * {@code maxAttempts} runs in all; a failure inside a state continuation is not retried (the
+   * record's earlier state updates have been applied) and is dead-lettered at once. Failures of
+   * the state backend itself and of timers still fail the job. Committed with the checkpoints,
+   * like every side output.
+   */
+  public <X> ProcessedStream<T> deadLettersTo(Sink<DeadLetter<X>> sink, int maxAttempts) {
+    if (node.sideOutputs().putIfAbsent(DeadLetterSink.TAG_ID,
+        new DeadLetterSink<>(sink, maxAttempts)) != null) {
+      throw new IllegalArgumentException("operator '" + node.uid() + "' has a dead-letter sink "
+          + "already");
     }
     return this;
   }

@@ -25,7 +25,7 @@ public final class AsyncExecutionController implements RecordExecution {
   private final Executor taskExecutor;
   private final BooleanSupplier inTaskThread;
   private final int maxInFlight;
-  private final BiConsumer<RecordContext, Throwable> onFailure;
+  private final FailureHandler onFailure;
   private final Map<ByteBuffer, ArrayDeque<RecordContext>> activeKeys = new HashMap<>();
   private int inFlight;
   private int maxObserved;
@@ -35,14 +35,37 @@ public final class AsyncExecutionController implements RecordExecution {
   private boolean failed;
   private Runnable onFirstCompletion;
 
+  /** Decides what a record's failure does. */
+  @FunctionalInterface
+  public interface FailureHandler {
+    /**
+     * @param inUserCode whether the record's own code threw (else a state access failed)
+     * @return true if the failure was handled (the record dead-lettered) and records go on;
+     *         false if the task fails
+     */
+    boolean handle(RecordContext context, Throwable error, boolean inUserCode);
+  }
+
   /**
    * @param taskExecutor runs work on the task thread (the task's Vert.x context)
    * @param inTaskThread whether the calling thread is the task thread
    * @param maxInFlight  records started or waiting, at most
-   * @param onFailure    called once with the first failure and its record
+   * @param onFailure    called once with the first failure and its record; the task fails
    */
   public AsyncExecutionController(Executor taskExecutor, BooleanSupplier inTaskThread,
       int maxInFlight, BiConsumer<RecordContext, Throwable> onFailure) {
+    this(taskExecutor, inTaskThread, maxInFlight, (context, error, inUserCode) -> {
+      onFailure.accept(context, error);
+      return false;
+    });
+  }
+
+  /**
+   * @param onFailure called with each record's first failure until one is not handled; then
+   *                  the task has failed and no record starts any more
+   */
+  public AsyncExecutionController(Executor taskExecutor, BooleanSupplier inTaskThread,
+      int maxInFlight, FailureHandler onFailure) {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("in-flight limit must be >= 1, was " + maxInFlight);
     }
@@ -169,9 +192,20 @@ public final class AsyncExecutionController implements RecordExecution {
 
   @Override
   public void fail(RecordContext context, Throwable error) {
-    if (!failed) {
+    fail(context, error, true);
+  }
+
+  @Override
+  public void failStateAccess(RecordContext context, Throwable error) {
+    fail(context, error, false);
+  }
+
+  private void fail(RecordContext context, Throwable error, boolean inUserCode) {
+    if (failed || (context != null && !context.markFailed())) {
+      return;
+    }
+    if (!onFailure.handle(context, error, inUserCode)) {
       failed = true;
-      onFailure.accept(context, error);
     }
   }
 

@@ -1,9 +1,11 @@
 package io.stratus.runtime.execution;
 
 import io.stratus.runtime.functions.Collector;
+import io.stratus.runtime.functions.DeadLetter;
 import io.stratus.runtime.functions.KeyedProcessFunction;
 import io.stratus.runtime.functions.OutputTag;
 import io.stratus.runtime.serde.Serde;
+import io.stratus.runtime.sink.DeadLetterSink;
 import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.runtime.state.KeyedStateBackend;
 import io.stratus.runtime.state.KeyedStateStore;
@@ -48,6 +50,10 @@ final class KeyedTask implements DeployedTask {
   private final TaskOutput output;
   /** Writers of the side outputs the job takes, by tag id (staged and closed by output). */
   private final Map<String, SinkWriter<?>> sideOutputs;
+  /** Where records whose code throws go instead of failing the task; null: fail. */
+  private final SinkWriter<DeadLetter<Object>> deadLetters;
+  /** Runs of a record whose code throws before it is dead-lettered. */
+  private final int deadLetterAttempts;
   private volatile boolean stopped;
   private final AsyncExecutionController controller;
   private final KeyedStateStore states;
@@ -82,8 +88,8 @@ final class KeyedTask implements DeployedTask {
   @SuppressWarnings("unchecked")
   KeyedTask(TaskSpec spec, String name, Vertx vertx, TaskInbox inbox, int inputs,
       KeyedProcessFunction<?, ?, ?> function, Serde<?> keySerde, KeyedStateBackend backend,
-      TaskOutput output, Map<String, SinkWriter<?>> sideOutputs, int maxInFlight,
-      TaskEvents events) {
+      TaskOutput output, Map<String, SinkWriter<?>> sideOutputs, int deadLetterAttempts,
+      int maxInFlight, TaskEvents events) {
     int index = spec.subtask();
     int parallelism = spec.parallelism();
     this.spec = spec;
@@ -100,8 +106,11 @@ final class KeyedTask implements DeployedTask {
     this.backend = backend;
     this.output = output;
     this.sideOutputs = sideOutputs;
+    SinkWriter<?> deadLetterWriter = sideOutputs.get(DeadLetterSink.TAG_ID);
+    this.deadLetters = (SinkWriter<DeadLetter<Object>>) deadLetterWriter;
+    this.deadLetterAttempts = deadLetterAttempts;
     this.controller = new AsyncExecutionController(r -> context.runOnContext(v -> r.run()),
-        () -> Vertx.currentContext() == context, maxInFlight, this::fail);
+        () -> Vertx.currentContext() == context, maxInFlight, this::onRecordFailure);
     controller.onFirstCompletion(() -> events.firstRecordProcessed(spec));
     this.states = new KeyedStateStore(backend, controller, System::currentTimeMillis);
     this.timers = new KeyedTimers(backend);
@@ -400,13 +409,62 @@ final class KeyedTask implements DeployedTask {
     Object value = r.value();
     RecordContext ctx = new RecordContext(value, r.key(), r.keyBytes(), r.keyGroup(),
         r.timestamp(), () -> {
-          try {
-            function.processElement(value, functionContext, collector);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
+          for (int attempt = 1; ; attempt++) {
+            try {
+              function.processElement(value, functionContext, collector);
+              return;
+            } catch (Exception e) {
+              if (deadLetters == null) {
+                throw new IllegalStateException(e);
+              }
+              if (attempt >= deadLetterAttempts) {
+                throw new FailedAttempts(e, attempt);
+              }
+            }
           }
         });
     controller.submit(ctx);
+  }
+
+  /** A record's code threw on each of {@code attempts} runs. */
+  private static final class FailedAttempts extends RuntimeException {
+    private final int attempts;
+
+    FailedAttempts(Exception cause, int attempts) {
+      super(cause);
+      this.attempts = attempts;
+    }
+  }
+
+  /** A timer being fired (the record of its context, named in failure messages). */
+  private record TimerFiring(long timestamp) {
+    @Override
+    public String toString() {
+      return "timer@" + timestamp;
+    }
+  }
+
+  /**
+   * Dead-letters a record whose own code failed, if the job asked for it; anything else
+   * (timers, state backend failures, no dead-letter sink) fails the task.
+   */
+  private boolean onRecordFailure(RecordContext ctx, Throwable error, boolean inUserCode) {
+    if (deadLetters == null || !inUserCode || ctx == null
+        || ctx.record() instanceof TimerFiring) {
+      fail(ctx, error);
+      return false;
+    }
+    Throwable cause = error instanceof FailedAttempts f ? f.getCause() : error;
+    int attempts = error instanceof FailedAttempts f ? f.attempts : 1;
+    try {
+      deadLetters.write(new DeadLetter<>(ctx.record(), String.valueOf(ctx.key()),
+          ctx.timestamp(), cause.toString(), attempts));
+    } catch (Exception e) {
+      e.addSuppressed(cause);
+      fail(ctx, new IllegalStateException("writing a dead letter failed", e));
+      return false;
+    }
+    return true;
   }
 
   /** An epoch boundary in the input: pause, advance, then take input again. */
@@ -465,7 +523,7 @@ final class KeyedTask implements DeployedTask {
 
   private void fireTimer(KeyedTimers.Timer t) {
     Object key = keySerde.fromBytes(t.keyBytes());
-    RecordContext ctx = new RecordContext("timer@" + t.timestamp(), key, t.keyBytes(),
+    RecordContext ctx = new RecordContext(new TimerFiring(t.timestamp()), key, t.keyBytes(),
         t.keyGroup(), t.timestamp(), () -> {
           try {
             function.onTimer(t.timestamp(), functionContext, collector);

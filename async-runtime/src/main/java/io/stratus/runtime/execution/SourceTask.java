@@ -12,8 +12,8 @@ import java.util.concurrent.CompletableFuture;
  * Reads one source split on its own Vert.x context, pushes records through its chained steps to
  * the next operator, emits watermarks after each batch and periodically (declaring itself idle
  * when it has read nothing for the strategy's idleness timeout), and pauses while downstream
- * inboxes are full. A checkpoint trigger puts a barrier between two batches and reports the offset at that
- * point. Yields to the event loop between batches.
+ * inboxes are full. A checkpoint trigger puts a barrier between two batches and reports the
+ * offset at that point. Yields to the event loop between batches.
  */
 final class SourceTask implements DeployedTask {
 

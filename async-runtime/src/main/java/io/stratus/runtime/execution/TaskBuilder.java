@@ -3,6 +3,7 @@ package io.stratus.runtime.execution;
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.functions.KeyedProcessFunction;
 import io.stratus.runtime.graph.Transformation;
+import io.stratus.runtime.sink.DeadLetterSink;
 import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.runtime.state.KeyedStateBackend;
 import io.stratus.runtime.state.RocksDbBackend;
@@ -82,8 +83,9 @@ public final class TaskBuilder {
         ? backends.create(storeId, spec.keyGroups())
         : backends.restore(storeId, spec.keyGroups(), spec.restore());
     return backend.thenApply(b -> new KeyedTask(spec, node.name(), resources.vertx(), inbox,
-        inputs, function, keyBy.keySerde(), b, output, sideOutputs, config.maxInFlight(),
-        events));
+        inputs, function, keyBy.keySerde(), b, output, sideOutputs,
+        node.sideOutputs().get(DeadLetterSink.TAG_ID) instanceof DeadLetterSink<?> d
+            ? d.maxAttempts() : 0, config.maxInFlight(), events));
   }
 
   /** The chained steps of the task's segment in front of its terminal (sink or next keyBy). */

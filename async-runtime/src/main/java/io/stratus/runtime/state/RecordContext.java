@@ -17,6 +17,7 @@ public final class RecordContext {
   private final Runnable body;
   private int references;
   private Runnable onComplete;
+  private boolean failed;
 
   public RecordContext(Object record, Object key, byte[] keyBytes, int keyGroup, long timestamp,
       Runnable body) {
@@ -71,6 +72,15 @@ public final class RecordContext {
       onComplete = null;
       done.run();
     }
+  }
+
+  /** Marks the record as failed; true the first time only (one failure is handled once). */
+  public boolean markFailed() {
+    if (failed) {
+      return false;
+    }
+    failed = true;
+    return true;
   }
 
   @Override

@@ -18,4 +18,12 @@ public interface RecordExecution {
 
   /** Fails the task: {@code error} was raised while processing {@code context}'s record. */
   void fail(RecordContext context, Throwable error);
+
+  /**
+   * A state access of {@code context}'s record failed in the backend, not in the record's own
+   * code: never dead-lettered.
+   */
+  default void failStateAccess(RecordContext context, Throwable error) {
+    fail(context, error);
+  }
 }

@@ -84,14 +84,16 @@ public final class StateFuture<T> {
     BiConsumer<T, Throwable> run = (value, error) -> {
       try {
         if (error != null) {
+          // The record's own code reports its failures before they propagate here, so a first
+          // failure seen here came from the backend.
+          execution.failStateAccess(context, unwrap(error));
           next.completeExceptionally(error);
-          execution.fail(context, unwrap(error));
         } else {
           action.accept(value);
         }
       } catch (Throwable t) {
-        next.completeExceptionally(t);
         execution.fail(context, t);
+        next.completeExceptionally(t);
       } finally {
         context.release();
       }

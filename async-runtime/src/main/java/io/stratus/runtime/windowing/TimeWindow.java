@@ -46,7 +46,7 @@ public record TimeWindow(long start, long end) {
     return new TimeWindow(Math.min(start, other.start), Math.max(end, other.end));
   }
 
-  /** The start of the window of length {@code size} (aligned to {@code offset}) holding {@code timestamp}. */
+  /** The start of the window of {@code size} (aligned to {@code offset}) holding a timestamp. */
   static long alignedStart(long timestamp, long offset, long size) {
     return timestamp - Math.floorMod(timestamp - offset, size);
   }
