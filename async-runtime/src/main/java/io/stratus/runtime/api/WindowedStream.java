@@ -68,6 +68,16 @@ public final class WindowedStream<K, T> {
         allowedLateness, lateData), uid);
   }
 
+  /**
+   * Each window's aggregate (incremental), handed with the window to {@code function} when it
+   * fires: the window's metadata without keeping its records.
+   */
+  public <A, R, OUT> ProcessedStream<OUT> aggregate(Aggregator<T, A, R> aggregator,
+      Serde<A> accSerde, ProcessWindowFunction<R, OUT, K> function, String uid) {
+    return keyed.process(WindowOperator.aggregating(assigner, aggregator, accSerde, function,
+        allowedLateness, lateData), uid);
+  }
+
   /** All of each window's records, with the window, handed to {@code function}. */
   public <R> ProcessedStream<R> process(ProcessWindowFunction<T, R, K> function, Serde<T> serde,
       String uid) {

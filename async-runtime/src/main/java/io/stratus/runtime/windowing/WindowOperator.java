@@ -102,6 +102,37 @@ public final class WindowOperator<K, IN, ACC, R, OUT> extends KeyedProcessFuncti
         (key, window, result, timers, out) -> out.collect(result), allowedLateness, lateData);
   }
 
+  /**
+   * Each window's aggregate, kept incrementally, handed to {@code function} with the window
+   * when it fires (as the only element of its records).
+   */
+  public static <K, T, A, R, OUT> WindowOperator<K, T, A, R, OUT> aggregating(
+      WindowAssigner<? super T> assigner, Aggregator<T, A, R> aggregator, Serde<A> accSerde,
+      ProcessWindowFunction<R, OUT, K> function, long allowedLateness, OutputTag<T> lateData) {
+    return new WindowOperator<>(assigner, aggregator, accSerde,
+        (key, window, result, timers, out) -> function.process(key, context(window, timers),
+            List.of(result), out), allowedLateness, lateData);
+  }
+
+  private static ProcessWindowFunction.Context context(TimeWindow window, TimerService timers) {
+    return new ProcessWindowFunction.Context() {
+      @Override
+      public TimeWindow window() {
+        return window;
+      }
+
+      @Override
+      public long currentWatermark() {
+        return timers.currentWatermark();
+      }
+
+      @Override
+      public long currentProcessingTime() {
+        return timers.currentProcessingTime();
+      }
+    };
+  }
+
   /** Each window hands all its records, in arrival order, to {@code function}. */
   public static <K, T, OUT> WindowOperator<K, T, List<T>, List<T>, OUT> processing(
       WindowAssigner<? super T> assigner, ProcessWindowFunction<T, OUT, K> function,
@@ -132,23 +163,8 @@ public final class WindowOperator<K, IN, ACC, R, OUT> extends KeyedProcessFuncti
       }
     };
     return new WindowOperator<>(assigner, collecting, Serdes.listOf(serde),
-        (key, window, records, timers, out) -> function.process(key,
-            new ProcessWindowFunction.Context() {
-              @Override
-              public TimeWindow window() {
-                return window;
-              }
-
-              @Override
-              public long currentWatermark() {
-                return timers.currentWatermark();
-              }
-
-              @Override
-              public long currentProcessingTime() {
-                return timers.currentProcessingTime();
-              }
-            }, records, out), allowedLateness, lateData);
+        (key, window, records, timers, out) -> function.process(key, context(window, timers),
+            records, out), allowedLateness, lateData);
   }
 
   @Override
