@@ -24,6 +24,7 @@ public final class BenchReport {
   private final Map<String, Object> configuration = new LinkedHashMap<>();
   private final List<Map<String, Object>> rows = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  private final List<String[]> charts = new ArrayList<>();
 
   public BenchReport(String name) {
     this.name = name;
@@ -44,6 +45,18 @@ public final class BenchReport {
 
   public void note(String text) {
     notes.add(text);
+  }
+
+  /**
+   * Adds a bar chart to {@link #write}: one bar per distinct value of {@code labelColumns}, its
+   * length the median of {@code valueColumn} over the rows with that label.
+   */
+  public BenchReport barChart(String valueColumn, String... labelColumns) {
+    String[] spec = new String[labelColumns.length + 1];
+    spec[0] = valueColumn;
+    System.arraycopy(labelColumns, 0, spec, 1, labelColumns.length);
+    charts.add(spec);
+    return this;
   }
 
   /** The machine this runs on. */
@@ -97,6 +110,12 @@ public final class BenchReport {
       for (String n : notes) {
         md.append("\n").append(n).append('\n');
       }
+      for (String[] chart : charts) {
+        Path png = directory.resolve(name + "-" + chart[0] + ".png");
+        BarChart.write(png, name + ": " + chart[0] + " (median)", medians(chart), chart[0]);
+        md.append("\n![").append(chart[0]).append("](").append(png.getFileName())
+            .append(")\n");
+      }
       Files.writeString(directory.resolve(name + ".csv"), csv);
       Path markdown = directory.resolve(name + ".md");
       Files.writeString(markdown, md);
@@ -104,6 +123,25 @@ public final class BenchReport {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write results to " + directory, e);
     }
+  }
+
+  /** Label → median of the chart's value column, labels in first-seen order. */
+  private Map<String, Double> medians(String[] chart) {
+    Map<String, List<Double>> values = new LinkedHashMap<>();
+    for (Map<String, Object> r : rows) {
+      if (!(r.get(chart[0]) instanceof Number n)) {
+        continue;
+      }
+      List<String> label = new ArrayList<>();
+      for (int i = 1; i < chart.length; i++) {
+        label.add(String.valueOf(r.get(chart[i])));
+      }
+      values.computeIfAbsent(String.join(" / ", label), k -> new ArrayList<>())
+          .add(n.doubleValue());
+    }
+    Map<String, Double> out = new LinkedHashMap<>();
+    values.forEach((label, v) -> out.put(label, minMedianMax(v)[1]));
+    return out;
   }
 
   private static String format(Object v) {

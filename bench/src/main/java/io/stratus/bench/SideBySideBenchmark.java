@@ -79,8 +79,8 @@ public final class SideBySideBenchmark {
     String flinkClasspath = a.get("--flink-classpath");
     Map<String, String> workloadArgs = new LinkedHashMap<>(a);
     workloadArgs.putIfAbsent("--keys", quick ? "300000" : "2000000");
-    workloadArgs.putIfAbsent("--records", quick ? "1000000" : "6000000");
-    workloadArgs.putIfAbsent("--cache-mib", quick ? "64" : "256");
+    workloadArgs.putIfAbsent("--records", quick ? "1000000" : "5000000");
+    workloadArgs.putIfAbsent("--cache-mib", quick ? "64" : "128");
     List<String> distributions = List.of(a.getOrDefault("--distributions", "uniform,zipfian")
         .split(","));
     List<String> contenders = new ArrayList<>(List.of("stratus"));
@@ -97,7 +97,10 @@ public final class SideBySideBenchmark {
         .config("workload", String.join(" ", KeyedUpdateWorkload.parse(workloadArgs).toArgs()))
         .config("storage", "local disk for every contender: Stratus's object store is a local "
             + "directory, Flink's checkpoints and ForSt's primary directory are file:// paths")
-        .config("flink", flinkClasspath == null ? "not run (no --flink-classpath)" : "2.0.0");
+        .config("flink", flinkClasspath == null ? "not run (no --flink-classpath)" : "2.0.0")
+        .barChart("updatesPerSecond", "distribution", "contender")
+        .barChart("checkpointMsMedian", "distribution", "contender")
+        .barChart("restoreToFirstRecordMs", "distribution", "contender");
     int total = distributions.size() * contenders.size() * rounds;
     int done = 0;
     for (String distribution : distributions) {
@@ -140,7 +143,7 @@ public final class SideBySideBenchmark {
       long heapMiB, long budgetMiB, String classpath) throws Exception {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + heapMiB + "m", "-cp", classpath,
+        "-Xmx" + heapMiB + "m", "-cp", absolute(classpath),
         contender.startsWith("flink") ? "io.stratus.benchflink.FlinkKeyedUpdate"
             : SideBySideBenchmark.class.getName(),
         "--run", contender, "--dir", dir.toString()));
@@ -180,6 +183,18 @@ public final class SideBySideBenchmark {
     @SuppressWarnings("unchecked")
     Map<String, Object> parsed = new ObjectMapper().readValue(result, Map.class);
     return parsed;
+  }
+
+  /** The classpath with every entry absolute: the child runs in another folder. */
+  private static String absolute(String classpath) {
+    List<String> out = new ArrayList<>();
+    for (String entry : classpath.split(java.io.File.pathSeparator)) {
+      boolean wildcard = entry.endsWith("*");
+      Path p = Path.of(wildcard ? entry.substring(0, entry.length() - 1) : entry)
+          .toAbsolutePath();
+      out.add(wildcard ? p + java.io.File.separator + "*" : p.toString());
+    }
+    return String.join(java.io.File.pathSeparator, out);
   }
 
   /** Puts {@code pid} into a fresh memory cgroup (v1) limited to {@code budgetMiB}. */
