@@ -42,8 +42,13 @@ public final class Worker implements AutoCloseable {
   private final ChannelRegistry channels;
   private final Duration heartbeatInterval;
   private final Map<Attempt, List<DeployedTask>> tasks = new ConcurrentHashMap<>();
-  /** Attempts canceled here; a deploy that completes later releases its tasks at once. */
+  /**
+   * Attempts canceled here (the last {@link #CANCELED_KEPT} per job); a deploy that completes
+   * later releases its tasks at once.
+   */
   private final Set<Attempt> canceledAttempts = ConcurrentHashMap.newKeySet();
+  /** A deploy is never that many attempts late: older markers are dropped. */
+  private static final int CANCELED_KEPT = 16;
   private MessageConsumer<Object> consumer;
   private final ScheduledExecutorService heartbeats =
       Executors.newSingleThreadScheduledExecutor(
@@ -176,6 +181,7 @@ public final class Worker implements AutoCloseable {
 
   private CompletableFuture<Void> cancel(String job, int attempt) {
     canceledAttempts.add(new Attempt(job, attempt));
+    canceledAttempts.removeIf(a -> a.job().equals(job) && a.attempt() <= attempt - CANCELED_KEPT);
     List<DeployedTask> running = tasks.remove(new Attempt(job, attempt));
     if (running == null) {
       return CompletableFuture.completedFuture(null);
