@@ -2,6 +2,7 @@ package io.stratus.benchflink;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.bench.BenchArgs;
+import io.stratus.bench.BenchKeys;
 import io.stratus.bench.KeyedUpdateWorkload;
 import io.stratus.bench.SideBySideBenchmark;
 import io.stratus.bench.UpdateProgress;
@@ -80,7 +81,7 @@ public final class FlinkKeyedUpdate {
     @Override
     public void processElement(Long key, Context context, Collector<Long> out)
         throws Exception {
-      value.update(KeyedUpdateWorkload.nextValue(value.value(), key));
+      value.update(BenchKeys.nextValue(key, value.value()));
       UpdateProgress.completed(records);
     }
   }
@@ -104,7 +105,7 @@ public final class FlinkKeyedUpdate {
     @Override
     public void processElement(Long key, Context context, Collector<Long> out) {
       value.asyncValue().thenAccept(previous -> {
-        value.asyncUpdate(KeyedUpdateWorkload.nextValue(previous, key));
+        value.asyncUpdate(BenchKeys.nextValue(key, previous));
         UpdateProgress.completed(records);
       });
     }

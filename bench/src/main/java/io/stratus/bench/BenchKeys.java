@@ -35,6 +35,14 @@ public final class BenchKeys {
     return key;
   }
 
+  /**
+   * The value a read-modify-write writes after {@code previous} (null: the key is new): the
+   * next version of the key's value.
+   */
+  public static byte[] nextValue(long key, byte[] previous) {
+    return value(key, previous == null ? 0 : previous[0] + 1);
+  }
+
   /** A value with some variety, so that nothing compresses it away. */
   public static byte[] value(long id, int version) {
     byte[] v = new byte[VALUE_BYTES];

@@ -28,13 +28,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * Records per second of a keyed update job (read a key's 100-byte value, write a new one, emit):
@@ -123,9 +121,7 @@ public final class KeyedThroughputBenchmark {
       return row;
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().join();
-      try (Stream<Path> walk = Files.walk(dir)) {
-        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      Directories.deleteRecursively(dir);
     }
   }
 
@@ -189,7 +185,7 @@ public final class KeyedThroughputBenchmark {
     @Override
     public void processElement(Long key, Context<Long> context, Collector<Long> out) {
       value.value().thenAccept(old -> {
-        value.update(BenchKeys.value(key, old == null ? 0 : old[0] + 1));
+        value.update(BenchKeys.nextValue(key, old));
         out.collect(key);
       });
     }

@@ -72,11 +72,4 @@ public record KeyedUpdateWorkload(long keys, long records, boolean zipfian, int 
       return uniform.nextLong(workload.keys);
     }
   }
-
-  /** The next 100-byte value of a key, from its previous one (null: the key is new). */
-  public static byte[] nextValue(byte[] previous, long key) {
-    byte[] next = previous == null ? BenchKeys.value(key, 0) : previous.clone();
-    next[0]++;
-    return next;
-  }
 }

@@ -32,12 +32,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Stratus side by side with Apache Flink 2.0 (EmbeddedRocksDB, ForSt) on one keyed update
@@ -112,13 +110,13 @@ public final class SideBySideBenchmark {
           System.out.printf("[%d/%d] %s, %s keys, round %d ...%n", done, total, contender,
               distribution, r + 1);
           Path dir = work.resolve(contender + "-" + distribution + "-" + r);
-          deleteRecursively(dir);
+          Directories.deleteRecursively(dir);
           Files.createDirectories(dir);
           long started = System.nanoTime();
           Map<String, Object> result = runChild(contender, w, dir, heapMiB,
               cgroup ? budgetMiB : 0, contender.startsWith("flink") ? flinkClasspath
                   : System.getProperty("java.class.path"));
-          deleteRecursively(dir);
+          Directories.deleteRecursively(dir);
           Map<String, Object> row = new LinkedHashMap<>();
           row.put("distribution", distribution);
           row.put("contender", contender);
@@ -208,17 +206,6 @@ public final class SideBySideBenchmark {
     return group;
   }
 
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------------------- the Stratus side
 
   /** Reads each key's 100-byte value and writes the next one. */
@@ -238,7 +225,7 @@ public final class SideBySideBenchmark {
     @Override
     public void processElement(Long key, Context<Long> context, Collector<Long> out) {
       value.value().thenAccept(previous -> {
-        value.update(KeyedUpdateWorkload.nextValue(previous, key));
+        value.update(BenchKeys.nextValue(key, previous));
         UpdateProgress.completed(records);
       });
     }

@@ -5,7 +5,6 @@ import io.stratus.runtime.api.ProcessedStream;
 import io.stratus.runtime.functions.Collector;
 import io.stratus.runtime.functions.KeyedProcessFunction;
 import io.stratus.runtime.functions.OutputTag;
-import io.stratus.runtime.serde.Serde;
 import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.source.Payment;
 import io.stratus.runtime.state.Aggregator;
@@ -28,18 +27,6 @@ public final class EventTimeExamples {
   /** Payments that arrive after their hour was billed (and 10 minutes of lateness). */
   public static final OutputTag<Payment> LATE_PAYMENTS = new OutputTag<>("late-payments");
 
-  private static final Serde<long[]> TWO_LONGS = new Serde<>() {
-    @Override
-    public void write(long[] value, io.stratus.store.sst.ByteArrayBuilder out) {
-      out.writeLong(value[0]).writeLong(value[1]);
-    }
-
-    @Override
-    public long[] read(io.stratus.store.sst.ByteReader in) {
-      return new long[] {in.readLong(), in.readLong()};
-    }
-  };
-
   private EventTimeExamples() {}
 
   /**
@@ -52,7 +39,7 @@ public final class EventTimeExamples {
         .window(TumblingWindows.ofEventTime(Duration.ofHours(1)))
         .allowedLateness(Duration.ofMinutes(10))
         .sideOutputLateData(LATE_PAYMENTS)
-        .aggregate(new CountAndSum(), TWO_LONGS, new Bill(), "hourly-billing");
+        .aggregate(new CountAndSum(), Serdes.LONG_ARRAY, new Bill(), "hourly-billing");
   }
 
   /** Payment count and total, kept incrementally per window. */
@@ -133,7 +120,7 @@ public final class EventTimeExamples {
   public static ProcessedStream<String> sessions(DataStream<Payment> payments) {
     return payments.keyBy(Payment::userId, Serdes.LONG)
         .window(SessionWindows.ofEventTime(Duration.ofMinutes(30)))
-        .aggregate(new CountAndSum(), TWO_LONGS, new SessionLine(), "sessions");
+        .aggregate(new CountAndSum(), Serdes.LONG_ARRAY, new SessionLine(), "sessions");
   }
 
   /** One line per session. */

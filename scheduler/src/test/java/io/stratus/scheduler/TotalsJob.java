@@ -7,7 +7,6 @@ import io.stratus.runtime.functions.KeyedProcessFunction;
 import io.stratus.runtime.graph.JobGraph;
 import io.stratus.runtime.graph.Transformation;
 import io.stratus.runtime.graph.WatermarkStrategy;
-import io.stratus.runtime.serde.Serde;
 import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.sink.TransactionalFileSink;
 import io.stratus.runtime.source.Payment;
@@ -18,8 +17,6 @@ import io.stratus.runtime.state.StateDescriptor;
 import io.stratus.runtime.state.ValueState;
 import io.stratus.store.lsm.StoreOptions;
 import io.stratus.store.objectstore.ObjectStore;
-import io.stratus.store.sst.ByteArrayBuilder;
-import io.stratus.store.sst.ByteReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,7 +48,7 @@ public final class TotalsJob {
 
     @Override
     public void open(OpenContext context) {
-      totals = context.state(new StateDescriptor.Value<>("totals", new LongPairSerde()));
+      totals = context.state(new StateDescriptor.Value<>("totals", Serdes.LONG_ARRAY));
     }
 
     @Override
@@ -68,19 +65,6 @@ public final class TotalsJob {
         totals.update(new long[] {count, sum});
         out.collect(p.userId() + "," + count + "," + sum);
       });
-    }
-  }
-
-  /** Two longs. */
-  static final class LongPairSerde implements Serde<long[]> {
-    @Override
-    public void write(long[] value, ByteArrayBuilder out) {
-      out.writeLong(value[0]).writeLong(value[1]);
-    }
-
-    @Override
-    public long[] read(ByteReader in) {
-      return new long[] {in.readLong(), in.readLong()};
     }
   }
 

@@ -95,6 +95,26 @@ public final class Serdes {
     }
   };
 
+  /** Arrays of longs (accumulators, counters): a varint count, then the values. */
+  public static final Serde<long[]> LONG_ARRAY = new Serde<>() {
+    @Override
+    public void write(long[] value, ByteArrayBuilder out) {
+      out.writeVarLong(value.length);
+      for (long v : value) {
+        out.writeLong(v);
+      }
+    }
+
+    @Override
+    public long[] read(ByteReader in) {
+      long[] value = new long[(int) in.readVarLong()];
+      for (int i = 0; i < value.length; i++) {
+        value[i] = in.readLong();
+      }
+      return value;
+    }
+  };
+
   /** A serde that also accepts {@code null} (one presence byte). */
   public static <T> Serde<T> nullable(Serde<T> inner) {
     return new Serde<>() {

@@ -201,20 +201,6 @@ class WindowsTest {
     }
   }
 
-  static final Serde<long[]> LONGS = new Serde<>() {
-    @Override
-    public void write(long[] value, io.stratus.store.sst.ByteArrayBuilder out) {
-      for (long v : value) {
-        out.writeLong(v);
-      }
-    }
-
-    @Override
-    public long[] read(io.stratus.store.sst.ByteReader in) {
-      return new long[] {in.readLong(), in.readLong(), in.readLong()};
-    }
-  };
-
   @ParameterizedTest(name = "{0}")
   @MethodSource("kinds")
   void reduceAndAggregateFireOnePerWindowAndSessionsMergeAccumulators(String backend) {
@@ -237,7 +223,7 @@ class WindowsTest {
               WatermarkStrategy.forMonotonousTimestamps(), "events", 1)
           .keyBy(Ev::key, Serdes.STRING)
           .window(SessionWindows.ofEventTime(Duration.ofMillis(5)))
-          .aggregate(new CountAndRange(), LONGS, "sessions")
+          .aggregate(new CountAndRange(), Serdes.LONG_ARRAY, "sessions")
           .sinkTo(sessions);
       env.execute("aggregate").join();
     }
