@@ -17,13 +17,18 @@ import java.nio.file.Path;
  * @param sourceBatch       records a source reads per poll
  * @param storeOptions      options of the disaggregated store
  * @param localStateDirectory where rocksdb-local keeps its files
+ * @param rocksDbBlockCacheBytes the LRU block cache of each rocksdb-local task
  */
 public record RuntimeConfig(int parallelism, int maxParallelism, String backend,
     int maxInFlight, int channelCapacity, int sourceBatch, StoreOptions storeOptions,
-    Path localStateDirectory) {
+    Path localStateDirectory, long rocksDbBlockCacheBytes) {
 
   public RuntimeConfig {
     KeyGroups.checkParallelism(maxParallelism, parallelism);
+    if (rocksDbBlockCacheBytes < 1) {
+      throw new IllegalArgumentException("rocksDbBlockCacheBytes must be >= 1, was "
+          + rocksDbBlockCacheBytes);
+    }
     if (maxInFlight < 1 || channelCapacity < 1 || sourceBatch < 1) {
       throw new IllegalArgumentException("maxInFlight, channelCapacity and sourceBatch must be "
           + ">= 1, were " + maxInFlight + ", " + channelCapacity + ", " + sourceBatch);
@@ -33,50 +38,58 @@ public record RuntimeConfig(int parallelism, int maxParallelism, String backend,
     }
   }
 
-  /** Parallelism 2, 128 key groups, disaggregated state, 1,000 records in flight per task. */
+  /**
+   * Parallelism 2, 128 key groups, disaggregated state, 1,000 records in flight per task,
+   * 256 MiB RocksDB block cache per rocksdb-local task.
+   */
   public static RuntimeConfig defaults() {
     return new RuntimeConfig(2, KeyGroups.DEFAULT_MAX_PARALLELISM, DisaggregatedBackend.KIND,
         1000, 1024, 256, StoreOptions.defaults(),
-        Path.of(System.getProperty("java.io.tmpdir"), "stratus-local-state"));
+        Path.of(System.getProperty("java.io.tmpdir"), "stratus-local-state"), 256L << 20);
   }
 
   public RuntimeConfig withParallelism(int value) {
     return new RuntimeConfig(value, maxParallelism, backend, maxInFlight, channelCapacity,
-        sourceBatch, storeOptions, localStateDirectory);
+        sourceBatch, storeOptions, localStateDirectory, rocksDbBlockCacheBytes);
   }
 
   public RuntimeConfig withMaxParallelism(int value) {
     return new RuntimeConfig(parallelism, value, backend, maxInFlight, channelCapacity,
-        sourceBatch, storeOptions, localStateDirectory);
+        sourceBatch, storeOptions, localStateDirectory, rocksDbBlockCacheBytes);
   }
 
   public RuntimeConfig withBackend(String value) {
     return new RuntimeConfig(parallelism, maxParallelism, value, maxInFlight, channelCapacity,
-        sourceBatch, storeOptions, localStateDirectory);
+        sourceBatch, storeOptions, localStateDirectory, rocksDbBlockCacheBytes);
   }
 
   public RuntimeConfig withMaxInFlight(int value) {
     return new RuntimeConfig(parallelism, maxParallelism, backend, value, channelCapacity,
-        sourceBatch, storeOptions, localStateDirectory);
+        sourceBatch, storeOptions, localStateDirectory, rocksDbBlockCacheBytes);
   }
 
   public RuntimeConfig withChannelCapacity(int value) {
     return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, value,
-        sourceBatch, storeOptions, localStateDirectory);
+        sourceBatch, storeOptions, localStateDirectory, rocksDbBlockCacheBytes);
   }
 
   public RuntimeConfig withSourceBatch(int value) {
     return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, channelCapacity,
-        value, storeOptions, localStateDirectory);
+        value, storeOptions, localStateDirectory, rocksDbBlockCacheBytes);
   }
 
   public RuntimeConfig withStoreOptions(StoreOptions value) {
     return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, channelCapacity,
-        sourceBatch, value, localStateDirectory);
+        sourceBatch, value, localStateDirectory, rocksDbBlockCacheBytes);
   }
 
   public RuntimeConfig withLocalStateDirectory(Path value) {
     return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, channelCapacity,
-        sourceBatch, storeOptions, value);
+        sourceBatch, storeOptions, value, rocksDbBlockCacheBytes);
+  }
+
+  public RuntimeConfig withRocksDbBlockCacheBytes(long value) {
+    return new RuntimeConfig(parallelism, maxParallelism, backend, maxInFlight, channelCapacity,
+        sourceBatch, storeOptions, localStateDirectory, value);
   }
 }

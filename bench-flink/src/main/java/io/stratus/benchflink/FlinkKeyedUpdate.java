@@ -1,8 +1,8 @@
 package io.stratus.benchflink;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.bench.BenchArgs;
 import io.stratus.bench.BenchKeys;
+import io.stratus.bench.ChildJvm;
 import io.stratus.bench.KeyedUpdateWorkload;
 import io.stratus.bench.SideBySideBenchmark;
 import io.stratus.bench.UpdateProgress;
@@ -203,8 +203,8 @@ public final class FlinkKeyedUpdate {
       }
       long restoreNanos = UpdateProgress.firstAfterRestoreNanos() - submitted;
       // Reported before shutting down, whatever the shutdown does.
-      System.out.println("RESULT " + new ObjectMapper().writeValueAsString(
-          SideBySideBenchmark.result(perSecond, checkpoints, restoreNanos / 1e6, stateBytes)));
+      ChildJvm.result(
+          SideBySideBenchmark.result(perSecond, checkpoints, restoreNanos / 1e6, stateBytes));
       System.out.flush();
       cluster.cancelJob(second).get();
     }

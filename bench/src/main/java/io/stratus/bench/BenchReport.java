@@ -21,13 +21,21 @@ import java.util.Map;
 public final class BenchReport {
 
   private final String name;
+  private final Path directory;
   private final Map<String, Object> configuration = new LinkedHashMap<>();
   private final List<Map<String, Object>> rows = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
   private final List<String[]> charts = new ArrayList<>();
+  private final long startedNanos = System.nanoTime();
 
-  public BenchReport(String name) {
+  /**
+   * A report named {@code name}; a quick run's files go to {@code bench/results/quick}, so they
+   * never replace a full run's.
+   */
+  public BenchReport(String name, boolean quick) {
     this.name = name;
+    this.directory = quick ? Path.of("bench", "results", "quick") : Path.of("bench", "results");
+    configuration.put("quick", quick);
   }
 
   /** Records a configuration value; anything but numbers, booleans and lists as its text. */
@@ -73,14 +81,16 @@ public final class BenchReport {
     return m;
   }
 
-  /** Writes the three files into {@code directory}; returns the Markdown path. */
-  public Path write(Path directory) {
+  /** Writes the JSON, CSV and Markdown files (and charts); returns the Markdown path. */
+  public Path write() {
     try {
       Files.createDirectories(directory);
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("benchmark", name);
       doc.put("machine", machine());
       doc.put("configuration", configuration);
+      String wall = String.format("%.1f min", (System.nanoTime() - startedNanos) / 60e9);
+      doc.put("wallTime", wall);
       doc.put("results", rows);
       doc.put("notes", notes);
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
@@ -97,6 +107,7 @@ public final class BenchReport {
       StringBuilder md = new StringBuilder("# ").append(name).append("\n\n");
       md.append("Machine: ").append(machine()).append("\n\n");
       md.append("Configuration: ").append(configuration).append("\n\n");
+      md.append("Wall time of the run: ").append(wall).append("\n\n");
       md.append("| ").append(String.join(" | ", columns)).append(" |\n|");
       md.append(" --- |".repeat(columns.size())).append('\n');
       for (Map<String, Object> r : rows) {

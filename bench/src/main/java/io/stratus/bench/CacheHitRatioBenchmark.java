@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
  * write policies of the hybrid cache on the Zipfian stream: hit ratio, bytes written to disk and
  * time for the same requests.
  *
- * <p>Run: {@code bench/run cache-hit-ratio}. Results: {@code bench/results/cache-hit-ratio.*}.
+ * <p>Run: {@code bench/run cache-hit-ratio [--quick true]}. Results:
+ * {@code bench/results/cache-hit-ratio.*}.
  */
 public final class CacheHitRatioBenchmark {
 
@@ -33,7 +34,9 @@ public final class CacheHitRatioBenchmark {
   private CacheHitRatioBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    BenchReport report = new BenchReport("cache-hit-ratio")
+    // The same streams in both modes (about a minute); quick only keeps the results apart.
+    boolean quick = Boolean.parseBoolean(BenchArgs.parse(args).getOrDefault("--quick", "false"));
+    BenchReport report = new BenchReport("cache-hit-ratio", quick)
         .config("blockBytes", BLOCK).config("blocks", BLOCKS)
         .config("stateMiB", (long) BLOCKS * BLOCK >> 20).config("cacheMiB", CACHE_BYTES >> 20)
         .config("warmupRequests", WARMUP).config("measuredRequests", MEASURED);
@@ -60,7 +63,7 @@ public final class CacheHitRatioBenchmark {
         + "measured requests after warm-up. Policy rows: hit ratio of memory + disk, block bytes "
         + "written to disk, and wall time of the measured requests with an immediate loader "
         + "(so the time is the cache's own: memory, disk reads and writes).");
-    System.out.println("Wrote " + report.write(Path.of("bench", "results")));
+    System.out.println("Wrote " + report.write());
   }
 
   static LongSupplier stream(String workload, long seed) {

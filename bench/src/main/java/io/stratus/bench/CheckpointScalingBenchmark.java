@@ -28,7 +28,7 @@ import java.util.SplittableRandom;
  * local directory behind a cloud model: {@code --latency-ms} to first byte and
  * {@code --mbps} per request.
  *
- * <p>Run: {@code bench/run checkpoint-scaling [--sizes-gib 0.1,1,4] [--rounds 3]}.
+ * <p>Run: {@code bench/run checkpoint-scaling [--quick true] [--sizes-gib 0.1,1,4] [--rounds 3]}.
  */
 public final class CheckpointScalingBenchmark {
 
@@ -37,17 +37,18 @@ public final class CheckpointScalingBenchmark {
   public static void main(String[] args) throws Exception {
     Map<String, String> a = BenchArgs.parse(args);
     List<Double> sizes = new ArrayList<>();
-    for (String s : a.getOrDefault("--sizes-gib", "0.1,1,4").split(",")) {
+    boolean quick = Boolean.parseBoolean(a.getOrDefault("--quick", "false"));
+    for (String s : a.getOrDefault("--sizes-gib", quick ? "0.05,0.2" : "0.1,1,4").split(",")) {
       sizes.add(Double.parseDouble(s));
     }
-    int rounds = Integer.parseInt(a.getOrDefault("--rounds", "3"));
+    int rounds = Integer.parseInt(a.getOrDefault("--rounds", quick ? "1" : "3"));
     int deltaKeys = Integer.parseInt(a.getOrDefault("--delta-keys", "200000"));
     int latencyMs = Integer.parseInt(a.getOrDefault("--latency-ms", "15"));
     long mbps = Long.parseLong(a.getOrDefault("--mbps", "100"));
     Path work = Path.of(a.getOrDefault("--work-dir", System.getProperty("java.io.tmpdir")));
     NetworkModel cloud = new NetworkModel(Duration.ofMillis(latencyMs), mbps * 1_000_000);
 
-    BenchReport report = new BenchReport("checkpoint-scaling")
+    BenchReport report = new BenchReport("checkpoint-scaling", quick)
         .config("sizesGiB", sizes).config("rounds", rounds).config("deltaKeys", deltaKeys)
         .config("valueBytes", BenchKeys.VALUE_BYTES).config("network", cloud)
         .config("store", "defaults: 64 MiB memtable and files, 16 KiB blocks");
@@ -57,7 +58,7 @@ public final class CheckpointScalingBenchmark {
     report.note("Checkpoint = seal the memtable, upload the delta, write the manifest "
         + "(conditional PUT). Open = StateStore.restore of key groups [0, 63] from the last "
         + "checkpoint: manifest read and parse, no SST read. min/median/max over the rounds.");
-    System.out.println("Wrote " + report.write(Path.of("bench", "results")));
+    System.out.println("Wrote " + report.write());
   }
 
   private static Map<String, Object> runSize(double gib, int rounds, int deltaKeys,

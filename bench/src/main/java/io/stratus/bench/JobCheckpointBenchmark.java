@@ -62,7 +62,7 @@ import java.util.concurrent.TimeUnit;
  * writes about the same delta. The object store is a local directory behind a cloud model
  * ({@code --latency-ms} to first byte, {@code --mbps} per request).
  *
- * <p>Run: {@code bench/run job-checkpoint [--sizes-gib 0.1,1,4] [--rate 5000]
+ * <p>Run: {@code bench/run job-checkpoint [--quick true] [--sizes-gib 0.1,1,4] [--rate 5000]
  * [--backends disaggregated,rocksdb-local]}.
  */
 public final class JobCheckpointBenchmark {
@@ -71,8 +71,6 @@ public final class JobCheckpointBenchmark {
   private static final String STATE = "count";
   private static final int MAX_PARALLELISM = 128;
   private static final int PARALLELISM = 2;
-  /** Bytes of a state entry as stored: key (2 + 2 + 1 + 8 + 1) + value. */
-  private static final int ENTRY_BYTES = 14 + BenchKeys.VALUE_BYTES;
 
   /** Set to make the next record fail; the time it failed; the first record after it. */
   static volatile boolean failNext;
@@ -169,7 +167,8 @@ public final class JobCheckpointBenchmark {
   public static void main(String[] args) throws Exception {
     Map<String, String> a = BenchArgs.parse(args);
     List<Double> sizes = new ArrayList<>();
-    for (String s : a.getOrDefault("--sizes-gib", "0.1,1,4").split(",")) {
+    boolean quick = Boolean.parseBoolean(a.getOrDefault("--quick", "false"));
+    for (String s : a.getOrDefault("--sizes-gib", quick ? "0.05,0.2" : "0.1,1,4").split(",")) {
       sizes.add(Double.parseDouble(s));
     }
     long rate = Long.parseLong(a.getOrDefault("--rate", "5000"));
@@ -184,7 +183,7 @@ public final class JobCheckpointBenchmark {
     List<String> backends = List.of(a.getOrDefault("--backends",
         DisaggregatedBackend.KIND + "," + RocksDbBackend.KIND).split(","));
 
-    BenchReport report = new BenchReport("job-checkpoint")
+    BenchReport report = new BenchReport("job-checkpoint", quick)
         .config("sizesGiB", sizes).config("eventsPerSecond", rate)
         .config("checkpointIntervalMs", intervalMs).config("checkpointsMeasured", checkpoints)
         .config("failures", failures).config("workers", PARALLELISM)
@@ -209,7 +208,7 @@ public final class JobCheckpointBenchmark {
         + "record processed at the new parallelism: a checkpoint whose barrier halts the "
         + "sources, cancel, deploy; disaggregated tasks open their key groups by pointers, "
         + "rocksdb-local tasks download and rebuild.");
-    System.out.println("Wrote " + report.write(Path.of("bench", "results")));
+    System.out.println("Wrote " + report.write());
     System.exit(0);
   }
 
@@ -217,7 +216,7 @@ public final class JobCheckpointBenchmark {
       long intervalMs, int checkpoints, int failures, long cacheMiB, NetworkModel cloud,
       Path work) throws Exception {
     Path dir = Files.createTempDirectory(work, "stratus-bench-job");
-    long users = (long) (gib * (1L << 30)) / ENTRY_BYTES;
+    long users = StatePreloader.keysFor(gib);
     RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(PARALLELISM)
         .withMaxParallelism(MAX_PARALLELISM).withBackend(backend)
         .withLocalStateDirectory(dir.resolve("rocksdb"))
@@ -226,7 +225,8 @@ public final class JobCheckpointBenchmark {
             new LocalDirectoryObjectStore(dir.resolve("bucket")), NetworkModel.none());
         WriteCountingObjectStore objects = new WriteCountingObjectStore(network)) {
       long t0 = System.nanoTime();
-      CheckpointMetadata start = preload(objects, runtime, users);
+      CheckpointMetadata start = StatePreloader.preload(objects, runtime, OPERATOR, STATE,
+          users, 0);
       System.out.printf("%s, state %.2f GiB: %,d users loaded in %.1f s%n", backend, gib, users,
           (System.nanoTime() - t0) / 1e9);
       network.setModel(cloud);
@@ -289,7 +289,7 @@ public final class JobCheckpointBenchmark {
         double[] r = BenchReport.minMedianMax(recoveries);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("backend", backend);
-        row.put("stateGiB", users * (double) ENTRY_BYTES / (1L << 30));
+        row.put("stateGiB", users * (double) StatePreloader.ENTRY_BYTES / (1L << 30));
         row.put("users", users);
         row.put("checkpointMsMin", d[0]);
         row.put("checkpointMsMedian", d[1]);
@@ -329,54 +329,5 @@ public final class JobCheckpointBenchmark {
       Thread.sleep(10);
     }
     throw new IllegalStateException("no checkpoint after " + after + " within 5 minutes");
-  }
-
-  /**
-   * Writes the keyed state of {@code users} users straight into the backends of the operator's
-   * tasks (in key order, so that loading costs no compaction), snapshots them and returns
-   * savepoint metadata that points at the snapshots.
-   */
-  private static CheckpointMetadata preload(WriteCountingObjectStore objects,
-      RuntimeConfig runtime, long users) throws IOException {
-    int[] counts = new int[MAX_PARALLELISM];
-    for (long u = 0; u < users; u++) {
-      counts[KeyGroups.keyGroupOf(Serdes.LONG.toBytes(u), MAX_PARALLELISM)]++;
-    }
-    int[][] byGroup = new int[MAX_PARALLELISM][];
-    for (int g = 0; g < MAX_PARALLELISM; g++) {
-      byGroup[g] = new int[counts[g]];
-      counts[g] = 0;
-    }
-    for (int u = 0; u < users; u++) {
-      int g = KeyGroups.keyGroupOf(Serdes.LONG.toBytes((long) u), MAX_PARALLELISM);
-      byGroup[g][counts[g]++] = u;
-    }
-    int stateId = StateKeys.stateId(STATE);
-    byte[] noNamespace = new byte[0];
-    List<CheckpointMetadata.TaskState> tasks = new ArrayList<>();
-    try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.memoryOnly(16 << 20));
-        StoreResources resources = StoreResources.create(objects, cache)) {
-      StateBackendFactory factory = new StateBackendFactory(runtime.backend(), resources,
-          runtime.storeOptions(), RocksDbBackend.Config.defaults(runtime.localStateDirectory()));
-      for (int t = 0; t < PARALLELISM; t++) {
-        KeyGroupRange range = KeyGroupRange.forSubtask(MAX_PARALLELISM, PARALLELISM, t);
-        KeyedStateBackend backend = factory.create("preload/" + t, range).join();
-        try {
-          for (int g = range.start(); g <= range.end(); g++) {
-            for (int u : byGroup[g]) {
-              backend.put(StateKeys.prefix(g, stateId, Serdes.LONG.toBytes((long) u),
-                  noNamespace), Serdes.BYTES.toBytes(BenchKeys.value(u, 0)));
-            }
-          }
-          tasks.add(new CheckpointMetadata.TaskState(t, range, backend.snapshot().join()));
-        } finally {
-          backend.close();
-        }
-      }
-    }
-    return new CheckpointMetadata("preload", 0, CheckpointMetadata.SAVEPOINT,
-        System.currentTimeMillis(), runtime.backend(), MAX_PARALLELISM,
-        List.of(new CheckpointMetadata.SourceSplit(0, 1, 0)),
-        List.of(new CheckpointMetadata.Operator(OPERATOR, PARALLELISM, tasks)), List.of());
   }
 }

@@ -56,7 +56,7 @@ public final class KeyedThroughputBenchmark {
     Map<String, String> a = BenchArgs.parse(args);
     boolean quick = Boolean.parseBoolean(a.getOrDefault("--quick", "false"));
     int rounds = Integer.parseInt(a.getOrDefault("--rounds", quick ? "1" : "3"));
-    BenchReport report = new BenchReport("keyed-throughput").config("quick", quick)
+    BenchReport report = new BenchReport("keyed-throughput", quick)
         .config("rounds", rounds).config("valueBytes", BenchKeys.VALUE_BYTES)
         .config("parallelism", 2);
     // More than a 64 MiB memtable holds, less than the 256 MiB cache.
@@ -80,7 +80,7 @@ public final class KeyedThroughputBenchmark {
     report.note("Update phase only. maxInFlight = records per task started or waiting for "
         + "their key (1 = synchronous access). state-4x-cache: memory-only cache of 12 MiB, "
         + "4 MiB memtables, so most reads load a block from the (delayed) object store.");
-    System.out.println("Wrote " + report.write(Path.of("bench", "results")));
+    System.out.println("Wrote " + report.write());
     System.exit(0);
   }
 

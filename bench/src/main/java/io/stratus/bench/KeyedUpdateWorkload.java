@@ -1,32 +1,47 @@
 package io.stratus.bench;
 
 import java.io.Serializable;
+import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * The keyed update workload of the side-by-side with Flink, one definition for every contender:
  * record {@code n} updates key {@code n} while {@code n < keys} (every key is created once),
- * then a uniform or Zipfian (s = 0.99) key; each update reads the key's 100-byte value and
+ * then a key drawn from the distribution: {@code uniform}, {@code zipfian} (s = 0.99, hot keys
+ * scattered over the key space) or {@code recent} (90% of records update one of the 10% of keys
+ * just behind a head that advances one key per 200 records, the rest uniform); each update reads the key's 100-byte value and
  * writes a new one. After {@code records} records each contender's source slows to one record
  * per 10 ms (without blocking a thread that others need), so a job keeps running for the
  * checkpoint and the restore without loading the machine.
  *
  * @param keys         distinct keys
  * @param records      records of the measured phase
- * @param zipfian      Zipfian keys after the creation phase (else uniform)
+ * @param distribution {@code uniform}, {@code zipfian} or {@code recent}, after the creation
+ *                     phase
  * @param parallelism  keyed parallelism of the measured phase
  * @param restoreTo    keyed parallelism after the restore
  * @param intervalMs   checkpoint interval
  * @param cacheMiB     the memory budget for state caches, whole job
  */
-public record KeyedUpdateWorkload(long keys, long records, boolean zipfian, int parallelism,
-    int restoreTo, long intervalMs, long cacheMiB) implements Serializable {
+public record KeyedUpdateWorkload(long keys, long records, String distribution,
+    int parallelism, int restoreTo, long intervalMs, long cacheMiB) implements Serializable {
+
+  /** The distributions {@link KeyGenerator} draws from. */
+  public static final List<String> DISTRIBUTIONS = List.of("uniform", "zipfian", "recent");
+
+  public KeyedUpdateWorkload {
+    if (!DISTRIBUTIONS.contains(distribution)) {
+      throw new IllegalArgumentException("unknown key distribution '" + distribution
+          + "': use one of " + DISTRIBUTIONS);
+    }
+  }
 
   /** Reads the workload from {@code --keys --records --distribution --parallelism ...}. */
   public static KeyedUpdateWorkload parse(Map<String, String> a) {
     return new KeyedUpdateWorkload(Long.parseLong(a.getOrDefault("--keys", "1000000")),
         Long.parseLong(a.getOrDefault("--records", "3000000")),
-        a.getOrDefault("--distribution", "uniform").equals("zipfian"),
+        a.getOrDefault("--distribution", "uniform"),
         Integer.parseInt(a.getOrDefault("--parallelism", "2")),
         Integer.parseInt(a.getOrDefault("--restore-parallelism", "3")),
         Long.parseLong(a.getOrDefault("--interval-ms", "2000")),
@@ -36,7 +51,7 @@ public record KeyedUpdateWorkload(long keys, long records, boolean zipfian, int 
   /** The command-line form {@link #parse} reads. */
   public String[] toArgs() {
     return new String[] {"--keys", String.valueOf(keys), "--records", String.valueOf(records),
-        "--distribution", zipfian ? "zipfian" : "uniform", "--parallelism",
+        "--distribution", distribution, "--parallelism",
         String.valueOf(parallelism), "--restore-parallelism", String.valueOf(restoreTo),
         "--interval-ms", String.valueOf(intervalMs), "--cache-mib", String.valueOf(cacheMiB)};
   }
@@ -50,7 +65,7 @@ public record KeyedUpdateWorkload(long keys, long records, boolean zipfian, int 
   public static final class KeyGenerator implements Serializable {
     private final KeyedUpdateWorkload workload;
     private transient ZipfianGenerator zipf;
-    private transient java.util.SplittableRandom uniform;
+    private transient SplittableRandom random;
 
     KeyGenerator(KeyedUpdateWorkload workload) {
       this.workload = workload;
@@ -60,16 +75,21 @@ public record KeyedUpdateWorkload(long keys, long records, boolean zipfian, int 
       if (n < workload.keys) {
         return n;
       }
-      if (workload.zipfian) {
+      if (workload.distribution.equals("zipfian")) {
         if (zipf == null) {
           zipf = new ZipfianGenerator(workload.keys, 0.99, 42, true);
         }
         return zipf.next();
       }
-      if (uniform == null) {
-        uniform = new java.util.SplittableRandom(42);
+      if (random == null) {
+        random = new SplittableRandom(42);
       }
-      return uniform.nextLong(workload.keys);
+      if (workload.distribution.equals("recent") && random.nextInt(10) < 9) {
+        long head = n / 200;
+        return Math.floorMod(head - random.nextLong(Math.max(1, workload.keys / 10)),
+            workload.keys);
+      }
+      return random.nextLong(workload.keys);
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.stratus.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stratus.cache.BlockCacheConfig;
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.api.StreamEnvironment;
@@ -23,10 +22,6 @@ import io.stratus.scheduler.JobStatus;
 import io.stratus.scheduler.RestartStrategy;
 import io.stratus.store.lsm.StoreOptions;
 import io.stratus.store.objectstore.LocalDirectoryObjectStore;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,8 +47,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SideBySideBenchmark {
 
-  static final String RESULT = "RESULT ";
-
   private SideBySideBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -61,7 +54,7 @@ public final class SideBySideBenchmark {
     if (a.containsKey("--run")) {
       KeyedUpdateWorkload w = KeyedUpdateWorkload.parse(a);
       Map<String, Object> result = runStratus(w, Path.of(a.get("--dir")));
-      System.out.println(RESULT + new ObjectMapper().writeValueAsString(result));
+      ChildJvm.result(result);
       System.exit(0);
     }
     drive(a);
@@ -86,10 +79,9 @@ public final class SideBySideBenchmark {
       contenders.addAll(List.of("flink-rocksdb", "flink-forst"));
     }
     Path work = Path.of(a.getOrDefault("--work-dir", "/tmp/stratus-side-by-side"));
-    boolean cgroup = Files.isWritable(Path.of("/sys/fs/cgroup/memory"))
-        && !a.getOrDefault("--cgroup", "true").equals("false");
+    boolean cgroup = ChildJvm.canLimitMemory() && !a.getOrDefault("--cgroup", "true").equals("false");
 
-    BenchReport report = new BenchReport("side-by-side").config("quick", quick)
+    BenchReport report = new BenchReport("side-by-side", quick)
         .config("rounds", rounds).config("heapMiB", heapMiB)
         .config("memoryBudgetMiB", cgroup ? budgetMiB : "none (no writable memory cgroup)")
         .config("workload", String.join(" ", KeyedUpdateWorkload.parse(workloadArgs).toArgs()))
@@ -113,9 +105,15 @@ public final class SideBySideBenchmark {
           Directories.deleteRecursively(dir);
           Files.createDirectories(dir);
           long started = System.nanoTime();
-          Map<String, Object> result = runChild(contender, w, dir, heapMiB,
-              cgroup ? budgetMiB : 0, contender.startsWith("flink") ? flinkClasspath
-                  : System.getProperty("java.class.path"));
+          List<String> args = new ArrayList<>(List.of("--run", contender, "--dir",
+              dir.toString()));
+          args.addAll(Arrays.asList(w.toArgs()));
+          boolean flink = contender.startsWith("flink");
+          Map<String, Object> result = ChildJvm.run(contender,
+              flink ? flinkClasspath : System.getProperty("java.class.path"),
+              flink ? "io.stratus.benchflink.FlinkKeyedUpdate"
+                  : SideBySideBenchmark.class.getName(),
+              args, dir, List.of("-Xmx" + heapMiB + "m"), cgroup ? budgetMiB : 0, Map.of()).get(0);
           Directories.deleteRecursively(dir);
           Map<String, Object> row = new LinkedHashMap<>();
           row.put("distribution", distribution);
@@ -132,78 +130,8 @@ public final class SideBySideBenchmark {
         + "end-to-end duration from its REST API; Stratus: trigger to _metadata written). "
         + "Restore: submit of a job restoring the last checkpoint at the new parallelism to its "
         + "first processed record, cluster already running.");
-    Path md = report.write(Path.of("bench/results"));
+    Path md = report.write();
     System.out.println("wrote " + md);
-  }
-
-  /** Runs one contender in its own JVM (in a memory cgroup if {@code budgetMiB > 0}). */
-  private static Map<String, Object> runChild(String contender, KeyedUpdateWorkload w, Path dir,
-      long heapMiB, long budgetMiB, String classpath) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + heapMiB + "m", "-cp", absolute(classpath),
-        contender.startsWith("flink") ? "io.stratus.benchflink.FlinkKeyedUpdate"
-            : SideBySideBenchmark.class.getName(),
-        "--run", contender, "--dir", dir.toString()));
-    command.addAll(Arrays.asList(w.toArgs()));
-    // Run in the contender's folder: a JVM crash report lands there, not in the repository.
-    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-        .start();
-    Path group = budgetMiB > 0 ? limitMemory(contender, p.pid(), budgetMiB) : null;
-    String result = null;
-    List<String> tail = new ArrayList<>();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(),
-        StandardCharsets.UTF_8))) {
-      for (String line = out.readLine(); line != null; line = out.readLine()) {
-        if (line.startsWith(RESULT)) {
-          result = line.substring(RESULT.length());
-        } else {
-          tail.add(line);
-          if (tail.size() > 30) {
-            tail.remove(0);
-          }
-        }
-      }
-    } finally {
-      p.waitFor(10, TimeUnit.MINUTES);
-      if (group != null) {
-        Files.deleteIfExists(group);
-      }
-    }
-    if (result == null) {
-      throw new IllegalStateException(contender + " exited " + p.exitValue()
-          + " without a result; last output:\n" + String.join("\n", tail));
-    }
-    if (p.exitValue() != 0) {
-      System.out.println("  (" + contender + " exited " + p.exitValue()
-          + " after reporting its result)");
-    }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> parsed = new ObjectMapper().readValue(result, Map.class);
-    return parsed;
-  }
-
-  /** The classpath with every entry absolute: the child runs in another folder. */
-  private static String absolute(String classpath) {
-    List<String> out = new ArrayList<>();
-    for (String entry : classpath.split(java.io.File.pathSeparator)) {
-      boolean wildcard = entry.endsWith("*");
-      Path p = Path.of(wildcard ? entry.substring(0, entry.length() - 1) : entry)
-          .toAbsolutePath();
-      out.add(wildcard ? p + java.io.File.separator + "*" : p.toString());
-    }
-    return String.join(java.io.File.pathSeparator, out);
-  }
-
-  /** Puts {@code pid} into a fresh memory cgroup (v1) limited to {@code budgetMiB}. */
-  private static Path limitMemory(String name, long pid, long budgetMiB) throws IOException {
-    Path group = Path.of("/sys/fs/cgroup/memory", "stratus-bench-" + name);
-    if (!Files.isDirectory(group)) {
-      Files.createDirectory(group);
-    }
-    Files.writeString(group.resolve("memory.limit_in_bytes"), String.valueOf(budgetMiB << 20));
-    Files.writeString(group.resolve("cgroup.procs"), String.valueOf(pid));
-    return group;
   }
 
   // ---------------------------------------------------------------------------- the Stratus side

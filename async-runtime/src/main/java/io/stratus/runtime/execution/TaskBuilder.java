@@ -41,7 +41,8 @@ public final class TaskBuilder {
     this.resources = resources;
     this.channels = channels;
     this.backends = new StateBackendFactory(config.backend(), resources.store(),
-        config.storeOptions(), RocksDbBackend.Config.defaults(config.localStateDirectory()));
+        config.storeOptions(), new RocksDbBackend.Config(config.localStateDirectory(),
+            config.rocksDbBlockCacheBytes(), RocksDbBackend.Config.DEFAULT_WRITE_BUFFER_BYTES));
   }
 
   public JobTopology topology() {

@@ -62,9 +62,12 @@ public final class RocksDbBackend implements KeyedStateBackend {
    */
   public record Config(Path localDirectory, long blockCacheBytes, long writeBufferBytes) {
 
+    /** Flink's default memtable size. */
+    public static final long DEFAULT_WRITE_BUFFER_BYTES = 64L << 20;
+
     /** 256 MiB cache and 64 MiB write buffers under {@code directory}. */
     public static Config defaults(Path directory) {
-      return new Config(directory, 256L << 20, 64L << 20);
+      return new Config(directory, 256L << 20, DEFAULT_WRITE_BUFFER_BYTES);
     }
   }
 

@@ -27,6 +27,8 @@ final class Version {
   private final List<List<FileRef>> levels;
   private final AtomicInteger refs = new AtomicInteger(1);
   private final Consumer<Version> onLastRelease;
+  /** Computed once: every write asks for it (write stalls) and the count is quadratic. */
+  private final int l0Depth;
 
   Version(long id, List<List<FileRef>> levels, Consumer<Version> onLastRelease) {
     this.id = id;
@@ -36,6 +38,7 @@ final class Version {
     }
     this.levels = Collections.unmodifiableList(copy);
     this.onLastRelease = onLastRelease;
+    this.l0Depth = this.levels.isEmpty() ? 0 : computeL0Depth(this.levels.get(0));
     for (List<FileRef> level : this.levels) {
       for (FileRef ref : level) {
         ref.file().retain();
@@ -62,8 +65,11 @@ final class Version {
    * should follow.
    */
   int l0Depth() {
+    return l0Depth;
+  }
+
+  private static int computeL0Depth(List<FileRef> l0) {
     int depth = 0;
-    List<FileRef> l0 = levels.get(0);
     for (FileRef a : l0) {
       int containing = 0;
       for (FileRef b : l0) {

@@ -18,6 +18,8 @@ public final class SstReader {
   private final BloomFilter filter;
   private final byte[][] lastKeys;
   private final long[] offsets;
+  /** Computed once: metrics read it for every file on every heartbeat. */
+  private final long pinnedBytes;
   private final int[] lengths;
   private final SstProperties properties;
 
@@ -29,6 +31,11 @@ public final class SstReader {
     this.offsets = offsets;
     this.lengths = lengths;
     this.properties = properties;
+    long bytes = filter.sizeBytes() + 12L * offsets.length;
+    for (byte[] k : lastKeys) {
+      bytes += k.length + 16;
+    }
+    this.pinnedBytes = bytes;
   }
 
   /**
@@ -193,10 +200,6 @@ public final class SstReader {
 
   /** Heap bytes pinned by this reader (filter and index), for metrics. */
   public long pinnedBytes() {
-    long bytes = filter.sizeBytes() + 12L * offsets.length;
-    for (byte[] k : lastKeys) {
-      bytes += k.length + 16;
-    }
-    return bytes;
+    return pinnedBytes;
   }
 }
