@@ -1,6 +1,7 @@
 package io.stratus.runtime;
 
 import io.stratus.runtime.state.DisaggregatedBackend;
+import io.stratus.runtime.state.RocksDbBackend;
 import io.stratus.store.keygroup.KeyGroups;
 import io.stratus.store.lsm.StoreOptions;
 import java.nio.file.Path;
@@ -46,6 +47,12 @@ public record RuntimeConfig(int parallelism, int maxParallelism, String backend,
     return new RuntimeConfig(2, KeyGroups.DEFAULT_MAX_PARALLELISM, DisaggregatedBackend.KIND,
         1000, 1024, 256, StoreOptions.defaults(),
         Path.of(System.getProperty("java.io.tmpdir"), "stratus-local-state"), 256L << 20);
+  }
+
+  /** The size of each rocksdb-local instance: its folder, block cache and write buffers. */
+  public RocksDbBackend.Config rocksDbConfig() {
+    return new RocksDbBackend.Config(localStateDirectory, rocksDbBlockCacheBytes,
+        RocksDbBackend.Config.DEFAULT_WRITE_BUFFER_BYTES);
   }
 
   public RuntimeConfig withParallelism(int value) {

@@ -15,8 +15,9 @@ import java.util.Map;
 
 /**
  * The results of one macro benchmark run: rows of named values, stamped with the machine (cores,
- * memory, JVM) and the configuration, written to {@code bench/results/<name>.json}, {@code .csv}
- * and {@code .md}.
+ * memory, JVM), the configuration and the run's wall time, written to
+ * {@code bench/results/<name>.json}, {@code .csv}, {@code .md} and one PNG per bar chart
+ * ({@code bench/results/quick/} for quick runs).
  */
 public final class BenchReport {
 
@@ -115,8 +116,16 @@ public final class BenchReport {
         for (String c : columns) {
           cells.add(format(r.get(c)));
         }
-        csv.append(String.join(",", cells)).append('\n');
-        md.append("| ").append(String.join(" | ", cells)).append(" |\n");
+        List<String> csvCells = new ArrayList<>();
+        List<String> mdCells = new ArrayList<>();
+        for (String cell : cells) {
+          // Failure texts carry commas, pipes and line breaks.
+          csvCells.add(cell.matches("(?s).*[,\"\n].*")
+              ? '"' + cell.replace("\"", "\"\"") + '"' : cell);
+          mdCells.add(cell.replace("|", "\\|").replace('\n', ' '));
+        }
+        csv.append(String.join(",", csvCells)).append('\n');
+        md.append("| ").append(String.join(" | ", mdCells)).append(" |\n");
       }
       for (String n : notes) {
         md.append("\n").append(n).append('\n');

@@ -52,7 +52,14 @@ public final class ChildJvm {
   public static List<Map<String, Object>> run(String name, String classpath, String mainClass,
       List<String> args, Path dir, List<String> jvmOptions, long budgetMiB,
       Map<String, String> environment) throws Exception {
+    Path group = budgetMiB > 0 ? memoryGroup(name, budgetMiB) : null;
     List<String> command = new ArrayList<>();
+    if (group != null) {
+      // The shell joins the group before it becomes the JVM, so every page the JVM touches
+      // (its pre-touched heap included) is charged to the budget.
+      command.addAll(List.of("sh", "-c", "echo $$ > '" + group.resolve("cgroup.procs")
+          + "' && exec \"$0\" \"$@\""));
+    }
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.addAll(List.of("-cp", absolute(classpath), mainClass));
@@ -62,7 +69,6 @@ public final class ChildJvm {
         .redirectErrorStream(true);
     builder.environment().putAll(environment);
     Process p = builder.start();
-    Path group = budgetMiB > 0 ? limitMemory(name, p.pid(), budgetMiB) : null;
     List<Map<String, Object>> results = new ArrayList<>();
     List<String> tail = new ArrayList<>();
     ObjectMapper json = new ObjectMapper();
@@ -83,7 +89,9 @@ public final class ChildJvm {
         }
       }
     } finally {
-      p.waitFor(10, TimeUnit.MINUTES);
+      if (!p.waitFor(10, TimeUnit.MINUTES)) {
+        p.destroyForcibly().waitFor();
+      }
       if (group != null) {
         Files.deleteIfExists(group);
       }
@@ -111,14 +119,13 @@ public final class ChildJvm {
     return String.join(File.pathSeparator, out);
   }
 
-  /** Puts {@code pid} into a fresh memory cgroup limited to {@code budgetMiB}. */
-  private static Path limitMemory(String name, long pid, long budgetMiB) throws IOException {
+  /** A memory cgroup limited to {@code budgetMiB}, created if missing. */
+  private static Path memoryGroup(String name, long budgetMiB) throws IOException {
     Path group = CGROUPS.resolve("stratus-bench-" + name.replaceAll("[^A-Za-z0-9_.-]", "_"));
     if (!Files.isDirectory(group)) {
       Files.createDirectory(group);
     }
     Files.writeString(group.resolve("memory.limit_in_bytes"), String.valueOf(budgetMiB << 20));
-    Files.writeString(group.resolve("cgroup.procs"), String.valueOf(pid));
     return group;
   }
 }

@@ -1,7 +1,6 @@
 package io.stratus.bench;
 
 import io.stratus.cache.BlockCacheConfig;
-import io.stratus.cache.HybridBlockCache;
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.api.StreamEnvironment;
 import io.stratus.runtime.functions.Collector;
@@ -15,11 +14,8 @@ import io.stratus.runtime.source.Source;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
 import io.stratus.runtime.state.DisaggregatedBackend;
-import io.stratus.runtime.state.KeyedStateBackend;
 import io.stratus.runtime.state.RocksDbBackend;
-import io.stratus.runtime.state.StateBackendFactory;
 import io.stratus.runtime.state.StateDescriptor;
-import io.stratus.runtime.state.StateKeys;
 import io.stratus.runtime.state.ValueState;
 import io.stratus.scheduler.CheckpointConfig;
 import io.stratus.scheduler.CheckpointMetadata;
@@ -30,14 +26,10 @@ import io.stratus.scheduler.JobState;
 import io.stratus.scheduler.JobStatus;
 import io.stratus.scheduler.RescaleReport;
 import io.stratus.scheduler.RestartStrategy;
-import io.stratus.store.keygroup.KeyGroupRange;
-import io.stratus.store.keygroup.KeyGroups;
 import io.stratus.store.lsm.StoreOptions;
-import io.stratus.store.lsm.StoreResources;
 import io.stratus.store.objectstore.LocalDirectoryObjectStore;
 import io.stratus.store.objectstore.NetworkModel;
 import io.stratus.store.objectstore.SimulatedNetworkObjectStore;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -201,7 +193,8 @@ public final class JobCheckpointBenchmark {
         + "coordinator writes _metadata. uploadedMiB = the checkpoint's incremental state size "
         + "(SST bytes flushed since the previous one, summed over the tasks); "
         + "sstMiBPerIntervalWithCompaction adds the background compactions' SST writes; "
-        + "manifestKiB and metadataKiB are per checkpoint. Recovery = from the injected exception to the first record whose "
+        + "manifestKiB and metadataKiB are per checkpoint. Recovery = from the injected "
+        + "exception to the first record whose "
         + "state read completed in the next attempt (cancel, redeploy, restore by pointers, "
         + "source rewind, one state read); workers keep their block caches across the restart. "
         + "Rescale = JobController.rescale (what POST /jobs/{id}/rescale calls) to the first "
@@ -289,7 +282,7 @@ public final class JobCheckpointBenchmark {
         double[] r = BenchReport.minMedianMax(recoveries);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("backend", backend);
-        row.put("stateGiB", users * (double) StatePreloader.ENTRY_BYTES / (1L << 30));
+        row.put("stateGiB", StatePreloader.gibOf(users));
         row.put("users", users);
         row.put("checkpointMsMin", d[0]);
         row.put("checkpointMsMedian", d[1]);

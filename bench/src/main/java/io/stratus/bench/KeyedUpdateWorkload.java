@@ -6,14 +6,15 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The keyed update workload of the side-by-side with Flink, one definition for every contender:
- * record {@code n} updates key {@code n} while {@code n < keys} (every key is created once),
- * then a key drawn from the distribution: {@code uniform}, {@code zipfian} (s = 0.99, hot keys
- * scattered over the key space) or {@code recent} (90% of records update one of the 10% of keys
- * just behind a head that advances one key per 200 records, the rest uniform); each update reads the key's 100-byte value and
- * writes a new one. After {@code records} records each contender's source slows to one record
- * per 10 ms (without blocking a thread that others need), so a job keeps running for the
- * checkpoint and the restore without loading the machine.
+ * The keyed update workload of the side-by-side with Flink and of the state-size scaling, one
+ * definition for every contender: record {@code n} updates key {@code n} while
+ * {@code n < keys} (every key is created once), then a key drawn from the distribution:
+ * {@code uniform}, {@code zipfian} (s = 0.99, hot keys scattered over the key space) or
+ * {@code recent} (a hot set: 90% of records update one of the 10% of keys just behind a head
+ * that advances one key per 200 records, so the set drifts slowly; the rest uniform). Each
+ * update reads the key's 100-byte value and writes a new one. After {@code records} records
+ * each contender's source slows to one record per 10 ms (without blocking a thread that others
+ * need), so a job keeps running for the checkpoint and the restore without loading the machine.
  *
  * @param keys         distinct keys
  * @param records      records of the measured phase
@@ -31,6 +32,11 @@ public record KeyedUpdateWorkload(long keys, long records, String distribution,
   public static final List<String> DISTRIBUTIONS = List.of("uniform", "zipfian", "recent");
 
   public KeyedUpdateWorkload {
+    checkDistribution(distribution);
+  }
+
+  /** Refuses a distribution {@link KeyGenerator} does not know, naming the ones it does. */
+  public static void checkDistribution(String distribution) {
     if (!DISTRIBUTIONS.contains(distribution)) {
       throw new IllegalArgumentException("unknown key distribution '" + distribution
           + "': use one of " + DISTRIBUTIONS);

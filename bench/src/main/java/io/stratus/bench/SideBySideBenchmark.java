@@ -79,7 +79,8 @@ public final class SideBySideBenchmark {
       contenders.addAll(List.of("flink-rocksdb", "flink-forst"));
     }
     Path work = Path.of(a.getOrDefault("--work-dir", "/tmp/stratus-side-by-side"));
-    boolean cgroup = ChildJvm.canLimitMemory() && !a.getOrDefault("--cgroup", "true").equals("false");
+    boolean cgroup = ChildJvm.canLimitMemory()
+        && !a.getOrDefault("--cgroup", "true").equals("false");
 
     BenchReport report = new BenchReport("side-by-side", quick)
         .config("rounds", rounds).config("heapMiB", heapMiB)

@@ -62,7 +62,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Run: {@code bench/run size-scaling [--quick true] [--sizes-gib 0.5,1,2,4]
  * [--cache-mib 1024] [--contenders ...] [--distributions uniform,zipfian,recent]
- * [--budget-mib 0 (unbounded)] [--report size-scaling]}.
+ * [--budget-mib MiB, 0 = unbounded; default cache + heap + overhead] [--heap-mib 1024]
+ * [--rocksdb-heap-mib 512] [--overhead-mib 1024] [--s3proxy-sizes-gib 0.5,2] [--warmup-s 20]
+ * [--measure-s 30] [--latency-ms 10] [--mbps 100] [--interval-ms 10000]
+ * [--report size-scaling]}.
  */
 public final class SizeScalingBenchmark {
 
@@ -102,7 +105,7 @@ public final class SizeScalingBenchmark {
     // keeps both off heap and needs little heap (the rest of the budget is its page cache).
     long heapMiB = Long.parseLong(a.getOrDefault("--heap-mib", quick ? "512" : "1024"));
     long rocksDbHeapMiB = Long.parseLong(a.getOrDefault("--rocksdb-heap-mib", "512"));
-    long overheadMiB = Long.parseLong(a.getOrDefault("--overhead-mib", "768"));
+    long overheadMiB = Long.parseLong(a.getOrDefault("--overhead-mib", "1024"));
     long budgetMiB = Long.parseLong(a.getOrDefault("--budget-mib",
         String.valueOf(heapMiB + cacheMiB + overheadMiB)));
     List<Double> s3proxySizes = new ArrayList<>();
@@ -119,8 +122,15 @@ public final class SizeScalingBenchmark {
     }
     String distributions = a.getOrDefault("--distributions",
         String.join(",", KeyedUpdateWorkload.DISTRIBUTIONS));
+    for (String d : distributions.split(",")) {
+      KeyedUpdateWorkload.checkDistribution(d);
+    }
     int warmupS = Integer.parseInt(a.getOrDefault("--warmup-s", quick ? "10" : "20"));
     int measureS = Integer.parseInt(a.getOrDefault("--measure-s", quick ? "10" : "30"));
+    if (measureS < 5) {
+      throw new IllegalArgumentException("--measure-s must be at least 5 (one window), was "
+          + measureS);
+    }
     int latencyMs = Integer.parseInt(a.getOrDefault("--latency-ms", "10"));
     long mbps = Long.parseLong(a.getOrDefault("--mbps", "100"));
     long intervalMs = Long.parseLong(a.getOrDefault("--interval-ms", "10000"));
@@ -168,20 +178,22 @@ public final class SizeScalingBenchmark {
           "--measure-s", String.valueOf(measureS), "--latency-ms", String.valueOf(latencyMs),
           "--mbps", String.valueOf(mbps), "--interval-ms", String.valueOf(intervalMs));
       long heap = contender.equals(RocksDbBackend.KIND) ? rocksDbHeapMiB : heapMiB + cacheMiB;
+      // Reads into heap buffers go through a temporary direct buffer per thread, which the JDK
+      // keeps at the largest size ever read unless capped: native memory outside any setting.
       List<String> jvm = List.of("-Xmx" + heap + "m", "-Xms" + heap + "m",
-          "-XX:+AlwaysPreTouch");
+          "-XX:+AlwaysPreTouch", "-Djdk.nio.maxCachedBufferSize=262144");
       // The protocol model's S3Proxy runs here, outside the contender's memory budget (S3's
       // memory is not the worker's); it still shares the two cores.
-      EmbeddedS3Server s3 = contender.equals(S3PROXY) ? EmbeddedS3Server.start(dir.resolve("s3"))
-          : null;
-      Map<String, String> env = new HashMap<>();
-      if (s3 != null) {
-        s3.createBucket(BUCKET);
-        env.put(ENV_ENDPOINT, s3.endpoint().toString());
-        env.put(ENV_ACCESS_KEY, s3.accessKey());
-        env.put(ENV_SECRET_KEY, s3.secretKey());
-      }
+      EmbeddedS3Server s3 = null;
       try {
+        Map<String, String> env = new HashMap<>();
+        if (contender.equals(S3PROXY)) {
+          s3 = EmbeddedS3Server.start(dir.resolve("s3"));
+          s3.createBucket(BUCKET);
+          env.put(ENV_ENDPOINT, s3.endpoint().toString());
+          env.put(ENV_ACCESS_KEY, s3.accessKey());
+          env.put(ENV_SECRET_KEY, s3.secretKey());
+        }
         List<String> load = new ArrayList<>(List.of("--run", contender, "--phase", "load"));
         load.addAll(common);
         ChildJvm.run(contender, System.getProperty("java.class.path"),
@@ -210,6 +222,7 @@ public final class SizeScalingBenchmark {
             row.put("vsRocksDbLocal", base == null || base == 0 ? null : perSecond / base);
           } catch (IllegalStateException e) {
             // A contender failing (for example killed at its memory limit) is a result too.
+            System.out.println("  " + e.getMessage());
             row.put("failure", e.getMessage().lines().findFirst().orElse(""));
           }
           report.row(row);
@@ -228,7 +241,10 @@ public final class SizeScalingBenchmark {
         + "(disaggregated only; RocksDB's block cache and the page cache are not counted). "
         + "firstRecordMs: job submitted from the loaded state to the first completed update "
         + "(rocksdb-local copies its files from the bucket first). Each distribution starts "
-        + "after the OS page cache is dropped, on a fresh cluster with empty caches.");
+        + "after the OS page cache is dropped, on a fresh cluster with empty caches. "
+        + "rocksdb-local's bucket (checkpoints, restore) has no latency model: it is off its "
+        + "read path, so its checkpoint and first-record times are not comparable with "
+        + "disaggregated's here (job-checkpoint compares those with the same model).");
     System.out.println("wrote " + report.write());
   }
 
@@ -258,9 +274,12 @@ public final class SizeScalingBenchmark {
         ? new S3ObjectStore(S3Config.forBucket(BUCKET)
             .withEndpoint(URI.create(System.getenv(ENV_ENDPOINT)), true)
             .withCredentials(System.getenv(ENV_ACCESS_KEY), System.getenv(ENV_SECRET_KEY)))
-        // S3 serves requests in parallel: enough I/O threads that the bucket is no queue (with
-        // 4, compaction's 4 MiB reads held point reads back by tens of milliseconds).
-        : new LocalDirectoryObjectStore(dir.resolve("bucket"), false, 64);
+        // S3 serves requests in parallel: for disaggregated, enough I/O threads that the bucket
+        // is no queue (with 4, compaction's 4 MiB reads held point reads back by tens of ms).
+        // rocksdb-local keeps 4: it only checkpoints to and restores from its bucket, and a
+        // restore reads whole files, 64 MiB each, into its small heap.
+        : new LocalDirectoryObjectStore(dir.resolve("bucket"), false,
+            contender.equals(DisaggregatedBackend.KIND) ? 32 : 4);
     try (SimulatedNetworkObjectStore objects = new SimulatedNetworkObjectStore(bucket,
         NetworkModel.none())) {
       if (a.get("--phase").equals("load")) {
@@ -269,7 +288,7 @@ public final class SizeScalingBenchmark {
             keys, keys);
         Files.write(loadedFile, loaded.toJson());
         String text = String.format("%,d keys (%.2f GiB) loaded in %.0f s", keys,
-            keys * (double) StatePreloader.ENTRY_BYTES / (1L << 30),
+            StatePreloader.gibOf(keys),
             (System.nanoTime() - t0) / 1e9);
         ChildJvm.progress(text);
         ChildJvm.result(Map.of("loaded", text));
@@ -293,7 +312,7 @@ public final class SizeScalingBenchmark {
       } catch (IllegalStateException e) {
         result = new LinkedHashMap<>(Map.of("failure", e.getMessage()));
       }
-      result.put("stateGiB", keys * (double) StatePreloader.ENTRY_BYTES / (1L << 30));
+      result.put("stateGiB", StatePreloader.gibOf(keys));
       ChildJvm.result(result);
     }
   }

@@ -5,7 +5,6 @@ import io.stratus.cache.HybridBlockCache;
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.state.KeyedStateBackend;
-import io.stratus.runtime.state.RocksDbBackend;
 import io.stratus.runtime.state.StateBackendFactory;
 import io.stratus.runtime.state.StateKeys;
 import io.stratus.scheduler.CheckpointMetadata;
@@ -20,7 +19,7 @@ import java.util.List;
 /**
  * Builds the keyed state of a benchmark job without running the job: the value state
  * {@code state} of operator {@code operator} holds a {@link BenchKeys#value 100-byte value} for
- * each of the {@code Long} keys {@code 0 .. users - 1}. Entries are written straight into the
+ * each of the {@code Long} keys {@code 0 .. keys - 1}. Entries are written straight into the
  * backends of the operator's tasks (the runtime's parallelism and key groups), in key order so
  * that loading costs no compaction; each backend is snapshotted and a savepoint's metadata
  * pointing at the snapshots is returned, for the job to start from. Creating gigabytes of state
@@ -32,6 +31,11 @@ public final class StatePreloader {
   public static final int ENTRY_BYTES = 14 + BenchKeys.VALUE_BYTES;
 
   private StatePreloader() {}
+
+  /** GiB of state that {@code keys} keys make. */
+  public static double gibOf(long keys) {
+    return keys * (double) ENTRY_BYTES / (1L << 30);
+  }
 
   /** Keys that make about {@code gib} GiB of state. */
   public static long keysFor(double gib) {
@@ -55,7 +59,7 @@ public final class StatePreloader {
     try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.memoryOnly(16 << 20));
         StoreResources resources = StoreResources.create(objects, cache)) {
       StateBackendFactory factory = new StateBackendFactory(runtime.backend(), resources,
-          runtime.storeOptions(), RocksDbBackend.Config.defaults(runtime.localStateDirectory()));
+          runtime.storeOptions(), runtime.rocksDbConfig());
       for (int t = 0; t < runtime.parallelism(); t++) {
         KeyGroupRange range = KeyGroupRange.forSubtask(maxParallelism, runtime.parallelism(), t);
         KeyedStateBackend backend = factory.create("preload/" + t, range).join();

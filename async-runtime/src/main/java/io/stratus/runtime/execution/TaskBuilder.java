@@ -6,7 +6,6 @@ import io.stratus.runtime.graph.Transformation;
 import io.stratus.runtime.sink.DeadLetterSink;
 import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.runtime.state.KeyedStateBackend;
-import io.stratus.runtime.state.RocksDbBackend;
 import io.stratus.runtime.state.StateBackendFactory;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -41,8 +40,7 @@ public final class TaskBuilder {
     this.resources = resources;
     this.channels = channels;
     this.backends = new StateBackendFactory(config.backend(), resources.store(),
-        config.storeOptions(), new RocksDbBackend.Config(config.localStateDirectory(),
-            config.rocksDbBlockCacheBytes(), RocksDbBackend.Config.DEFAULT_WRITE_BUFFER_BYTES));
+        config.storeOptions(), config.rocksDbConfig());
   }
 
   public JobTopology topology() {
