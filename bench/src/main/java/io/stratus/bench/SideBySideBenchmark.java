@@ -3,16 +3,9 @@ package io.stratus.bench;
 import io.stratus.cache.BlockCacheConfig;
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.api.StreamEnvironment;
-import io.stratus.runtime.functions.Collector;
-import io.stratus.runtime.functions.KeyedProcessFunction;
 import io.stratus.runtime.graph.WatermarkStrategy;
 import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.sink.DiscardingSink;
-import io.stratus.runtime.source.Source;
-import io.stratus.runtime.source.SourceReader;
-import io.stratus.runtime.source.SourceRecord;
-import io.stratus.runtime.state.StateDescriptor;
-import io.stratus.runtime.state.ValueState;
 import io.stratus.scheduler.CheckpointConfig;
 import io.stratus.scheduler.CheckpointMetadata;
 import io.stratus.scheduler.EmbeddedCluster;
@@ -137,80 +130,6 @@ public final class SideBySideBenchmark {
 
   // ---------------------------------------------------------------------------- the Stratus side
 
-  /** Reads each key's 100-byte value and writes the next one. */
-  static final class Update extends KeyedProcessFunction<Long, Long, Long> {
-    private final long records;
-    private transient ValueState<byte[]> value;
-
-    Update(long records) {
-      this.records = records;
-    }
-
-    @Override
-    public void open(OpenContext context) {
-      value = context.state(new StateDescriptor.Value<>("value", Serdes.BYTES));
-    }
-
-    @Override
-    public void processElement(Long key, Context<Long> context, Collector<Long> out) {
-      value.value().thenAccept(previous -> {
-        value.update(BenchKeys.nextValue(key, previous));
-        UpdateProgress.completed(records);
-      });
-    }
-  }
-
-  /**
-   * 0, 1, 2, ... as fast as the job takes them up to {@code records}, then one per 10 ms: empty
-   * polls in between, so the source task waits on a timer instead of blocking its event loop.
-   */
-  static final class Sequence implements Source<Long> {
-    private final long records;
-
-    Sequence(long records) {
-      this.records = records;
-    }
-
-    @Override
-    public boolean bounded() {
-      return false;
-    }
-
-    @Override
-    public SourceReader<Long> createReader(int split, int splits) {
-      return new SourceReader<>() {
-        private long next;
-        private long lastSlow;
-
-        @Override
-        public List<SourceRecord<Long>> poll(int max) {
-          List<SourceRecord<Long>> out = new ArrayList<>();
-          while (out.size() < max && next < records) {
-            out.add(new SourceRecord<>(next, Long.MIN_VALUE));
-            next++;
-          }
-          long now = System.currentTimeMillis();
-          if (out.isEmpty() && now - lastSlow >= 10) {
-            lastSlow = now;
-            out.add(new SourceRecord<>(next, Long.MIN_VALUE));
-            next++;
-          }
-          return out;
-        }
-
-        @Override
-        public long offset() {
-          return next;
-        }
-
-        @Override
-        public void seek(long offset) {
-          next = offset;
-        }
-      };
-    }
-  }
-
   private static JobDefinition definition(String name, KeyedUpdateWorkload w, Path dir) {
     RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(w.parallelism())
         .withMaxParallelism(128).withBackend("disaggregated")
@@ -218,10 +137,10 @@ public final class SideBySideBenchmark {
         .withLocalStateDirectory(dir.resolve("local"));
     StreamEnvironment env = StreamEnvironment.plan(runtime);
     KeyedUpdateWorkload.KeyGenerator keys = w.keyGenerator();
-    env.fromSource(new Sequence(w.records()), WatermarkStrategy.noWatermarks(), "sequence", 1)
+    env.fromSource(new StratusKeyedUpdate.Sequence(w.records()), WatermarkStrategy.noWatermarks(), "sequence", 1)
         .map(keys::keyOf)
         .keyBy(k -> k, Serdes.LONG)
-        .process(new Update(w.records()), "update")
+        .process(new StratusKeyedUpdate.Update(w.records()), "update")
         .sinkTo(new DiscardingSink<>());
     return new JobDefinition(env.graph(name), runtime,
         CheckpointConfig.defaults().withInterval(Duration.ofMillis(w.intervalMs()))

@@ -323,11 +323,11 @@ public final class SizeScalingBenchmark {
     boolean dropped = dropPageCache();
     StreamEnvironment env = StreamEnvironment.plan(runtime);
     KeyedUpdateWorkload.KeyGenerator keys = w.keyGenerator();
-    env.fromSource(new SideBySideBenchmark.Sequence(w.records()),
+    env.fromSource(new StratusKeyedUpdate.Sequence(w.records()),
             WatermarkStrategy.noWatermarks(), "sequence", 1)
         .map(keys::keyOf)
         .keyBy(k -> k, Serdes.LONG)
-        .process(new SideBySideBenchmark.Update(w.records()), OPERATOR)
+        .process(new StratusKeyedUpdate.Update(w.records()), OPERATOR)
         .sinkTo(new DiscardingSink<>());
     JobDefinition job = new JobDefinition(env.graph(w.distribution()), runtime,
         CheckpointConfig.defaults().withInterval(Duration.ofMillis(w.intervalMs()))
