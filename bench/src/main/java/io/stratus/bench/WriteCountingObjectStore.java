@@ -2,6 +2,7 @@ package io.stratus.bench;
 
 import io.stratus.store.objectstore.ObjectInfo;
 import io.stratus.store.objectstore.ObjectStore;
+import io.stratus.store.objectstore.VersionedObject;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +59,20 @@ final class WriteCountingObjectStore implements ObjectStore {
         count(key, data.length);
       }
       return created;
+    });
+  }
+
+  @Override
+  public CompletableFuture<Optional<VersionedObject>> getVersioned(String key) {
+    return inner.getVersioned(key);
+  }
+
+  @Override
+  public CompletableFuture<Optional<String>> putIfVersion(String key, byte[] data,
+      String expectedTag) {
+    return inner.putIfVersion(key, data, expectedTag).thenApply(tag -> {
+      tag.ifPresent(t -> count(key, data.length));
+      return tag;
     });
   }
 

@@ -8,33 +8,18 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 
 /**
- * Where a demo keeps its state: an embedded S3Proxy with its data in {@code <data-dir>/s3}
- * (the default, emptied at each start if the demo created it), or any S3 endpoint given with
- * {@code --s3-endpoint/--bucket}. Checks access before the demo starts, so an unreachable or
- * misconfigured S3 fails at once with a message that names it.
+ * Where a command keeps its state: an embedded S3Proxy with its data in {@code <data-dir>/s3}
+ * (the default; kept from run to run), or any S3 endpoint given with
+ * {@code --s3-endpoint/--bucket}. Checks access before anything starts, so an unreachable or
+ * misconfigured S3, or missing credentials, fail at once with a message that names them.
  */
 final class DemoStorage implements AutoCloseable {
 
-  static final Set<String> OPTIONS_WITH_VALUE =
-      Set.of("--data-dir", "--s3-endpoint", "--bucket", "--region", "--prefix");
-  static final Set<String> FLAGS = Set.of("--virtual-host");
-
-  /** Adds the storage options' descriptions to a command's {@code --help}. */
-  static void describe(LinkedHashMap<String, String> options) {
-    options.put("--data-dir DIR", "embedded S3 data and cache folder (default ./data)");
-    options.put("--s3-endpoint URL", "use this S3 endpoint instead of the embedded server");
-    options.put("--bucket NAME", "bucket on that endpoint (required with --s3-endpoint)");
-    options.put("--region NAME", "signing region (default us-east-1)");
-    options.put("--prefix P", "key prefix in the bucket (default " + "<demo>/<time>/)");
-    options.put("--virtual-host", "virtual-host addressing instead of path-style");
-  }
+  private static final String MARKER = ".stratus-demo";
 
   private final EmbeddedS3Server server;
   private final S3ObjectStore objects;
@@ -52,28 +37,27 @@ final class DemoStorage implements AutoCloseable {
    * @throws IllegalArgumentException on inconsistent options
    * @throws IOException              naming the problem when S3 cannot be used
    */
-  static DemoStorage open(CommandLineOptions o, String defaultPrefix) throws IOException {
-    if (o.has("--s3-endpoint") != o.has("--bucket")) {
+  static DemoStorage open(StorageOptions o, String defaultPrefix) throws IOException {
+    if ((o.endpoint == null) != (o.bucket == null)) {
       throw new IllegalArgumentException("--s3-endpoint and --bucket go together");
     }
-    Path dataDir = Path.of(o.string("--data-dir", "data")).toAbsolutePath();
+    Path dataDir = o.dataDir.toAbsolutePath();
     EmbeddedS3Server server = null;
     S3Config config;
-    if (o.has("--s3-endpoint")) {
-      config = S3Config.forBucket(o.string("--bucket", null))
-          .withEndpoint(parseEndpoint(o.string("--s3-endpoint", null)), !o.has("--virtual-host"))
-          .withRegion(o.string("--region", "us-east-1"));
+    if (o.endpoint != null) {
+      config = S3Config.forBucket(o.bucket).withEndpoint(parseEndpoint(o.endpoint),
+          !o.virtualHost).withRegion(o.region);
     } else {
       Path s3Dir = dataDir.resolve("s3");
-      wipeOwnDirectory(s3Dir);
+      checkOwnDirectory(s3Dir);
       server = EmbeddedS3Server.start(s3Dir);
-      Files.writeString(s3Dir.resolve(".stratus-demo"), "created by a stratus demo\n");
+      Files.writeString(s3Dir.resolve(MARKER), "created by a stratus demo\n");
       server.createBucket("stratus");
       config = S3Config.forBucket("stratus").withEndpoint(server.endpoint(), true)
           .withCredentials(server.accessKey(), server.secretKey());
     }
-    S3ObjectStore objects = new S3ObjectStore(config.withPrefix(o.string("--prefix",
-        defaultPrefix)));
+    S3ObjectStore objects = new S3ObjectStore(config.withPrefix(o.prefix != null ? o.prefix
+        : defaultPrefix));
     try {
       objects.checkAccess().join();
     } catch (CompletionException e) {
@@ -125,21 +109,14 @@ final class DemoStorage implements AutoCloseable {
         + "http://127.0.0.1:9000, was '" + value + "'");
   }
 
-  private static void wipeOwnDirectory(Path dir) throws IOException {
-    if (!Files.exists(dir.resolve(".stratus-demo"))) {
-      if (Files.isDirectory(dir)) {
-        try (Stream<Path> entries = Files.list(dir)) {
-          if (entries.findAny().isPresent()) {
-            throw new IOException(dir + " holds files no stratus demo created; choose another "
-                + "--data-dir");
-          }
+  /** Refuses a folder with files that no stratus command put there. */
+  private static void checkOwnDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir) && !Files.exists(dir.resolve(MARKER))) {
+      try (Stream<Path> entries = Files.list(dir)) {
+        if (entries.findAny().isPresent()) {
+          throw new IOException(dir + " holds files no stratus command created; choose another "
+              + "--data-dir");
         }
-      }
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
       }
     }
   }

@@ -11,16 +11,22 @@ import io.stratus.store.lsm.StateStore;
 import io.stratus.store.lsm.StoreMetrics;
 import io.stratus.store.lsm.StoreOptions;
 import io.stratus.store.lsm.StoreResources;
+import io.stratus.store.objectstore.ObjectInfo;
 import io.stratus.store.objectstore.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The store demo: writes keys with 100-byte values over all key groups of a store whose files
@@ -28,48 +34,53 @@ import java.util.concurrent.atomic.AtomicLong;
  * lower half of the key groups from the checkpoint (pointers only) and reads that half back,
  * checking every value. Prints timings along the way.
  */
-final class StoreDemo {
+@Command(name = "store-demo", mixinStandardHelpOptions = true,
+    description = {"Writes keys to an LSM store whose files live in S3, checkpoints, reopens "
+        + "half of the key groups from the checkpoint (pointers only) and reads them back. "
+        + "Its data goes under its own prefix, store-demo/<time>/, removed at the end.", ""})
+final class StoreDemo implements Callable<Integer> {
 
   private static final int VALUE_BYTES = 100;
   private static final int IN_FLIGHT = 256;
 
-  private static final LinkedHashMap<String, String> OPTIONS = new LinkedHashMap<>();
+  @Mixin
+  StorageOptions storage;
 
-  static {
-    OPTIONS.put("--keys N", "keys to write (default 2000000)");
-    DemoStorage.describe(OPTIONS);
-    OPTIONS.put("--help", "this text");
-  }
+  @Option(names = "--keys", paramLabel = "N", defaultValue = "2000000",
+      description = "keys to write (default: ${DEFAULT-VALUE})")
+  int keys;
 
-  private StoreDemo() {}
+  @Option(names = "--keep", description = "keep the store's files and checkpoints in the "
+      + "bucket afterwards (default: the demo removes what it wrote)")
+  boolean keep;
 
-  static int run(List<String> args) {
-    Set<String> withValue = new java.util.HashSet<>(DemoStorage.OPTIONS_WITH_VALUE);
-    withValue.add("--keys");
-    Set<String> flags = new java.util.HashSet<>(DemoStorage.FLAGS);
-    flags.add("--help");
-    CommandLineOptions o = CommandLineOptions.parse(args, withValue, flags);
-    if (o.has("--help")) {
-      System.out.print("Usage: stratus store-demo [options]\n\n"
-          + "Credentials for --s3-endpoint come from the AWS default chain (AWS_ACCESS_KEY_ID,\n"
-          + "AWS_SECRET_ACCESS_KEY, ~/.aws, instance role).\n\n"
-          + CommandLineOptions.describe(OPTIONS));
-      return 0;
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    if (keys < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--keys must be at least 1, "
+          + "was " + keys);
     }
-    long keys = o.positiveLong("--keys", 2_000_000);
-    if (keys > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("--keys must be at most " + Integer.MAX_VALUE);
-    }
-    try (DemoStorage storage = DemoStorage.open(o,
-        "stratus-demo/" + Instant.now().getEpochSecond() + "/")) {
+    try (DemoStorage storage = DemoStorage.open(this.storage,
+        "store-demo/" + Instant.now().getEpochSecond() + "/")) {
       System.out.println("Stratus store demo");
       System.out.println("  object store: " + storage.describe());
-      Path cacheDir = storage.dataDir().resolve("cache");
+      Path cacheDir = storage.dataDir().resolve("cache").resolve("store-demo");
+      int status;
       try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.defaults()
               .withDiskDirectory(cacheDir));
           StoreResources resources = StoreResources.create(storage.objects(), cache)) {
-        return exercise(storage.objects(), cache, resources, (int) keys);
+        status = exercise(storage.objects(), cache, resources, keys);
       }
+      if (!keep) {
+        List<ObjectInfo> written = storage.objects().list("").join();
+        storage.objects().delete(written.stream().map(ObjectInfo::key).toList()).join();
+        System.out.printf("  removed the %,d objects (%s) it wrote; --keep keeps them%n",
+            written.size(), Units.bytes(written.stream().mapToLong(ObjectInfo::size).sum()));
+      }
+      return status;
     } catch (IOException e) {
       System.err.println("stratus store-demo: " + e.getMessage());
       return 1;

@@ -1,56 +1,130 @@
 package io.stratus.examples;
 
-import java.util.Arrays;
-import java.util.List;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** The {@code stratus} command: dispatches to a subcommand. */
-public final class StratusCli {
+/**
+ * The {@code stratus} command (picocli): commands that run a cluster in this process
+ * ({@code demo}, {@code coordinator}), the store demo, and commands against a running
+ * coordinator's REST API. Usage errors print one line naming the problem and exit with 2.
+ */
+@Command(name = "stratus", mixinStandardHelpOptions = true, version = "stratus 0.1.0",
+    description = "A stream-processing runtime whose keyed state lives in object storage.",
+    subcommands = {
+        StratusCli.Demo.class, StratusCli.Coordinator.class, StoreDemo.class,
+        StratusCli.Worker.class, ApiCommands.Jobs.class, ApiCommands.Job.class,
+        ApiCommands.Submit.class, ApiCommands.Checkpoints.class, ApiCommands.Rescale.class,
+        ApiCommands.Checkpoint.class, ApiCommands.Savepoint.class, ApiCommands.Stop.class,
+        ApiCommands.Cancel.class},
+    footer = "%nRun 'stratus COMMAND --help' for a command's options.")
+public final class StratusCli implements Callable<Integer> {
 
-  private static final String USAGE = """
-      Usage: stratus <command> [options]
-
-      Commands:
-        demo        run a stateful job on an embedded cluster (coordinator, workers, REST
-                    API, S3Proxy) and rescale it live 2 -> 4 -> 2 through the REST API
-        store-demo  write keys to an LSM store in S3, checkpoint, reopen half of the key
-                    groups from the checkpoint (pointers only), read back
-        coordinator run a coordinator with embedded workers, the REST API and the job,
-                    until interrupted
-        worker      (not available yet: workers run inside the coordinator process)
-      Commands against a running coordinator's REST API:
-      """ + ApiCommands.USAGE + """
-      Run 'stratus <command> --help' for the options of a command.
-      """;
-
-  private StratusCli() {}
+  @Spec
+  CommandSpec spec;
 
   public static void main(String[] args) {
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-      System.out.print(USAGE);
-      return;
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, configured: no colors, one-line usage errors, messages for failures. */
+  static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new StratusCli());
+    cli.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
+    cli.setParameterExceptionHandler((e, args) -> {
+      CommandLine at = e.getCommandLine();
+      at.getErr().println("stratus: " + e.getMessage() + " (see 'stratus "
+          + (at.getParent() == null ? "" : at.getCommandName() + " ") + "--help')");
+      return 2;
+    });
+    cli.setExecutionExceptionHandler((e, at, parsed) -> {
+      if (e instanceof IllegalArgumentException) {
+        at.getErr().println("stratus " + at.getCommandName() + ": " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    return cli;
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+    return 2;
+  }
+
+  @Command(name = "demo", mixinStandardHelpOptions = true,
+      description = {
+          "Runs the card-profiles job (a profile per card holder over a generated payment "
+              + "stream) on an embedded cluster: S3Proxy on 127.0.0.1 with its data in "
+              + "<data-dir>/s3, a coordinator, workers and the REST API. Rescales it live "
+              + "2 -> 4 -> 2 through the REST API, then runs until Ctrl-C (or --duration) and "
+              + "stops with a savepoint.",
+          "A second run resumes from the newest checkpoint or savepoint (--fresh starts over). "
+              + "While one runs, another on the same data refuses to start, naming it.", ""})
+  static final class Demo implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    ClusterOptions cluster;
+    @Mixin
+    StorageOptions storage;
+
+    @Option(names = "--phase-seconds", paramLabel = "N", defaultValue = "20",
+        description = "seconds before the rescale to 4 and before the one back to 2; 0 for no "
+            + "rescales (default: ${DEFAULT-VALUE})")
+    long phaseSeconds;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      cluster.check(spec.commandLine());
+      if (phaseSeconds < 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--phase-seconds must be 0 or more, was " + phaseSeconds);
+      }
+      return new ClusterRun(new ClusterRun.Settings("demo", cluster.users, cluster.workers,
+          cluster.api(spec.commandLine()), cluster.fresh, cluster.savepoint, phaseSeconds,
+          cluster.duration, Duration.ofSeconds(2)), StopSignal.install()).run(storage);
     }
-    List<String> rest = Arrays.asList(args).subList(1, args.length);
-    int status;
-    try {
-      status = switch (args[0]) {
-        case "demo" -> JobDemo.run(rest);
-        case "store-demo" -> StoreDemo.run(rest);
-        case "coordinator" -> JobDemo.coordinator(rest);
-        case "worker" -> {
-          System.err.println("stratus worker: a worker in its own process needs a clustered "
-              + "event bus, which is not built yet; 'stratus coordinator --workers N' runs N "
-              + "workers in the coordinator's process");
-          yield 2;
-        }
-        case "jobs", "job", "rescale", "checkpoint", "savepoint", "stop", "cancel" ->
-            ApiCommands.run(args[0], rest);
-        default -> throw new IllegalArgumentException("unknown command '" + args[0]
-            + "' (see --help)");
-      };
-    } catch (IllegalArgumentException e) {
-      System.err.println("stratus: " + e.getMessage());
-      status = 2;
+  }
+
+  @Command(name = "coordinator", mixinStandardHelpOptions = true,
+      description = {
+          "Runs a coordinator with embedded workers, the REST API and the card-profiles job "
+              + "(resumed as by 'demo') until Ctrl-C, then stops it with a savepoint. Drive it "
+              + "with 'stratus jobs | job | rescale | savepoint | stop | submit ...'.", ""})
+  static final class Coordinator implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    ClusterOptions cluster;
+    @Mixin
+    StorageOptions storage;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      cluster.check(spec.commandLine());
+      return new ClusterRun(new ClusterRun.Settings("coordinator", cluster.users,
+          cluster.workers, cluster.api(spec.commandLine()), cluster.fresh, cluster.savepoint, 0,
+          cluster.duration, Duration.ofSeconds(10)), StopSignal.install()).run(storage);
     }
-    System.exit(status);
+  }
+
+  @Command(name = "worker", mixinStandardHelpOptions = true,
+      description = "Not available yet: workers run inside the coordinator's process "
+          + "('stratus coordinator --workers N').")
+  static final class Worker implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      System.err.println("stratus worker: a worker in its own process needs a clustered event "
+          + "bus, which is not built yet; 'stratus coordinator --workers N' runs N workers in "
+          + "the coordinator's process");
+      return 2;
+    }
   }
 }

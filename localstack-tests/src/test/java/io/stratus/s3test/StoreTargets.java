@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +28,7 @@ import org.testcontainers.DockerClientFactory;
  * Docker engine, asking for {@link StoreTarget#LOCALSTACK} aborts the test with a message saying
  * so: JUnit reports it as skipped, never as passed.
  */
-final class StoreTargets implements AfterAllCallback, AutoCloseable {
+final class StoreTargets implements AfterAllCallback, ExecutionCondition, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(StoreTargets.class);
   private static Boolean docker;
@@ -47,12 +49,28 @@ final class StoreTargets implements AfterAllCallback, AutoCloseable {
     return docker;
   }
 
+  private static final String NO_DOCKER = "LocalStack skipped: no Docker engine on this "
+      + "machine (Testcontainers found none); the same test ran against S3Proxy";
+
   /** Aborts the calling test (reported as skipped, with the reason) if {@code target} can't run. */
   static void assumeAvailable(StoreTarget target) {
     if (target == StoreTarget.LOCALSTACK) {
-      Assumptions.assumeTrue(dockerAvailable(), "LocalStack skipped: no Docker engine on this "
-          + "machine (Testcontainers found none); the same test ran against S3Proxy");
+      Assumptions.assumeTrue(dockerAvailable(), NO_DOCKER);
     }
+  }
+
+  /**
+   * Disables a LocalStack invocation ({@code @ParameterizedTest(name = "{0}")}) up front when
+   * there is no Docker engine: the reason then goes into the test report's {@code skipped}
+   * element as its message, where report viewers show it.
+   */
+  @Override
+  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+    if (context.getTestMethod().isPresent()
+        && context.getDisplayName().equals(StoreTarget.LOCALSTACK.name()) && !dockerAvailable()) {
+      return ConditionEvaluationResult.disabled(NO_DOCKER);
+    }
+    return ConditionEvaluationResult.enabled("the target can run here");
   }
 
   /** The S3 server behind {@code target}, started on first use. */

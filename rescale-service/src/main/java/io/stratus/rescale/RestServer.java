@@ -1,19 +1,24 @@
 package io.stratus.rescale;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stratus.scheduler.CheckpointMetadata;
 import io.stratus.scheduler.CheckpointStorage;
 import io.stratus.scheduler.Coordinator;
 import io.stratus.scheduler.JobController;
+import io.stratus.scheduler.JobDefinition;
 import io.stratus.scheduler.JobStatus;
 import io.stratus.scheduler.RescaleConflictException;
+import io.stratus.scheduler.UnknownJobException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -114,7 +119,9 @@ public final class RestServer implements AutoCloseable {
     }
     router.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
     router.get("/jobs").handler(this::listJobs);
+    router.post("/jobs").handler(this::submit);
     router.get("/jobs/:id").handler(this::getJob);
+    router.get("/jobs/:id/checkpoints").handler(this::restorePoints);
     router.post("/jobs/:id/rescale").handler(this::rescale);
     router.post("/jobs/:id/checkpoints").handler(this::checkpoint);
     router.post("/jobs/:id/savepoints").handler(this::savepoint);
@@ -163,6 +170,78 @@ public final class RestServer implements AutoCloseable {
     }));
   }
 
+  /**
+   * Starts a job of this binary, fresh or from a checkpoint or savepoint: {@code {"job": name,
+   * "savepoint": reference, "parallelism": n}} or {@code "operators": {uid: n}}. Everything is
+   * checked before anything starts.
+   */
+  private void submit(RoutingContext ctx) {
+    JsonObject body = body(ctx, true);
+    if (body == null) {
+      return;
+    }
+    String name;
+    JobDefinition definition;
+    Map<String, Integer> parallelism;
+    String savepoint;
+    try {
+      name = string(body, "job", true);
+      savepoint = string(body, "savepoint", false);
+      definition = coordinator.catalog().get(name);
+      parallelism = parallelismOf(body, definition.keyedOperators(), false);
+      definition.checkParallelism(parallelism);
+    } catch (UnknownJobException e) {
+      error(ctx, 404, e.getMessage());
+      return;
+    } catch (IllegalArgumentException e) {
+      error(ctx, 400, e.getMessage());
+      return;
+    }
+    JobController running = coordinator.job(name);
+    if (running != null && !running.result().isDone()) {
+      error(ctx, 409, "job '" + name + "' is running already; stop or cancel it first");
+      return;
+    }
+    CompletableFuture<CheckpointMetadata> restore = savepoint == null
+        ? CompletableFuture.completedFuture(null)
+        : coordinator.storage().resolve(name, savepoint).handle((r, e) -> {
+          if (e != null) {
+            throw new CompletionException(new NotFound(unwrap(e).getMessage()));
+          }
+          return r.metadata();
+        });
+    reply(ctx, restore.thenCompose(metadata -> {
+      JobController job = coordinator.submit(name, metadata, parallelism);
+      return job.started().thenCompose(v -> job.status());
+    }));
+  }
+
+  /** The job's retained checkpoints and its savepoints, oldest first. */
+  private void restorePoints(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (coordinator.job(id) == null && !coordinator.catalog().names().contains(id)) {
+      error(ctx, 404, "no job '" + id + "'; jobs: " + coordinator.catalog().names());
+      return;
+    }
+    reply(ctx, coordinator.storage().restorePoints(id).thenApply(all -> {
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (CheckpointStorage.RestorePoint r : all) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", r.metadata().kind());
+        m.put("name", r.name());
+        m.put("checkpointId", r.metadata().checkpointId());
+        m.put("completedAt", r.metadata().timestamp());
+        m.put("sourceRecords", r.sourceRecords());
+        Map<String, Integer> parallelism = new LinkedHashMap<>();
+        r.metadata().operators().forEach(o -> parallelism.put(o.uid(), o.parallelism()));
+        m.put("parallelism", parallelism);
+        m.put("metadataKey", r.key());
+        out.add(m);
+      }
+      return out;
+    }));
+  }
+
   private void getJob(RoutingContext ctx) {
     JobController job = job(ctx);
     if (job != null) {
@@ -176,37 +255,14 @@ public final class RestServer implements AutoCloseable {
     if (job == null || body == null) {
       return;
     }
-    CompletableFuture<Map<String, Integer>> target;
+    Map<String, Integer> target;
     try {
-      Object all = body.getValue("parallelism");
-      Object perOperator = body.getValue("operators");
-      if ((all == null) == (perOperator == null)) {
-        throw new IllegalArgumentException("give either \"parallelism\": N (every keyed "
-            + "operator) or \"operators\": {\"<uid>\": N}");
-      }
-      if (all != null) {
-        int p = integer("parallelism", all);
-        target = job.status().thenApply(status -> {
-          Map<String, Integer> every = new LinkedHashMap<>();
-          status.parallelism().keySet().forEach(op -> every.put(op, p));
-          return every;
-        });
-      } else {
-        if (!(perOperator instanceof JsonObject ops) || ops.isEmpty()) {
-          throw new IllegalArgumentException("\"operators\" must be a non-empty object of "
-              + "operator uid to parallelism");
-        }
-        Map<String, Integer> some = new LinkedHashMap<>();
-        for (String op : ops.fieldNames()) {
-          some.put(op, integer("operators." + op, ops.getValue(op)));
-        }
-        target = CompletableFuture.completedFuture(some);
-      }
+      target = parallelismOf(body, job.definition().keyedOperators(), true);
     } catch (IllegalArgumentException e) {
       error(ctx, 400, e.getMessage());
       return;
     }
-    reply(ctx, target.thenCompose(job::rescale));
+    reply(ctx, job.rescale(target));
   }
 
   private void checkpoint(RoutingContext ctx) {
@@ -261,6 +317,49 @@ public final class RestServer implements AutoCloseable {
     return job;
   }
 
+  /**
+   * The target parallelism a body names: {@code "parallelism": n} for every keyed operator, or
+   * {@code "operators": {uid: n}} for some.
+   *
+   * @param required whether one of the two must be there (else an empty map when neither is)
+   */
+  private static Map<String, Integer> parallelismOf(JsonObject body, List<String> keyed,
+      boolean required) {
+    Object all = body.getValue("parallelism");
+    Object perOperator = body.getValue("operators");
+    if (all != null && perOperator != null || required && all == null && perOperator == null) {
+      throw new IllegalArgumentException("give either \"parallelism\": N (every keyed "
+          + "operator) or \"operators\": {\"<uid>\": N}");
+    }
+    Map<String, Integer> target = new LinkedHashMap<>();
+    if (all != null) {
+      int p = integer("parallelism", all);
+      keyed.forEach(op -> target.put(op, p));
+    } else if (perOperator != null) {
+      if (!(perOperator instanceof JsonObject ops) || ops.isEmpty()) {
+        throw new IllegalArgumentException("\"operators\" must be a non-empty object of "
+            + "operator uid to parallelism, like {\"" + (keyed.isEmpty() ? "uid" : keyed.get(0))
+            + "\": 4}");
+      }
+      for (String op : ops.fieldNames()) {
+        target.put(op, integer("operators." + op, ops.getValue(op)));
+      }
+    }
+    return target;
+  }
+
+  private static String string(JsonObject body, String field, boolean required) {
+    Object value = body.getValue(field);
+    if (value == null && !required) {
+      return null;
+    }
+    if (!(value instanceof String s) || s.isBlank()) {
+      throw new IllegalArgumentException("\"" + field + "\" must be a non-empty string"
+          + (value == null ? ", and is missing" : ", not " + describe(value)));
+    }
+    return s;
+  }
+
   /** The JSON body; an empty body is {@code {}} unless required. Null after an error reply. */
   private static JsonObject body(RoutingContext ctx, boolean required) {
     String text = ctx.body() == null ? null : ctx.body().asString();
@@ -271,12 +370,35 @@ public final class RestServer implements AutoCloseable {
       }
       return new JsonObject();
     }
+    JsonNode node;
     try {
-      return new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      error(ctx, 400, "the body is not a JSON object: " + e.getMessage());
+      node = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      error(ctx, 400, "the body is not valid JSON: " + describe(e));
       return null;
     }
+    if (!(node instanceof ObjectNode)) {
+      error(ctx, 400, "the body must be a JSON object like {\"parallelism\": 4}, not "
+          + (node.isArray() ? "an array" : "a " + node.getNodeType().name().toLowerCase()));
+      return null;
+    }
+    return new JsonObject(JSON.convertValue(node, Map.class));
+  }
+
+  /** What was wrong in a request's JSON, without the parser's internals. */
+  static String describe(JsonProcessingException e) {
+    String what = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+    int internals = what.indexOf(" (start marker at ");
+    if (internals < 0) {
+      internals = what.indexOf(" at [Source");
+    }
+    if (internals >= 0) {
+      what = what.substring(0, internals);
+    }
+    what = what.replaceAll(" \\(code \\d+\\)", "").replace("Unexpected", "unexpected");
+    JsonLocation at = e.getLocation();
+    return what + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr()
+        + ")");
   }
 
   private static int integer(String field, Object value) {
@@ -286,7 +408,22 @@ public final class RestServer implements AutoCloseable {
     if (value instanceof Long l && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) {
       return (int) (long) l;
     }
-    throw new IllegalArgumentException("\"" + field + "\" must be an integer, not " + value);
+    throw new IllegalArgumentException("\"" + field + "\" must be a whole number like 4, not "
+        + describe(value));
+  }
+
+  /** A JSON value as a message shows it: {@code the string "3"}, {@code 2.5}. */
+  private static String describe(Object value) {
+    if (value instanceof String s) {
+      return "the string \"" + s + "\"";
+    }
+    if (value instanceof JsonObject || value instanceof Map) {
+      return "an object";
+    }
+    if (value instanceof JsonArray || value instanceof List) {
+      return "an array";
+    }
+    return String.valueOf(value);
   }
 
   private static Map<String, Object> described(CheckpointMetadata m, String key) {
@@ -309,7 +446,9 @@ public final class RestServer implements AutoCloseable {
         return;
       }
       Throwable cause = unwrap(error);
-      if (cause instanceof RescaleConflictException) {
+      if (cause instanceof NotFound || cause instanceof UnknownJobException) {
+        error(ctx, 404, cause.getMessage());
+      } else if (cause instanceof RescaleConflictException) {
         error(ctx, 409, cause.getMessage());
       } else if (cause instanceof IllegalArgumentException) {
         error(ctx, 400, cause.getMessage());
@@ -320,6 +459,13 @@ public final class RestServer implements AutoCloseable {
         error(ctx, 500, rootMessage(cause));
       }
     });
+  }
+
+  /** A resource the request names does not exist (answered 404). */
+  private static final class NotFound extends RuntimeException {
+    NotFound(String message) {
+      super(message);
+    }
   }
 
   private static Throwable unwrap(Throwable e) {

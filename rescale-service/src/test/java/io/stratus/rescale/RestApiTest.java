@@ -180,16 +180,27 @@ class RestApiTest {
   void badRescaleRequestsGet4xxAndChangeNothing() throws Exception {
     int attempt = job().getInteger("attempt");
     assertError(call("POST", "/jobs/payments/rescale", "{\"parallelism\": "), 400,
-        "not a JSON object");
+        "not valid JSON: unexpected end-of-input");
+    assertError(call("POST", "/jobs/payments/rescale", "{parallelism: 3}"), 400,
+        "(line 1, column 2)");
+    assertError(call("POST", "/jobs/payments/rescale", "[3]"), 400,
+        "must be a JSON object like {\"parallelism\": 4}, not an array");
+    for (String garbage : List.of("{\"parallelism\": ", "{parallelism: 3}", "{\"a\": tru}")) {
+      String message = call("POST", "/jobs/payments/rescale", garbage).body();
+      for (String internal : List.of("[Source", "jackson", "Jackson", "code 1", "DecodeException",
+          "Failed to decode")) {
+        assertFalse(message.contains(internal), internal + " in " + message);
+      }
+    }
     assertError(call("POST", "/jobs/payments/rescale", null), 400, "JSON body is required");
     assertError(call("POST", "/jobs/payments/rescale", "{\"parallelism\": 0}"), 400,
         "outside 1..32");
     assertError(call("POST", "/jobs/payments/rescale", "{\"parallelism\": 33}"), 400,
         "outside 1..32");
     assertError(call("POST", "/jobs/payments/rescale", "{\"parallelism\": \"4\"}"), 400,
-        "must be an integer");
+        "\"parallelism\" must be a whole number like 4, not the string \"4\"");
     assertError(call("POST", "/jobs/payments/rescale", "{\"parallelism\": 2.5}"), 400,
-        "must be an integer");
+        "must be a whole number like 4, not 2.5");
     assertError(call("POST", "/jobs/payments/rescale", "{\"operators\": {\"nope\": 2}}"), 400,
         "no keyed operator 'nope'");
     assertError(call("POST", "/jobs/payments/rescale", "{}"), 400, "give either");
@@ -241,6 +252,48 @@ class RestApiTest {
   }
 
   @Test
+  void submitsAJobFromASavepointAndListsWhatItCanStartFrom() throws Exception {
+    HttpResponse<String> stop = call("POST", "/jobs/payments/stop", "{\"savepoint\": \"pause\"}");
+    assertEquals(200, stop.statusCode(), stop.body());
+    long savepointId = new JsonObject(stop.body()).getLong("checkpointId");
+
+    HttpResponse<String> points = call("GET", "/jobs/payments/checkpoints", null);
+    assertEquals(200, points.statusCode(), points.body());
+    JsonArray list = new JsonArray(points.body());
+    JsonObject last = list.getJsonObject(list.size() - 1);
+    assertEquals("savepoint", last.getString("kind"));
+    assertEquals("pause", last.getString("name"));
+    assertEquals(2, last.getJsonObject("parallelism").getInteger("counts"));
+    assertTrue(last.getLong("sourceRecords") > 0, last.encode());
+
+    // Bad requests name the problem and start nothing.
+    assertError(call("POST", "/jobs", "{\"job\": \"nope\"}"), 404,
+        "no job named 'nope' in this binary; it has [payments]");
+    assertError(call("POST", "/jobs", "{\"job\": \"payments\", \"savepoint\": \"gone\"}"),
+        404, "has no savepoint or checkpoint 'gone'");
+    assertError(call("POST", "/jobs", "{\"job\": \"payments\", \"parallelism\": 99}"), 400,
+        "outside 1..32");
+    assertError(call("POST", "/jobs", "{\"job\": \"payments\", \"operators\": {\"x\": 2}}"),
+        400, "no keyed operator 'x'");
+    assertError(call("POST", "/jobs", "{\"savepoint\": \"pause\"}"), 400,
+        "\"job\" must be a non-empty string, and is missing");
+    assertEquals("CANCELED", job().getString("state"));
+
+    HttpResponse<String> started = call("POST", "/jobs",
+        "{\"job\": \"payments\", \"savepoint\": \"pause\", \"parallelism\": 3}");
+    assertEquals(200, started.statusCode(), started.body());
+    JsonObject status = new JsonObject(started.body());
+    assertEquals("RUNNING", status.getString("state"));
+    assertEquals(3, status.getJsonObject("parallelism").getInteger("counts"));
+    assertError(call("POST", "/jobs", "{\"job\": \"payments\"}"), 409, "running already");
+
+    // Its next checkpoint is numbered after the savepoint it started from.
+    HttpResponse<String> next = call("POST", "/jobs/payments/checkpoints", null);
+    assertEquals(200, next.statusCode(), next.body());
+    assertTrue(new JsonObject(next.body()).getLong("checkpointId") > savepointId, next.body());
+  }
+
+  @Test
   void servesPrometheusMetricsAndTheOpenApiDocument() throws Exception {
     Thread.sleep(1_500);
     HttpResponse<String> m = call("GET", "/metrics", null);
@@ -261,9 +314,12 @@ class RestApiTest {
     assertEquals(200, doc.statusCode());
     JsonObject paths = new JsonObject(doc.body()).getJsonObject("paths");
     for (String path : List.of("/jobs", "/jobs/{id}", "/jobs/{id}/rescale",
-        "/jobs/{id}/checkpoints", "/jobs/{id}/savepoints", "/jobs/{id}/stop", "/metrics")) {
+        "/jobs/{id}/checkpoints",
+        "/jobs/{id}/savepoints", "/jobs/{id}/stop", "/metrics")) {
       assertTrue(paths.containsKey(path), path);
     }
+    assertTrue(paths.getJsonObject("/jobs").containsKey("post"));
+    assertTrue(paths.getJsonObject("/jobs/{id}/checkpoints").containsKey("get"));
   }
 
   @Test

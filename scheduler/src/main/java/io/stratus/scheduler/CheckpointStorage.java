@@ -2,10 +2,14 @@ package io.stratus.scheduler;
 
 import io.stratus.store.objectstore.ObjectInfo;
 import io.stratus.store.objectstore.ObjectStore;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where checkpoint and savepoint metadata live: {@code jobs/<job>/checkpoints/<n>/_metadata}
@@ -13,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
  * coordinators can never complete the same checkpoint twice.
  */
 public final class CheckpointStorage {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointStorage.class);
 
   private final ObjectStore objects;
 
@@ -67,6 +73,109 @@ public final class CheckpointStorage {
 
   public CompletableFuture<CheckpointMetadata> read(String key) {
     return objects.get(key).thenApply(bytes -> CheckpointMetadata.parse(key, bytes));
+  }
+
+  /**
+   * A completed checkpoint or savepoint of a job, as listed for users.
+   *
+   * @param key      where its metadata is
+   * @param name     the savepoint's name, or the checkpoint's number
+   * @param metadata its metadata
+   */
+  public record RestorePoint(String key, String name, CheckpointMetadata metadata) {
+
+    /** Records the sources had emitted when it was taken (the sum of their offsets). */
+    public long sourceRecords() {
+      return metadata.sources().stream().mapToLong(CheckpointMetadata.SourceSplit::offset).sum();
+    }
+  }
+
+  /**
+   * Every retained checkpoint and savepoint of {@code job}, oldest first (by completion time).
+   * Metadata that cannot be read is skipped with a warning, so one corrupt object does not hide
+   * the others.
+   */
+  public CompletableFuture<List<RestorePoint>> restorePoints(String job) {
+    String root = "jobs/" + safe(job) + "/";
+    return objects.list(root).thenCompose(all -> {
+      List<CompletableFuture<Optional<RestorePoint>>> reads = new ArrayList<>();
+      for (ObjectInfo o : all) {
+        String rest = o.key().substring(root.length());
+        String[] parts = rest.split("/");
+        if (parts.length == 3 && parts[2].equals("_metadata")
+            && (parts[0].equals("checkpoints") || parts[0].equals("savepoints"))) {
+          String name = parts[0].equals("checkpoints")
+              ? String.valueOf(Long.parseLong(parts[1])) : parts[1];
+          reads.add(read(o.key()).handle((m, e) -> {
+            if (e != null) {
+              LOG.warn("Skipping {}: {}", o.key(), e.getMessage());
+              return Optional.empty();
+            }
+            return Optional.of(new RestorePoint(o.key(), name, m));
+          }));
+        }
+      }
+      return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        List<RestorePoint> out = new ArrayList<>();
+        reads.forEach(r -> r.join().ifPresent(out::add));
+        out.sort(Comparator.comparingLong(r -> r.metadata().timestamp()));
+        return out;
+      });
+    });
+  }
+
+  /**
+   * Finds what {@code reference} names among {@code job}'s restore points: {@code latest} (the
+   * newest checkpoint or savepoint), a savepoint's name, a checkpoint's number, or a metadata
+   * key.
+   *
+   * @throws IllegalArgumentException (in the future) naming the reference and what exists
+   */
+  public CompletableFuture<RestorePoint> resolve(String job, String reference) {
+    return restorePoints(job).thenCompose(all -> {
+      if (reference.equals(LATEST)) {
+        if (all.isEmpty()) {
+          throw new IllegalArgumentException("job '" + job + "' has no checkpoint or savepoint "
+              + "in " + location() + " to start from");
+        }
+        return CompletableFuture.completedFuture(all.get(all.size() - 1));
+      }
+      for (RestorePoint r : all) {
+        if (r.key().equals(reference) || r.name().equals(reference)
+            && r.metadata().kind().equals(CheckpointMetadata.SAVEPOINT)) {
+          return CompletableFuture.completedFuture(r);
+        }
+      }
+      for (RestorePoint r : all) {
+        if (r.name().equals(reference)) {
+          return CompletableFuture.completedFuture(r);
+        }
+      }
+      if (reference.startsWith("jobs/") && reference.endsWith("/_metadata")) {
+        // Another job's savepoint, named by its key.
+        return read(reference).handle((m, e) -> {
+          if (e != null) {
+            throw new IllegalArgumentException("no checkpoint or savepoint at " + reference
+                + " in " + location() + ": " + rootMessage(e));
+          }
+          return new RestorePoint(reference, reference, m);
+        });
+      }
+      throw new IllegalArgumentException("job '" + job + "' has no savepoint or checkpoint '"
+          + reference + "' in " + location() + "; it has " + (all.isEmpty() ? "none"
+          : all.stream().map(r -> r.metadata().kind() + " " + r.name()).toList()));
+    });
+  }
+
+  /** The reference {@link #resolve} takes for the newest checkpoint or savepoint. */
+  public static final String LATEST = "latest";
+
+  private static String rootMessage(Throwable e) {
+    Throwable c = e;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return String.valueOf(c.getMessage());
   }
 
   /** The newest completed checkpoint of {@code job}, if any. */

@@ -1,6 +1,7 @@
 package io.stratus.scheduler;
 
 import io.stratus.runtime.execution.ChannelRegistry;
+import io.stratus.scheduler.lease.CoordinatorLease;
 import io.stratus.store.lsm.SharedFileRegistry;
 import io.stratus.store.objectstore.ObjectStore;
 import io.vertx.core.Vertx;
@@ -23,13 +24,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The coordinator process: knows the workers (by their heartbeats), runs a
  * {@link JobController} per submitted job, and owns checkpoint storage and the reference counts
- * of checkpointed files. Talks to workers only through the event bus.
+ * of checkpointed files, under the lease it holds on the bucket prefix. Talks to workers only
+ * through the event bus.
  */
 public final class Coordinator implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
 
   private final Vertx vertx;
+  private final CoordinatorLease lease;
+  private volatile boolean closing;
   private final JobCatalog catalog;
   private final ChannelRegistry channels;
   private final CheckpointStorage storage;
@@ -45,9 +49,16 @@ public final class Coordinator implements AutoCloseable {
   private MessageConsumer<Object> heartbeats;
   private ScheduledFuture<?> checkTimer;
 
-  public Coordinator(Vertx vertx, ObjectStore objects, JobCatalog catalog,
-      ChannelRegistry channels, Duration heartbeatTimeout) {
+  /**
+   * A coordinator over {@code objects}' prefix.
+   *
+   * @param lease the lease on that prefix, held; the coordinator releases it when it closes,
+   *              and fails every job at once if it is lost
+   */
+  public Coordinator(Vertx vertx, ObjectStore objects, CoordinatorLease lease,
+      JobCatalog catalog, ChannelRegistry channels, Duration heartbeatTimeout) {
     this.vertx = vertx;
+    this.lease = lease;
     this.catalog = catalog;
     this.channels = channels;
     this.storage = new CheckpointStorage(objects);
@@ -112,6 +123,15 @@ public final class Coordinator implements AutoCloseable {
   }
 
   public Coordinator start() {
+    // A coordinator that lost its lease may be running beside its successor: it must stop
+    // touching the prefix at once, before the successor starts deleting unreferenced files.
+    lease.lost().thenAccept(reason -> {
+      if (!closing) {
+        for (JobController job : jobs.values()) {
+          job.stepDown("the coordinator stepped down: " + reason);
+        }
+      }
+    });
     heartbeats = vertx.eventBus().consumer(Protocol.HEARTBEATS, message -> {
       if (Protocol.decode(message.body()) instanceof Protocol.Heartbeat h) {
         if (lastHeartbeat.put(h.worker(), System.currentTimeMillis()) == null) {
@@ -225,15 +245,24 @@ public final class Coordinator implements AutoCloseable {
    *
    * @param restore     a checkpoint or savepoint to start from, or null
    * @param parallelism parallelism per operator uid, overriding the job's
+   * @throws UnknownJobException naming the job if the catalog does not know it
+   * @throws IllegalArgumentException naming an unknown operator or a parallelism out of range
+   * @throws IllegalStateException if the job runs already
    */
-  public JobController submit(String jobName, CheckpointMetadata restore,
+  public synchronized JobController submit(String jobName, CheckpointMetadata restore,
       Map<String, Integer> parallelism) {
+    if (lease.lost().isDone()) {
+      throw new IllegalStateException("this coordinator no longer holds the lease on "
+          + lease.location() + ": " + lease.lost().join());
+    }
     JobDefinition definition = catalog.get(jobName);
+    definition.checkParallelism(parallelism);
     JobController running = jobs.get(jobName);
     if (running != null && !running.result().isDone()) {
       throw new IllegalStateException("job '" + jobName + "' is running already");
     }
-    JobController controller = new JobController(this, definition, restore, parallelism);
+    JobController controller = new JobController(this, definition, restore, parallelism,
+        running == null ? 1 : Math.max(running.lastAttempt(), running.firstAttempt()) + 1);
     jobs.put(jobName, controller);
     controller.start();
     return controller;
@@ -247,8 +276,14 @@ public final class Coordinator implements AutoCloseable {
     return List.copyOf(jobs.values());
   }
 
+  /** The lease this coordinator holds on its prefix. */
+  public CoordinatorLease lease() {
+    return lease;
+  }
+
   @Override
   public void close() {
+    closing = true;
     for (JobController job : jobs.values()) {
       if (!job.result().isDone()) {
         job.cancel().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null)
@@ -259,5 +294,6 @@ public final class Coordinator implements AutoCloseable {
       heartbeats.unregister();
     }
     timer.shutdownNow();
+    lease.close();
   }
 }

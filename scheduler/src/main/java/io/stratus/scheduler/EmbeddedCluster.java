@@ -4,17 +4,24 @@ import io.stratus.cache.BlockCacheConfig;
 import io.stratus.cache.HybridBlockCache;
 import io.stratus.runtime.execution.ChannelRegistry;
 import io.stratus.runtime.execution.RuntimeResources;
+import io.stratus.scheduler.lease.CoordinatorLease;
+import io.stratus.scheduler.lease.LeaseConfig;
+import io.stratus.scheduler.lease.LeaseHeldException;
+import io.stratus.scheduler.lease.LeaseHolder;
 import io.stratus.store.lsm.StoreResources;
 import io.stratus.store.objectstore.ObjectStore;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 
 /**
  * The embedded default: a coordinator and N workers in one JVM, sharing one Vert.x instance and
  * one object store, each worker with its own block cache (as separate machines would have).
- * They still talk only through the event bus.
+ * They still talk only through the event bus. The coordinator holds the lease on the store's
+ * prefix ({@link CoordinatorLease}) for the cluster's life, so a second cluster on the same
+ * prefix refuses to start.
  */
 public final class EmbeddedCluster implements AutoCloseable {
 
@@ -39,12 +46,32 @@ public final class EmbeddedCluster implements AutoCloseable {
    */
   public EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
       Duration heartbeatInterval) {
+    this(objects, workers, cache, heartbeatInterval, LeaseConfig.defaults(), "embedded cluster");
+  }
+
+  /**
+   * Starts a cluster once its coordinator holds the lease on {@code objects}' prefix.
+   *
+   * @param lease how long the coordinator's lease lasts
+   * @param role  what this process is, for the message another process gets when it finds
+   *              the prefix in use (e.g. {@code stratus demo})
+   * @throws LeaseHeldException naming the holder when another process uses the prefix
+   */
+  public EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
+      Duration heartbeatInterval, LeaseConfig lease, String role) {
+    CoordinatorLease held;
+    try {
+      held = CoordinatorLease.acquire(objects.forControlPlane(), lease,
+          LeaseHolder.thisProcess(role)).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
     this.vertx = Vertx.vertx();
     this.objects = objects;
     this.cacheConfig = cache;
     this.heartbeatInterval = heartbeatInterval;
     Duration timeout = heartbeatInterval.multipliedBy(10);
-    this.coordinator = new Coordinator(vertx, objects, catalog, channels,
+    this.coordinator = new Coordinator(vertx, objects, held, catalog, channels,
         timeout.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : timeout).start();
     for (int i = 0; i < workers; i++) {
       addWorker();

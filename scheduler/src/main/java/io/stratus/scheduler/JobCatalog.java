@@ -1,5 +1,6 @@
 package io.stratus.scheduler;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -18,12 +19,18 @@ public final class JobCatalog {
     }
   }
 
-  /** The job named {@code name}; fails naming it when unknown. */
+  /** The job named {@code name}; fails naming it and the known ones when unknown. */
   public JobDefinition get(String name) {
     JobDefinition job = jobs.get(name);
     if (job == null) {
-      throw new IllegalArgumentException("no job named '" + name + "' in this binary");
+      throw new UnknownJobException("no job named '" + name + "' in this binary; it has "
+          + names());
     }
     return job;
+  }
+
+  /** The names of the jobs this binary can run, sorted. */
+  public List<String> names() {
+    return jobs.keySet().stream().sorted().toList();
   }
 }

@@ -65,9 +65,11 @@ public final class JobController {
   private final Vertx vertx;
   private final Context context;
   private final CompletableFuture<JobStatus> result = new CompletableFuture<>();
+  private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final Map<String, Integer> parallelism = new LinkedHashMap<>();
   private JobTopology topology;
   private JobState state = JobState.SUBMITTED;
+  private final int firstAttempt;
   private int attempt;
   private Map<String, String> placement = new LinkedHashMap<>();
   private Map<String, TaskSpec> specs = new LinkedHashMap<>();
@@ -110,9 +112,14 @@ public final class JobController {
   private long attemptSourceRecords;
   private final Deque<long[]> throughputSamples = new ArrayDeque<>();
 
+  /**
+   * A controller whose first attempt is {@code firstAttempt}: attempts of one job number on
+   * across submissions, since workers remember canceled attempts by number.
+   */
   JobController(Coordinator coordinator, JobDefinition definition, CheckpointMetadata restore,
-      Map<String, Integer> initialParallelism) {
+      Map<String, Integer> initialParallelism, int firstAttempt) {
     this.coordinator = coordinator;
+    this.firstAttempt = firstAttempt;
     this.definition = definition;
     this.vertx = coordinator.vertx();
     this.context = vertx.getOrCreateContext();
@@ -131,6 +138,14 @@ public final class JobController {
     return definition;
   }
 
+  /**
+   * Completes when the job's first attempt runs; fails, naming the reason, if the job ends
+   * before (its bucket cannot be reached, its restore point does not fit the job).
+   */
+  public CompletableFuture<Void> started() {
+    return started;
+  }
+
   /** Completes with the final status when the job finishes, fails or is canceled. */
   public CompletableFuture<JobStatus> result() {
     return result;
@@ -141,8 +156,8 @@ public final class JobController {
    * the job before any task runs, so nothing is half-written and the error names the endpoint.
    */
   void start() {
-    context.runOnContext(v -> coordinator.storage().probe(name()).whenComplete((ok, e) ->
-        context.runOnContext(x -> {
+    context.runOnContext(v -> coordinator.storage().restorePoints(name())
+        .whenComplete((points, e) -> context.runOnContext(x -> {
           if (state.terminal()) {
             return;
           }
@@ -150,15 +165,34 @@ public final class JobController {
             fail("checkpoint storage " + coordinator.storage().location()
                 + " cannot be used: " + rootMessage(e));
           } else {
+            adoptEarlierRestorePoints(points);
             startAttempts();
           }
         })));
   }
 
-  private void startAttempts() {
-    if (restoreFrom != null) {
-      adoptRestorePoint(restoreFrom);
+  /**
+   * Takes over what earlier runs of this job left in the bucket: their savepoints' files stay
+   * registered (a retiring checkpoint that shares them must not delete them), their retained
+   * checkpoints stay under this job's retention (oldest retired first), and new checkpoints are
+   * numbered after all of them, since a checkpoint's metadata key is written only once.
+   */
+  private void adoptEarlierRestorePoints(List<CheckpointStorage.RestorePoint> points) {
+    List<CheckpointMetadata> earlier = new ArrayList<>();
+    for (CheckpointStorage.RestorePoint p : points) {
+      if (p.metadata().job().equals(name())) {
+        earlier.add(p.metadata());
+        nextCheckpointId = Math.max(nextCheckpointId, p.metadata().checkpointId() + 1);
+      }
     }
+    if (restoreFrom != null) {
+      earlier.add(restoreFrom);
+    }
+    earlier.sort((a, b) -> Long.compare(a.checkpointId(), b.checkpointId()));
+    earlier.forEach(this::adoptRestorePoint);
+  }
+
+  private void startAttempts() {
     consumer = vertx.eventBus().consumer(Protocol.jobAddress(name()), message -> {
       try {
         onMessage(Protocol.decode(message.body()));
@@ -166,7 +200,7 @@ public final class JobController {
         LOG.warn("Job {} ignored a message it could not read: {}", name(), e.toString());
       }
     });
-    deploy(1);
+    deploy(firstAttempt);
     sampler = coordinator.timer().scheduleAtFixedRate(
         () -> context.runOnContext(x -> sampleThroughput()), 1, 1, TimeUnit.SECONDS);
   }
@@ -265,6 +299,7 @@ public final class JobController {
             request(worker, new Protocol.Start(name(), attempt));
           }
           state = JobState.RUNNING;
+          started.complete(null);
           completeWaiter(running, attempt);
           LOG.info("Job {} attempt {} running: {} tasks on {} worker(s){}", name(), attempt,
               tasks.size(), perWorker.size(), restoreFrom == null ? ""
@@ -356,6 +391,15 @@ public final class JobController {
         finish();
       }
     }
+  }
+
+  /** The coordinator lost its lease: the job fails at once and writes nothing more. */
+  void stepDown(String reason) {
+    context.runOnContext(v -> {
+      if (!state.terminal()) {
+        fail(reason);
+      }
+    });
   }
 
   /** A worker stopped sending heartbeats. */
@@ -452,7 +496,9 @@ public final class JobController {
     if (sampler != null) {
       sampler.cancel(false);
     }
-    IllegalStateException ended = new IllegalStateException("job " + name() + " is " + state);
+    IllegalStateException ended = new IllegalStateException("job " + name() + " is " + state
+        + (state == JobState.FAILED && lastFailure != null ? ": " + lastFailure : ""));
+    started.completeExceptionally(ended);
     running.values().forEach(f -> f.completeExceptionally(ended));
     firstRecord.values().forEach(f -> f.completeExceptionally(ended));
     snapshot = statusNow();
@@ -781,17 +827,7 @@ public final class JobController {
     if (target.isEmpty()) {
       throw new IllegalArgumentException("no operator to rescale");
     }
-    int max = definition.runtime().maxParallelism();
-    for (Map.Entry<String, Integer> e : target.entrySet()) {
-      if (!parallelism.containsKey(e.getKey())) {
-        throw new IllegalArgumentException("job " + name() + " has no keyed operator '"
-            + e.getKey() + "'; keyed operators: " + parallelism.keySet());
-      }
-      if (e.getValue() == null || e.getValue() < 1 || e.getValue() > max) {
-        throw new IllegalArgumentException("parallelism " + e.getValue() + " of operator '"
-            + e.getKey() + "' is outside 1.." + max + " (the job's maxParallelism)");
-      }
-    }
+    definition.checkParallelism(target);
     if (rescaling) {
       throw new RescaleConflictException("job " + name() + " is being rescaled already");
     }
@@ -853,6 +889,15 @@ public final class JobController {
   /** The key of the newest completed checkpoint's or savepoint's metadata, or null. */
   public CompletableFuture<CheckpointMetadata> latestCheckpoint() {
     return onContext(() -> CompletableFuture.completedFuture(restoreFrom));
+  }
+
+  /** The attempt deployed last (0 before the first): the next submission numbers after it. */
+  int lastAttempt() {
+    return attempt;
+  }
+
+  int firstAttempt() {
+    return firstAttempt;
   }
 
   /** Milliseconds since the running attempt was deployed. */

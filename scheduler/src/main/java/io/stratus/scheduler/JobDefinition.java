@@ -2,6 +2,10 @@ package io.stratus.scheduler;
 
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.graph.JobGraph;
+import io.stratus.runtime.execution.JobTopology;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -25,5 +29,36 @@ public record JobDefinition(JobGraph graph, RuntimeConfig runtime, CheckpointCon
 
   public String name() {
     return graph.name();
+  }
+
+  /**
+   * Checks a parallelism per keyed operator uid against this job.
+   *
+   * @throws IllegalArgumentException naming an unknown operator or a parallelism outside
+   *         1..maxParallelism
+   */
+  public void checkParallelism(Map<String, Integer> target) {
+    List<String> keyed = keyedOperators();
+    int max = runtime.maxParallelism();
+    for (Map.Entry<String, Integer> e : target.entrySet()) {
+      if (!keyed.contains(e.getKey())) {
+        throw new IllegalArgumentException("job " + name() + " has no keyed operator '"
+            + e.getKey() + "'; keyed operators: " + keyed);
+      }
+      if (e.getValue() == null || e.getValue() < 1 || e.getValue() > max) {
+        throw new IllegalArgumentException("parallelism " + e.getValue() + " of operator '"
+            + e.getKey() + "' is outside 1.." + max + " (the job's maxParallelism)");
+      }
+    }
+  }
+
+  /** The uids of the job's keyed operators, in pipeline order: what a rescale can change. */
+  public List<String> keyedOperators() {
+    JobTopology topology = new JobTopology(graph, runtime, Map.of());
+    List<String> uids = new ArrayList<>();
+    for (int s = 1; s < topology.segmentCount(); s++) {
+      uids.add(topology.operatorUid(s));
+    }
+    return uids;
   }
 }

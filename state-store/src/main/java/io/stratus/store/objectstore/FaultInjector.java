@@ -13,7 +13,7 @@ import java.util.function.Predicate;
 public interface FaultInjector {
 
   /** The operations a fault can target. */
-  enum Operation { GET, PUT, PUT_IF_ABSENT, HEAD, LIST, DELETE }
+  enum Operation { GET, PUT, PUT_IF_ABSENT, PUT_IF_VERSION, HEAD, LIST, DELETE }
 
   RuntimeException faultFor(Operation operation, String key);
 

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
@@ -15,16 +16,21 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@link ObjectStore} in a local directory: one file per object, keys as relative paths. Writes
@@ -38,6 +44,10 @@ import java.util.concurrent.RejectedExecutionException;
 public final class LocalDirectoryObjectStore implements ObjectStore {
 
   private static final String TEMP_DIR = ".tmp";
+  private static final String CAS_LOCK = "compare-and-swap.lock";
+  /** One lock per root: a JVM may not hold two file locks on one file. */
+  private static final ConcurrentHashMap<Path, ReentrantLock> CAS_LOCKS =
+      new ConcurrentHashMap<>();
 
   private final Path root;
   private final boolean fsync;
@@ -149,6 +159,70 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
         Files.deleteIfExists(temp);
       }
     });
+  }
+
+  @Override
+  public CompletableFuture<Optional<VersionedObject>> getVersioned(String key) {
+    return call("GET", key, () -> {
+      try {
+        byte[] data = Files.readAllBytes(pathOf(key));
+        return Optional.of(new VersionedObject(data, versionTag(data)));
+      } catch (NoSuchFileException e) {
+        return Optional.empty();
+      } catch (IOException e) {
+        if (Files.isDirectory(pathOf(key))) {
+          return Optional.empty();
+        }
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Compares and swaps under a lock that holds across threads (a lock per root in this JVM)
+   * and across processes (a file lock), so two processes on one directory stay exclusive.
+   */
+  @Override
+  public CompletableFuture<Optional<String>> putIfVersion(String key, byte[] data,
+      String expectedTag) {
+    return call("conditional PUT (If-Match)", key, () -> {
+      Path target = pathOf(key);
+      ReentrantLock inJvm = CAS_LOCKS.computeIfAbsent(root, r -> new ReentrantLock());
+      inJvm.lock();
+      try (FileChannel lockFile = FileChannel.open(root.resolve(TEMP_DIR).resolve(CAS_LOCK),
+          StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock ignored = lockFile.lock()) {
+        byte[] current;
+        try {
+          current = Files.readAllBytes(target);
+        } catch (NoSuchFileException e) {
+          return Optional.<String>empty();
+        }
+        if (!versionTag(current).equals(expectedTag)) {
+          return Optional.<String>empty();
+        }
+        Path temp = writeTemp(data);
+        try {
+          Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
+              StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+          Files.deleteIfExists(temp);
+          throw e;
+        }
+        return Optional.of(versionTag(data));
+      } finally {
+        inJvm.unlock();
+      }
+    });
+  }
+
+  /** A content digest, as S3's ETag of a single-part object is. */
+  private static String versionTag(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("MD5 is missing from this JVM", e);
+    }
   }
 
   @Override

@@ -38,6 +38,19 @@ public interface ObjectStore extends AutoCloseable {
    */
   CompletableFuture<Boolean> putIfAbsent(String key, byte[] data);
 
+  /** Reads a whole object with its version tag, or empty if there is no such object. */
+  CompletableFuture<Optional<VersionedObject>> getVersioned(String key);
+
+  /**
+   * Replaces an object only if its version tag is still {@code expectedTag} (a compare-and-swap,
+   * {@code If-Match} on S3): of two writers racing from the same version exactly one succeeds.
+   * A write whose response was lost and that is retried finds its own content and succeeds.
+   *
+   * @return the new version tag; empty if the object is missing or has another version
+   */
+  CompletableFuture<Optional<String>> putIfVersion(String key, byte[] data,
+      String expectedTag);
+
   /** The object's size and modification time, or empty if there is no such object. */
   CompletableFuture<Optional<ObjectInfo>> head(String key);
 
@@ -46,6 +59,15 @@ public interface ObjectStore extends AutoCloseable {
 
   /** Deletes objects, in batches where the store supports it. Missing keys are not an error. */
   CompletableFuture<Void> delete(Collection<String> keys);
+
+  /**
+   * The same store for the control plane's few requests (the coordinator's lease), which must
+   * not wait behind data transfers: a store that queues requests gives them connections of
+   * their own. Closed with this store.
+   */
+  default ObjectStore forControlPlane() {
+    return this;
+  }
 
   /** Where this store points, for messages: {@code s3://bucket/prefix} or a directory. */
   String location();

@@ -6,6 +6,7 @@ import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -62,6 +63,9 @@ public final class S3ObjectStore implements ObjectStore {
   private final S3AsyncClient client;
   private final AsyncPermits permits;
   private final ScheduledExecutorService retryTimer;
+  /** Its own client for {@link #forControlPlane()}, made on first use. */
+  private S3ObjectStore controlPlane;
+  private boolean closed;
 
   public S3ObjectStore(S3Config config) {
     this.config = config;
@@ -108,13 +112,27 @@ public final class S3ObjectStore implements ObjectStore {
    * error otherwise; meant for start-up, so it does not retry.
    */
   public CompletableFuture<Void> checkAccess() {
+    return checkAccess(true);
+  }
+
+  /**
+   * One retry, and only for a pooled connection the server had closed (S3Proxy closes one after
+   * answering an error without reading the request's body): an endpoint that does not answer
+   * must fail at once.
+   */
+  private CompletableFuture<Void> checkAccess(boolean mayRetry) {
     return client.listObjectsV2(r -> r.bucket(config.bucket()).prefix(config.prefix()).maxKeys(1))
         .handle((response, error) -> {
-          if (error != null) {
-            throw translate("list", config.prefix(), error);
+          if (error == null) {
+            return CompletableFuture.<Void>completedFuture(null);
           }
-          return null;
-        });
+          Throwable cause = unwrap(error);
+          if (mayRetry && isRetryable(cause) && !isUnreachable(cause)
+              && !(cause instanceof S3Exception)) {
+            return checkAccess(false);
+          }
+          throw translate("list", config.prefix(), error);
+        }).thenCompose(f -> f);
   }
 
   @Override
@@ -181,6 +199,49 @@ public final class S3ObjectStore implements ObjectStore {
   }
 
   @Override
+  public CompletableFuture<Optional<VersionedObject>> getVersioned(String key) {
+    return withRetries("GET", key, () -> client.getObject(
+            r -> r.bucket(config.bucket()).key(fullKey(key)),
+            AsyncResponseTransformer.toBytes())
+        .handle((bytes, error) -> {
+          if (error == null) {
+            return Optional.of(new VersionedObject(bytes.asByteArrayUnsafe(),
+                bytes.response().eTag()));
+          }
+          if (isMissingObject(unwrap(error))) {
+            return Optional.<VersionedObject>empty();
+          }
+          throw propagate(error);
+        }));
+  }
+
+  @Override
+  public CompletableFuture<Optional<String>> putIfVersion(String key, byte[] data,
+      String expectedTag) {
+    CompletableFuture<Optional<String>> written = withRetries("conditional PUT (If-Match)", key,
+        () -> client.putObject(
+                r -> r.bucket(config.bucket()).key(fullKey(key))
+                    .contentLength((long) data.length).ifMatch(expectedTag),
+                AsyncRequestBody.fromBytesUnsafe(data))
+            .handle((response, error) -> {
+              if (error == null) {
+                return Optional.of(response.eTag());
+              }
+              Throwable cause = unwrap(error);
+              if (cause instanceof S3Exception s3 && s3.statusCode() == 412
+                  || isMissingObject(cause)) {
+                return Optional.<String>empty();
+              }
+              throw propagate(error);
+            }));
+    // A retry after a lost response meets its own write: that is a success.
+    return written.thenCompose(tag -> tag.isPresent() ? CompletableFuture.completedFuture(tag)
+        : getVersioned(key).thenApply(now -> now
+            .filter(v -> Arrays.equals(v.data(), data))
+            .map(VersionedObject::versionTag)));
+  }
+
+  @Override
   public CompletableFuture<Optional<ObjectInfo>> head(String key) {
     return withRetries("HEAD", key, () -> client.headObject(
             r -> r.bucket(config.bucket()).key(fullKey(key)))
@@ -189,10 +250,7 @@ public final class S3ObjectStore implements ObjectStore {
             return Optional.of(new ObjectInfo(key, response.contentLength(),
                 response.lastModified()));
           }
-          Throwable cause = unwrap(error);
-          if (cause instanceof NoSuchKeyException
-              || (cause instanceof S3Exception s3 && s3.statusCode() == 404
-                  && !isNoSuchBucket(s3))) {
+          if (isMissingObject(unwrap(error))) {
             return Optional.empty();
           }
           throw propagate(error);
@@ -254,10 +312,30 @@ public final class S3ObjectStore implements ObjectStore {
     return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new));
   }
 
+  /** A second client on the same bucket and prefix, with its own few connections. */
+  @Override
+  public synchronized ObjectStore forControlPlane() {
+    if (closed) {
+      throw new IllegalStateException("the S3 object store at " + location() + " is closed");
+    }
+    if (controlPlane == null) {
+      controlPlane = new S3ObjectStore(config.withMaxConcurrency(4));
+    }
+    return controlPlane;
+  }
+
   @Override
   public void close() {
+    CompletableFuture<Void> second;
+    synchronized (this) {
+      closed = true;
+      // Each client takes about 2 s to close (Netty's quiet period): both at once.
+      second = controlPlane == null ? CompletableFuture.completedFuture(null)
+          : CompletableFuture.runAsync(controlPlane::close);
+    }
     client.close();
     retryTimer.shutdownNow();
+    second.join();
   }
 
   private String fullKey(String key) {
@@ -311,6 +389,9 @@ public final class S3ObjectStore implements ObjectStore {
     if (cause instanceof ShortReadException) {
       return true;
     }
+    if (isMissingCredentials(cause)) {
+      return false;
+    }
     if (cause instanceof S3Exception s3) {
       int status = s3.statusCode();
       String code = s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().errorCode();
@@ -340,6 +421,11 @@ public final class S3ObjectStore implements ObjectStore {
       return e;
     }
     String what = operation + " " + key + " in " + location();
+    if (isMissingCredentials(cause)) {
+      return new AccessDeniedException("no AWS credentials for " + config.endpointDescription()
+          + ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (with "
+          + "~/.aws/credentials), or run where an instance role provides them", cause);
+    }
     if (cause instanceof NoSuchBucketException
         || (cause instanceof S3Exception s3 && isNoSuchBucket(s3))) {
       return new BucketNotFoundException("bucket '" + config.bucket() + "' does not exist at "
@@ -383,6 +469,18 @@ public final class S3ObjectStore implements ObjectStore {
     } catch (NumberFormatException e) {
       return -1;
     }
+  }
+
+  /** The default credential chain found nothing (its own message lists every provider). */
+  private static boolean isMissingCredentials(Throwable cause) {
+    return cause instanceof SdkClientException
+        && String.valueOf(cause.getMessage()).startsWith("Unable to load credentials");
+  }
+
+  /** A 404 for the object, not for its bucket. */
+  private static boolean isMissingObject(Throwable cause) {
+    return cause instanceof NoSuchKeyException
+        || (cause instanceof S3Exception s3 && s3.statusCode() == 404 && !isNoSuchBucket(s3));
   }
 
   private static boolean isNoSuchBucket(S3Exception s3) {

@@ -91,6 +91,19 @@ public final class SimulatedNetworkObjectStore implements ObjectStore {
   }
 
   @Override
+  public CompletableFuture<Optional<VersionedObject>> getVersioned(String key) {
+    return request(FaultInjector.Operation.GET, key, 0, () -> inner.getVersioned(key));
+  }
+
+  @Override
+  public CompletableFuture<Optional<String>> putIfVersion(String key, byte[] data,
+      String expectedTag) {
+    bytesWritten.add(data.length);
+    return request(FaultInjector.Operation.PUT_IF_VERSION, key, data.length,
+        () -> inner.putIfVersion(key, data, expectedTag));
+  }
+
+  @Override
   public CompletableFuture<Optional<ObjectInfo>> head(String key) {
     return request(FaultInjector.Operation.HEAD, key, 0, () -> inner.head(key));
   }

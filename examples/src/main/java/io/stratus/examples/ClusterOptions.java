@@ -1,0 +1,91 @@
+package io.stratus.examples;
+
+import io.stratus.rescale.RestConfig;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** The options of the commands that run a cluster in this process: demo and coordinator. */
+final class ClusterOptions {
+
+  @Option(names = "--users", paramLabel = "N", defaultValue = "3000000",
+      description = "distinct card holders (default: ${DEFAULT-VALUE})")
+  long users;
+
+  @Option(names = "--workers", paramLabel = "N", defaultValue = "4",
+      description = "workers in the process, 1 to 64 (default: ${DEFAULT-VALUE})")
+  int workers;
+
+  @Option(names = "--api-port", paramLabel = "N", defaultValue = "8081",
+      description = "REST API port, 0 for any free one (default: ${DEFAULT-VALUE})")
+  int apiPort;
+
+  @Option(names = "--api-host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+      description = "REST API interface; any other than loopback needs a token "
+          + "(default: ${DEFAULT-VALUE})")
+  String apiHost;
+
+  @Option(names = "--api-token", paramLabel = "T", defaultValue = "${env:STRATUS_API_TOKEN}",
+      description = "bearer token the API requires (default: $STRATUS_API_TOKEN)")
+  String apiToken;
+
+  @Option(names = "--fresh",
+      description = "start over: remove the checkpoints, savepoints and state files earlier "
+          + "runs left under the prefix (it lists what it removes)")
+  boolean fresh;
+
+  @Option(names = "--savepoint", paramLabel = "NAME",
+      description = "start from this savepoint (its name or metadata key), checkpoint (its "
+          + "number) or 'latest' (default: the newest an earlier run left, if any)")
+  String savepoint;
+
+  @Option(names = "--duration", paramLabel = "TIME", converter = DurationConverter.class,
+      description = "stop with a savepoint after this long, e.g. 90s, 10m, 2h (default: run "
+          + "until Ctrl-C)")
+  Duration duration;
+
+  /** Checks the values together; throws a usage error naming the option. */
+  void check(CommandLine commandLine) {
+    if (users < 1) {
+      throw new CommandLine.ParameterException(commandLine, "--users must be at least 1, was "
+          + users);
+    }
+    if (workers < 1 || workers > 64) {
+      throw new CommandLine.ParameterException(commandLine, "--workers must be 1 to 64, was "
+          + workers);
+    }
+    if (fresh && savepoint != null) {
+      throw new CommandLine.ParameterException(commandLine, "--fresh removes the savepoints "
+          + "that --savepoint would start from: give one or the other");
+    }
+  }
+
+  /** The API's configuration; a bad host, port or a missing token is a usage error. */
+  RestConfig api(CommandLine commandLine) {
+    try {
+      return new RestConfig(apiHost, apiPort, apiToken);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(commandLine, e.getMessage());
+    }
+  }
+
+  /** {@code 90s}, {@code 10m}, {@code 2h}, or plain seconds. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String v = value.trim().toLowerCase();
+      long unit = v.endsWith("h") ? 3600 : v.endsWith("m") ? 60 : 1;
+      String digits = v.replaceAll("[smh]$", "");
+      try {
+        long n = Long.parseLong(digits);
+        if (n > 0) {
+          return Duration.ofSeconds(n * unit);
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like "
+          + "90s, 10m or 2h");
+    }
+  }
+}

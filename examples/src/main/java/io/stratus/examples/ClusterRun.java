@@ -1,0 +1,334 @@
+package io.stratus.examples;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.stratus.cache.BlockCacheConfig;
+import io.stratus.rescale.RestConfig;
+import io.stratus.rescale.RestServer;
+import io.stratus.scheduler.CheckpointMetadata;
+import io.stratus.scheduler.CheckpointStorage;
+import io.stratus.scheduler.EmbeddedCluster;
+import io.stratus.scheduler.JobController;
+import io.stratus.scheduler.JobState;
+import io.stratus.scheduler.JobStatus;
+import io.stratus.scheduler.lease.CoordinatorLease;
+import io.stratus.scheduler.lease.LeaseConfig;
+import io.stratus.scheduler.lease.LeaseHeldException;
+import io.stratus.store.objectstore.ObjectInfo;
+import io.stratus.store.objectstore.ObjectStore;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the card-profiles job on an embedded cluster (coordinator, workers, REST API) over the
+ * command's storage, as {@code stratus demo} and {@code stratus coordinator} do: it refuses to
+ * start while another process uses the same prefix, resumes from the newest checkpoint or
+ * savepoint an earlier run left (or starts over with {@code --fresh}, saying what it removes),
+ * optionally rescales live through the REST API, prints a status line every few seconds, and on
+ * Ctrl-C, {@code --duration} or the end of the job stops with a savepoint and says where it is.
+ *
+ * <p>Exit codes: 0 when it stopped with a savepoint (or the job was canceled through the API),
+ * 1 when something failed (the job, the savepoint, the storage, the lease), 130 on a second
+ * Ctrl-C.
+ */
+final class ClusterRun {
+
+  /**
+   * What to run.
+   *
+   * @param command      the command's name, for messages
+   * @param users        card holders the generator draws from
+   * @param workers      workers in this process
+   * @param api          where the REST API listens
+   * @param fresh        remove what earlier runs left under the prefix first
+   * @param restoreFrom  a checkpoint or savepoint to start from instead of the newest, or null
+   * @param phaseSeconds seconds before, between and after the scripted rescales; 0 for none
+   * @param duration     stop after this long; null to run until Ctrl-C
+   * @param reportEvery  time between status lines
+   */
+  record Settings(String command, long users, int workers, RestConfig api, boolean fresh,
+      String restoreFrom, long phaseSeconds, Duration duration, Duration reportEvery) {}
+
+  private static final long[] RESCALES = {4, 2};
+
+  private final Settings settings;
+  private final StopSignal stop;
+  /** Where the state is, for the last message. */
+  private String location;
+
+  ClusterRun(Settings settings, StopSignal stop) {
+    this.settings = settings;
+    this.stop = stop;
+  }
+
+  int run(StorageOptions storageOptions) throws InterruptedException {
+    String portProblem = portProblem(settings.api());
+    if (portProblem != null) {
+      return failed(portProblem);
+    }
+    try (DemoStorage storage = DemoStorage.open(storageOptions, "stratus-demo/")) {
+      System.out.println("Stratus: the " + CardProfilesJob.NAME + " job on an embedded cluster");
+      location = storage.describe();
+      System.out.println("  object store: " + location);
+      System.out.println("  log: " + ClusterLog.writeTo(storage.dataDir().resolve("stratus.log")));
+      String api = "http://" + settings.api().host() + ":"
+          + (settings.api().port() == 0 ? "<any>" : settings.api().port());
+      EmbeddedCluster cluster;
+      try {
+        cluster = new EmbeddedCluster(storage.objects(), settings.workers(),
+            BlockCacheConfig.defaults().withDiskDirectory(storage.dataDir().resolve("cache")),
+            Duration.ofMillis(500), LeaseConfig.defaults(),
+            "stratus " + settings.command() + ", REST API " + api);
+      } catch (LeaseHeldException e) {
+        return failed(e.getMessage());
+      }
+      try (cluster) {
+        return run(storage, cluster);
+      }
+    } catch (IOException | IllegalStateException e) {
+      return failed(e.getMessage());
+    } catch (CompletionException e) {
+      return failed(rootMessage(e));
+    }
+  }
+
+  private int run(DemoStorage storage, EmbeddedCluster cluster) throws InterruptedException {
+    ObjectStore objects = storage.objects();
+    CheckpointStorage checkpoints = cluster.coordinator().storage();
+    if (settings.fresh()) {
+      removeEarlierRuns(objects);
+    }
+    CheckpointMetadata restore = restorePoint(checkpoints, objects);
+    RestServer rest;
+    try {
+      rest = RestServer.start(cluster.vertx(), cluster.coordinator(), settings.api())
+          .toCompletionStage().toCompletableFuture().join();
+    } catch (CompletionException e) {
+      return failed(rootMessage(e) + " (choose another --api-port, or 0 for any free one)");
+    }
+    try (rest) {
+      String api = "http://" + settings.api().host() + ":" + rest.port();
+      CoordinatorClient client = new CoordinatorClient(api, settings.api().bearerToken());
+      System.out.printf("  %d workers, REST API on %s (try: ./stratus job %s --api %s)%n%n",
+          settings.workers(), api, CardProfilesJob.NAME, api);
+      cluster.catalog().register(CardProfilesJob.definition(settings.users()));
+      Map<String, Integer> parallelism = new LinkedHashMap<>();
+      if (restore != null) {
+        restore.operators().forEach(o -> parallelism.put(o.uid(), o.parallelism()));
+      }
+      JobController job = cluster.coordinator().submit(CardProfilesJob.NAME, restore,
+          parallelism);
+      return watch(job, client);
+    }
+  }
+
+  /** Prints status lines, runs the scripted rescales, and stops when asked or when the job ends. */
+  private int watch(JobController job, CoordinatorClient client) throws InterruptedException {
+    long start = System.nanoTime();
+    StatusLine line = new StatusLine();
+    System.out.print(line.header());
+    long nextReport = start + settings.reportEvery().toNanos();
+    int rescales = 0;
+    while (true) {
+      long now = System.nanoTime();
+      if (job.result().isDone()) {
+        return ended(job.result().join());
+      }
+      if (stop.requested() || settings.duration() != null
+          && now - start >= settings.duration().toNanos()) {
+        return stopWithSavepoint(job, client);
+      }
+      if (settings.phaseSeconds() > 0 && rescales < RESCALES.length
+          && now - start >= TimeUnit.SECONDS.toNanos(settings.phaseSeconds() * (rescales + 1))) {
+        rescale(client, RESCALES[rescales++]);
+        System.out.print(line.header());
+      }
+      if (now >= nextReport) {
+        nextReport = now + settings.reportEvery().toNanos();
+        try {
+          System.out.print(line.format(job.status().get(10, TimeUnit.SECONDS),
+              (now - start) / 1e9));
+        } catch (java.util.concurrent.ExecutionException
+            | java.util.concurrent.TimeoutException e) {
+          System.out.println("  (no status: " + rootMessage(e) + ")");
+        }
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private void rescale(CoordinatorClient client, long parallelism) throws InterruptedException {
+    System.out.printf("%nPOST %s/jobs/%s/rescale {\"parallelism\": %d}%n", client.api(),
+        CardProfilesJob.NAME, parallelism);
+    try {
+      JsonNode report = client.post("/jobs/" + CardProfilesJob.NAME + "/rescale",
+          Map.of("parallelism", parallelism), Duration.ofMinutes(2));
+      System.out.printf("  rescaled %s -> %s in %s (checkpoint %s, stop %s, deploy and "
+              + "restore %s, to first record %s)%n%n", report.path("from"), report.path("to"),
+          Units.millis(report.path("totalMillis").asLong()),
+          Units.millis(report.path("checkpointMillis").asLong()),
+          Units.millis(report.path("stopMillis").asLong()),
+          Units.millis(report.path("deployMillis").asLong()),
+          Units.millis(report.path("firstRecordMillis").asLong()));
+    } catch (CoordinatorClient.ApiException e) {
+      System.out.println("  rescale refused: " + e.getMessage() + "\n");
+    }
+  }
+
+  /** Stops the job with a savepoint through the REST API; says where it is. */
+  private int stopWithSavepoint(JobController job, CoordinatorClient client)
+      throws InterruptedException {
+    String name = CardProfilesJob.NAME + "-" + LocalDateTime.now()
+        .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    System.out.printf("%nPOST %s/jobs/%s/stop {\"savepoint\": \"%s\"}%n", client.api(),
+        CardProfilesJob.NAME, name);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        JsonNode savepoint = client.post("/jobs/" + CardProfilesJob.NAME + "/stop",
+            Map.of("savepoint", name), Duration.ofMinutes(2));
+        JobStatus end = job.result().join();
+        System.out.printf("%nStopped with savepoint %s (#%d) after %s records in this run:%n"
+                + "  %s in %s%nRun the same command again to resume from it ('--fresh' starts "
+                + "over).%n", name, savepoint.path("checkpointId").asLong(),
+            Units.count(end.recordsIn()), savepoint.path("metadataKey").asText(), location);
+        return 0;
+      } catch (CoordinatorClient.ApiException e) {
+        // A job that is restarting cannot take a savepoint yet: it may in a moment.
+        if (e.status() != 409 || job.result().isDone() || System.nanoTime() > deadline) {
+          job.cancel().join();
+          return failed("no savepoint was taken: " + e.getMessage() + "; the next run resumes "
+              + "from the last completed checkpoint");
+        }
+        Thread.sleep(1_000);
+      }
+    }
+  }
+
+  private int ended(JobStatus end) {
+    if (end.state() == JobState.FAILED) {
+      return failed("job " + end.name() + " FAILED after " + end.restarts() + " restart(s): "
+          + end.lastFailure());
+    }
+    System.out.printf("%nJob %s ended %s (through the REST API) after %s records in this run; "
+        + "its checkpoints and savepoints stay.%n", end.name(), end.state(),
+        Units.count(end.recordsIn()));
+    return 0;
+  }
+
+  /**
+   * What the job starts from: the checkpoint or savepoint {@code --savepoint} names, else the
+   * newest one an earlier run left; printed with what it holds.
+   */
+  private CheckpointMetadata restorePoint(CheckpointStorage checkpoints, ObjectStore objects) {
+    CheckpointStorage.RestorePoint point;
+    if (settings.restoreFrom() != null) {
+      point = checkpoints.resolve(CardProfilesJob.NAME, settings.restoreFrom()).join();
+    } else {
+      List<CheckpointStorage.RestorePoint> all =
+          checkpoints.restorePoints(CardProfilesJob.NAME).join();
+      if (all.isEmpty()) {
+        System.out.println("  starting fresh: no checkpoint or savepoint of "
+            + CardProfilesJob.NAME + " under this prefix");
+        return null;
+      }
+      point = all.get(all.size() - 1);
+    }
+    CheckpointMetadata m = point.metadata();
+    Map<String, Long> sizes = new HashMap<>();
+    for (ObjectInfo o : objects.list("").join()) {
+      sizes.put(o.key(), o.size());
+    }
+    long files = 0;
+    long bytes = 0;
+    int tasks = 0;
+    for (CheckpointMetadata.Operator o : m.operators()) {
+      for (CheckpointMetadata.TaskState t : o.tasks()) {
+        tasks++;
+        for (String file : t.state().files()) {
+          files++;
+          bytes += sizes.getOrDefault(file, 0L);
+        }
+      }
+    }
+    System.out.printf("  resuming from %s %s (#%d, taken %s): %s payments processed before, "
+            + "state of %d task(s) in %d files (%s)%n", m.kind(), point.name(),
+        m.checkpointId(), Units.time(m.timestamp()), Units.count(point.sourceRecords()), tasks,
+        files, Units.bytes(bytes));
+    return m;
+  }
+
+  /** Removes everything earlier runs left under the prefix (not the lease we hold), saying what. */
+  private static void removeEarlierRuns(ObjectStore objects) {
+    List<String> keys = new ArrayList<>();
+    List<String> savepoints = new ArrayList<>();
+    int checkpoints = 0;
+    long bytes = 0;
+    for (ObjectInfo o : objects.list("").join()) {
+      if (o.key().equals(CoordinatorLease.KEY)) {
+        continue;
+      }
+      keys.add(o.key());
+      bytes += o.size();
+      String[] parts = o.key().split("/");
+      if (parts.length == 5 && parts[0].equals("jobs") && parts[4].equals("_metadata")) {
+        if (parts[2].equals("savepoints")) {
+          savepoints.add(parts[1] + "/" + parts[3]);
+        } else {
+          checkpoints++;
+        }
+      }
+    }
+    if (keys.isEmpty()) {
+      System.out.println("  --fresh: nothing to remove under this prefix");
+      return;
+    }
+    System.out.printf("  --fresh: removing %s objects (%s) that earlier runs left: %d "
+            + "savepoint(s) %s, %d checkpoint(s) and their state files%n",
+        Units.count(keys.size()), Units.bytes(bytes), savepoints.size(), savepoints,
+        checkpoints);
+    objects.delete(keys).join();
+  }
+
+  /** Why the API cannot listen where it should, before anything starts; null if it can. */
+  private static String portProblem(RestConfig api) {
+    if (api.port() == 0) {
+      return null;
+    }
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress(InetAddress.getByName(api.host()), api.port()));
+      return null;
+    } catch (IOException e) {
+      return "the REST API cannot listen on " + api.host() + ":" + api.port() + " ("
+          + e.getMessage() + "): another stratus demo or coordinator may run there (try "
+          + "'./stratus jobs --api http://" + api.host() + ":" + api.port() + "'); choose "
+          + "another --api-port, or 0 for any free one";
+    }
+  }
+
+  private int failed(String message) {
+    System.out.flush();
+    System.err.println("stratus " + settings.command() + ": " + message);
+    return 1;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable c = e;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return String.valueOf(c.getMessage());
+  }
+}

@@ -1,0 +1,124 @@
+package io.stratus.examples;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+
+/**
+ * The {@code stratus} command in a child JVM on this machine, as a user runs it: its output in
+ * a file, signals sent as a terminal would (SIGINT for Ctrl-C), killed when the test ends.
+ */
+final class StratusProcess implements AutoCloseable {
+
+  private final Process process;
+  private final Path output;
+
+  private StratusProcess(Process process, Path output) {
+    this.process = process;
+    this.output = output;
+  }
+
+  /**
+   * Starts {@code stratus args...} in {@code dir}, with {@code env} added to (or, for null
+   * values, removed from) this process's environment.
+   */
+  static StratusProcess start(Path dir, Map<String, String> env, String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        "-XX:+UseSerialGC", "-cp", classpath(), StratusCli.class.getName()));
+    command.addAll(List.of(args));
+    Files.createDirectories(dir);
+    Path output = Files.createTempFile(dir, "stratus-", ".out");
+    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+        .redirectErrorStream(true).redirectOutput(output.toFile());
+    env.forEach((k, v) -> {
+      if (v == null) {
+        builder.environment().remove(k);
+      } else {
+        builder.environment().put(k, v);
+      }
+    });
+    return new StratusProcess(builder.start(), output);
+  }
+
+  /** Surefire's test classpath (its own class path is a manifest-only jar). */
+  private static String classpath() {
+    String cp = System.getProperty("surefire.test.class.path",
+        System.getProperty("java.class.path"));
+    List<String> absolute = new ArrayList<>();
+    for (String entry : cp.split(File.pathSeparator)) {
+      absolute.add(Path.of(entry).toAbsolutePath().toString());
+    }
+    return String.join(File.pathSeparator, absolute);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** Everything it printed so far (stdout and stderr). */
+  String output() {
+    try {
+      return Files.readString(output);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + output, e);
+    }
+  }
+
+  /** Waits until its output contains {@code text}; fails with the output if it exits first. */
+  StratusProcess awaitOutput(String text, Duration atMost) {
+    Awaitility.await(text).atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> {
+      if (output().contains(text)) {
+        return true;
+      }
+      if (!process.isAlive()) {
+        throw new AssertionError("exited with " + process.exitValue() + " before printing '"
+            + text + "':\n" + output());
+      }
+      return false;
+    });
+    return this;
+  }
+
+  /** Waits for its exit; returns the exit code. */
+  int awaitExit(Duration atMost) throws InterruptedException {
+    if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("still running after " + atMost + ":\n" + output());
+    }
+    return process.exitValue();
+  }
+
+  /** Sends SIGINT, as Ctrl-C in a terminal does. */
+  void interrupt() throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();
+  }
+
+  /** The first group of {@code regex} in the output; fails with the output when absent. */
+  String find(String regex) {
+    Matcher m = Pattern.compile(regex).matcher(output());
+    if (!m.find()) {
+      throw new AssertionError("no match for " + regex + " in:\n" + output());
+    }
+    return m.group(1);
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
