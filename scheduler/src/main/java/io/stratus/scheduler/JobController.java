@@ -58,8 +58,6 @@ public final class JobController {
     }
   }
 
-  private record Retained(long id, String key, String registryId) {}
-
   private final Coordinator coordinator;
   private final JobDefinition definition;
   private final Vertx vertx;
@@ -83,7 +81,9 @@ public final class JobController {
   private int restarts;
   private long nextCheckpointId = 1;
   private Pending pending;
-  private final Deque<Retained> retained = new ArrayDeque<>();
+  /** Checkpoint, savepoint and rescale requests waiting for {@link #pending}, oldest first. */
+  private final Deque<Runnable> waiting = new ArrayDeque<>();
+  private final CheckpointRetention retention;
   private final Deque<JobStatus.CheckpointSummary> summaries = new ArrayDeque<>();
   private long lastCheckpointEnd;
   private java.util.concurrent.ScheduledFuture<?> periodicTimer;
@@ -106,6 +106,14 @@ public final class JobController {
   private volatile JobStatus snapshot;
   private boolean rescaling;
   private int rescalingFrom = -1;
+  /**
+   * The attempt whose sources were sent a halting barrier (a rescale's checkpoint), or -1. Its
+   * sources emit nothing after that barrier and it is canceled next: no other checkpoint may
+   * begin on it. Its barrier would race the cancel; unless every task acked first, the
+   * checkpoint would stay pending (the next attempt ignores the old one's acks), holding back
+   * every later checkpoint and rescale until it timed out.
+   */
+  private int haltedAttempt = -1;
   private RescaleReport lastRescale;
   /** Source records of attempts that ended, so counts stay monotonic across restarts. */
   private long sourceRecordsBefore;
@@ -124,6 +132,8 @@ public final class JobController {
     this.vertx = coordinator.vertx();
     this.context = vertx.getOrCreateContext();
     this.restoreFrom = restore;
+    this.retention = new CheckpointRetention(definition.name(),
+        definition.checkpoints().retained(), coordinator.storage(), coordinator.registry());
     if (restore != null) {
       nextCheckpointId = restore.checkpointId() + 1;
     }
@@ -165,31 +175,11 @@ public final class JobController {
             fail("checkpoint storage " + coordinator.storage().location()
                 + " cannot be used: " + rootMessage(e));
           } else {
-            adoptEarlierRestorePoints(points);
+            nextCheckpointId = Math.max(nextCheckpointId,
+                retention.adoptAtStart(points, restoreFrom));
             startAttempts();
           }
         })));
-  }
-
-  /**
-   * Takes over what earlier runs of this job left in the bucket: their savepoints' files stay
-   * registered (a retiring checkpoint that shares them must not delete them), their retained
-   * checkpoints stay under this job's retention (oldest retired first), and new checkpoints are
-   * numbered after all of them, since a checkpoint's metadata key is written only once.
-   */
-  private void adoptEarlierRestorePoints(List<CheckpointStorage.RestorePoint> points) {
-    List<CheckpointMetadata> earlier = new ArrayList<>();
-    for (CheckpointStorage.RestorePoint p : points) {
-      if (p.metadata().job().equals(name())) {
-        earlier.add(p.metadata());
-        nextCheckpointId = Math.max(nextCheckpointId, p.metadata().checkpointId() + 1);
-      }
-    }
-    if (restoreFrom != null) {
-      earlier.add(restoreFrom);
-    }
-    earlier.sort((a, b) -> Long.compare(a.checkpointId(), b.checkpointId()));
-    earlier.forEach(this::adoptRestorePoint);
   }
 
   private void startAttempts() {
@@ -205,26 +195,14 @@ public final class JobController {
         () -> context.runOnContext(x -> sampleThroughput()), 1, 1, TimeUnit.SECONDS);
   }
 
-  /**
-   * Makes sure the files of the checkpoint or savepoint the job starts from stay until nothing
-   * needs them: its new checkpoints share those files, and releasing them must not delete
-   * them. A savepoint is never released; a checkpoint of this job retires like its own.
-   */
-  private void adoptRestorePoint(CheckpointMetadata restore) {
-    String id = registryId(restore);
-    if (coordinator.registry().checkpoints().contains(id)) {
-      return;
-    }
-    coordinator.registry().register(id, restore.checkpointHandles());
-    if (restore.kind().equals(CheckpointMetadata.CHECKPOINT) && restore.job().equals(name())) {
-      retained.addLast(new Retained(restore.checkpointId(),
-          CheckpointStorage.checkpointKey(restore.job(), restore.checkpointId()), id));
-    }
-  }
-
   // ------------------------------------------------------------------------------- attempts
 
   private void deploy(int nextAttempt) {
+    // Acks of an older attempt are ignored from now on: a checkpoint of it still waiting for
+    // acks can never complete, and would hold back every later checkpoint and rescale.
+    if (pending != null && pending.attempt != nextAttempt) {
+      abortPending("attempt " + pending.attempt + " was replaced by attempt " + nextAttempt, -1);
+    }
     sourceRecordsBefore = sourceRecords(reportsOfAttempt());
     attemptSourceRecords = 0;
     restartScheduled = false;
@@ -517,7 +495,9 @@ public final class JobController {
     // busy fire late.
     periodicTimer = coordinator.timer().scheduleAtFixedRate(() -> context.runOnContext(v -> {
       long sinceLast = System.currentTimeMillis() - lastCheckpointEnd;
-      if (state == JobState.RUNNING && pending == null && finished.isEmpty()
+      // A rescale takes its own (halting) checkpoint: none in between, which would delay it.
+      if (state == JobState.RUNNING && pending == null && waiting.isEmpty()
+          && finished.isEmpty() && !rescaling
           && sinceLast >= definition.checkpoints().minPause().toMillis()) {
         begin(null);
       }
@@ -546,13 +526,40 @@ public final class JobController {
     return triggerSavepoint(savepointName).thenCompose(m -> cancel().thenApply(s -> m));
   }
 
+  /**
+   * Runs {@code next} (which begins a checkpoint) now if none is in progress and no request
+   * waits, else once the requests before it have begun theirs: requests are served in arrival
+   * order, and before any periodic checkpoint, so that none waits indefinitely.
+   */
   private CompletableFuture<CheckpointMetadata> afterPending(
       Supplier<CompletableFuture<CheckpointMetadata>> next) {
-    if (pending == null) {
+    if (pending == null && waiting.isEmpty()) {
       return next.get();
     }
-    return pending.completion.handle((m, e) -> null)
-        .thenCompose(v -> onContext(() -> afterPending(next)));
+    CompletableFuture<CheckpointMetadata> out = new CompletableFuture<>();
+    waiting.addLast(() -> {
+      CompletableFuture<CheckpointMetadata> begun;
+      try {
+        begun = next.get();
+      } catch (RuntimeException e) {
+        begun = CompletableFuture.failedFuture(e);
+      }
+      begun.whenComplete((m, e) -> {
+        if (e != null) {
+          out.completeExceptionally(e);
+        } else {
+          out.complete(m);
+        }
+      });
+    });
+    return out;
+  }
+
+  /** Begins the waiting requests, in order, until one has a checkpoint in progress. */
+  private void startWaiting() {
+    while (pending == null && !waiting.isEmpty()) {
+      waiting.removeFirst().run();
+    }
   }
 
   private CompletableFuture<CheckpointMetadata> begin(String savepointName) {
@@ -564,6 +571,14 @@ public final class JobController {
       return CompletableFuture.failedFuture(new IllegalStateException("job " + name()
           + " is " + state + (finished.isEmpty() ? "" : " and finishing")
           + "; it cannot checkpoint now"));
+    }
+    if (attempt == haltedAttempt) {
+      return CompletableFuture.failedFuture(new IllegalStateException("job " + name()
+          + " is being rescaled (the sources of attempt " + attempt + " have halted); it "
+          + "cannot checkpoint now"));
+    }
+    if (halt) {
+      haltedAttempt = attempt;
     }
     Pending p = new Pending(nextCheckpointId++, attempt, savepointName, placement.keySet());
     pending = p;
@@ -607,6 +622,7 @@ public final class JobController {
         .whenComplete((key, error) -> context.runOnContext(v -> {
           if (pending == p) {
             pending = null;
+            context.runOnContext(x -> startWaiting());
           }
           lastCheckpointEnd = System.currentTimeMillis();
           if (error != null) {
@@ -622,7 +638,7 @@ public final class JobController {
           }
           // Its metadata is written: the checkpoint has happened, and every restart restores
           // from it (and commits its output again, which is idempotent).
-          coordinator.registry().register(registryId(metadata), metadata.checkpointHandles());
+          retention.completed(metadata, key);
           restoreFrom = metadata;
           completedCheckpoints++;
           LOG.info("{} {} of job {} completed in {} ms: {}", metadata.kind(), p.id, name(),
@@ -635,10 +651,6 @@ public final class JobController {
               lastCheckpointEnd - p.startedAt, lastCheckpointEnd, uploaded));
           while (summaries.size() > SUMMARIES) {
             summaries.removeFirst();
-          }
-          if (p.savepointName == null) {
-            retained.addLast(new Retained(p.id, key, registryId(metadata)));
-            retire();
           }
           int committing = attempt;
           commit(metadata.committed()).whenComplete((c, commitError) -> context.runOnContext(
@@ -656,28 +668,6 @@ public final class JobController {
                 }
               }));
         }));
-  }
-
-  /** The registry's name for a completed checkpoint or savepoint. */
-  static String registryId(CheckpointMetadata m) {
-    return m.job() + "/" + m.kind() + ":" + m.checkpointId();
-  }
-
-  /** Deletes the oldest checkpoints beyond the retained count, and files only they used. */
-  private void retire() {
-    while (retained.size() > definition.checkpoints().retained()) {
-      Retained old = retained.removeFirst();
-      // Metadata first: a crash in between leaves orphaned files, never a checkpoint whose
-      // files are gone.
-      coordinator.storage().delete(old.key())
-          .thenCompose(v -> coordinator.registry().release(old.registryId()))
-          .whenComplete((v, e) -> {
-            if (e != null) {
-              LOG.warn("Retiring checkpoint {} of job {} failed: {}", old.id(), name(),
-                  rootMessage(e));
-            }
-          });
-    }
   }
 
   private CheckpointMetadata metadataOf(Pending p, List<String> carriedHere) {
@@ -717,6 +707,7 @@ public final class JobController {
       return;
     }
     pending = null;
+    context.runOnContext(x -> startWaiting());
     lastCheckpointEnd = System.currentTimeMillis();
     for (TaskSnapshot s : p.acks.values()) {
       carried.addAll(s.committables());

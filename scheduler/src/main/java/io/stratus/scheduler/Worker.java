@@ -54,6 +54,8 @@ public final class Worker implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           new io.stratus.cache.NamedDaemonThreadFactory("stratus-heartbeat"));
   private volatile boolean alive;
+  /** Task state closing in the background after a cancel. */
+  private final Set<CompletableFuture<Void>> closing = ConcurrentHashMap.newKeySet();
 
   public Worker(String id, RuntimeResources resources, JobCatalog catalog,
       ChannelRegistry channels, Duration heartbeatInterval) {
@@ -194,8 +196,10 @@ public final class Worker implements AutoCloseable {
     // whose files an old instance never deletes.
     CompletableFuture<Void> stopped = CompletableFuture.allOf(quiet)
         .orTimeout(30, TimeUnit.SECONDS).handle((v, e) -> null);
-    stopped.thenRunAsync(() -> running.forEach(Worker::closeState),
-        resources.store().readExecutor());
+    CompletableFuture<Void> closed = stopped.thenRunAsync(
+        () -> running.forEach(Worker::closeState), resources.store().readExecutor());
+    closing.add(closed);
+    closed.whenComplete((v, e) -> closing.remove(closed));
     return stopped;
   }
 
@@ -226,9 +230,21 @@ public final class Worker implements AutoCloseable {
     return alive;
   }
 
+  /**
+   * Stops the tasks and waits (a minute at most) until their state has closed, so that the
+   * files a store wrote but no checkpoint references are deleted before the object store goes.
+   */
   @Override
   public void close() {
     kill();
+    try {
+      CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
+          .get(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warn("Worker {} closed before all its task state had closed: {}", id, e.toString());
+    }
   }
 
   /** Forwards task events to the job's coordinator address. */

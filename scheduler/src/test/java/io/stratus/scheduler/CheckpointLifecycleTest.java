@@ -211,21 +211,80 @@ class CheckpointLifecycleTest {
     }
   }
 
+  /**
+   * A second coordinator on the same prefix (after the first closed) takes over what the first
+   * left: its checkpoints retire under the job's retention, new checkpoints are numbered after
+   * them, and a savepoint's files stay although the checkpoints that share them retire.
+   */
+  @Test
+  void aNewCoordinatorAdoptsWhatTheLastOneLeft() throws Exception {
+    CheckpointConfig checkpoints = every(100);
+    // Paced: the input outlasts both runs on any machine.
+    java.util.function.Supplier<JobDefinition> paced = () -> TotalsJob.definition("adopted",
+        objects, "out/adopted", dir.resolve("local"), 3, EVENTS, checkpoints,
+        RestartStrategy.none(), 40_000);
+    cluster.catalog().register(paced.get());
+    JobController first = cluster.coordinator().submit("adopted", null, Map.of());
+    awaitCheckpoint(first, 2);
+    CheckpointMetadata savepoint = first.triggerSavepoint("keep").get(30, TimeUnit.SECONDS);
+    awaitCheckpoint(first, savepoint.checkpointId() + 1);
+    first.cancel().get(30, TimeUnit.SECONDS);
+    cluster.close();
+    List<CheckpointStorage.RestorePoint> left = new CheckpointStorage(objects)
+        .restorePoints("adopted").get();
+    long highest = left.stream().mapToLong(r -> r.metadata().checkpointId()).max().orElseThrow();
+    assertEquals(checkpoints.retained() + 1, left.size(), "retained checkpoints and a savepoint: "
+        + left);
+
+    cluster = new EmbeddedCluster(objects, 2, BlockCacheConfig.memoryOnly(8 << 20),
+        Duration.ofMillis(100));
+    cluster.catalog().register(paced.get());
+    CheckpointMetadata oldest = left.get(0).metadata();
+    // Started from the oldest checkpoint: the newer ones the first run left must not collide.
+    JobController second = cluster.coordinator().submit("adopted", oldest, Map.of());
+    awaitCheckpoint(second, highest + checkpoints.retained() + 1);
+    List<CheckpointStorage.RestorePoint> now = cluster.coordinator().storage()
+        .restorePoints("adopted").get();
+    List<Long> ids = new ArrayList<>();
+    for (CheckpointStorage.RestorePoint r : now) {
+      if (r.metadata().kind().equals(CheckpointMetadata.CHECKPOINT)) {
+        ids.add(r.metadata().checkpointId());
+        assertTrue(r.metadata().checkpointId() > highest, "the first run's checkpoint "
+            + r.name() + " was never retired: " + now);
+      }
+    }
+    assertTrue(ids.size() <= checkpoints.retained() + 1, "retained " + ids);
+    assertEquals(0, second.status().get().abortedCheckpoints(), "a checkpoint number was "
+        + "taken twice");
+    assertTrue(exists(CheckpointStorage.savepointKey("adopted", "keep")));
+    for (String object : objectsOf(savepoint)) {
+      assertTrue(exists(object), "savepoint file " + object + " was deleted");
+    }
+    second.cancel().get(30, TimeUnit.SECONDS);
+  }
+
   @Test
   void deniedCheckpointWritesAbortCheckpointsAndTheJobGoesOnWithoutRestart() throws Exception {
     List<String> expected = TotalsJob.expectedOutput(EVENTS);
     JobDefinition definition = register("denied", every(50), RestartStrategy.none());
     JobController job = cluster.coordinator().submit("denied", null, Map.of());
     awaitCheckpoint(job, 0);
-    CheckpointMetadata valid = job.latestCheckpoint().get();
-    String validKey = CheckpointStorage.checkpointKey("denied", valid.checkpointId());
 
     // Manifests and metadata denied: tasks decline (their staged output is carried) or the
     // coordinator cannot write _metadata.
     objects.setFaults(FaultInjector.denyWrites(
         k -> k.startsWith("versions/") || k.endsWith("/_metadata")));
+    // A checkpoint may have been writing its metadata as the faults began: the valid one is
+    // the newest once a checkpoint has been aborted since (one runs at a time).
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (job.status().get().abortedCheckpoints() < 4) {
+    long abortedBefore = job.status().get().abortedCheckpoints();
+    while (job.status().get().abortedCheckpoints() <= abortedBefore) {
+      assertTrue(System.nanoTime() < deadline, "no checkpoint was aborted");
+      Thread.sleep(5);
+    }
+    CheckpointMetadata valid = job.latestCheckpoint().get();
+    String validKey = CheckpointStorage.checkpointKey("denied", valid.checkpointId());
+    while (job.status().get().abortedCheckpoints() < abortedBefore + 4) {
       assertTrue(System.nanoTime() < deadline, "checkpoints were not aborted");
       Thread.sleep(5);
     }

@@ -1001,8 +1001,9 @@ public final class StateStore implements AutoCloseable {
     deletion.whenComplete((v, e) -> {
       pendingDeletes.remove(deletion);
       if (e != null) {
-        LOG.warn("Store {} could not delete {} unreferenced file(s) (first {}); the "
-            + "coordinator's sweep will: {}", storeId, names.size(), names.get(0), e.toString());
+        LOG.warn("Store {} could not delete {} unreferenced file(s) (first {}); they stay in "
+            + "the bucket unreferenced (no sweep removes them yet): {}", storeId, names.size(),
+            names.get(0), e.toString());
       }
     });
   }
