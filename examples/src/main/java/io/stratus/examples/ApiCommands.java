@@ -77,6 +77,12 @@ final class ApiCommands {
     }
   }
 
+  /** A call about one job. */
+  abstract static class JobCommand extends ApiCommand {
+    @Parameters(index = "0", paramLabel = "JOB", description = "the job's name")
+    String name;
+  }
+
   @Command(name = "jobs", mixinStandardHelpOptions = true, description = "List the jobs.")
   static final class Jobs extends ApiCommand {
     @Override
@@ -107,9 +113,7 @@ final class ApiCommands {
 
   @Command(name = "job", mixinStandardHelpOptions = true,
       description = "A job's status: tasks with their key groups, checkpoints, throughput.")
-  static final class Job extends ApiCommand {
-    @Parameters(paramLabel = "JOB", description = "the job's name")
-    String name;
+  static final class Job extends JobCommand {
 
     @Override
     JsonNode call(CoordinatorClient client)
@@ -169,9 +173,7 @@ final class ApiCommands {
   @Command(name = "submit", mixinStandardHelpOptions = true,
       description = "Start a job of the coordinator's binary, fresh or from a checkpoint or "
           + "savepoint; answers once it runs.")
-  static final class Submit extends ApiCommand {
-    @Parameters(paramLabel = "JOB", description = "the job's name")
-    String name;
+  static final class Submit extends JobCommand {
 
     @Option(names = "--savepoint", paramLabel = "NAME",
         description = "start from this savepoint (its name or metadata key), checkpoint (its "
@@ -208,9 +210,7 @@ final class ApiCommands {
   @Command(name = "checkpoints", mixinStandardHelpOptions = true,
       description = "List the job's retained checkpoints and its savepoints: what it can start "
           + "from.")
-  static final class Checkpoints extends ApiCommand {
-    @Parameters(paramLabel = "JOB", description = "the job's name")
-    String name;
+  static final class Checkpoints extends JobCommand {
 
     @Override
     JsonNode call(CoordinatorClient client)
@@ -237,10 +237,7 @@ final class ApiCommands {
   @Command(name = "rescale", mixinStandardHelpOptions = true,
       description = "Rescale a job's keyed operators; answers when it runs at the new "
           + "parallelism.")
-  static final class Rescale extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "JOB", description = "the job's name")
-    String name;
-
+  static final class Rescale extends JobCommand {
     @Parameters(index = "1", paramLabel = "N", description = "the new parallelism")
     int parallelism;
 
@@ -270,9 +267,7 @@ final class ApiCommands {
 
   @Command(name = "checkpoint", mixinStandardHelpOptions = true,
       description = "Take a checkpoint now.")
-  static final class Checkpoint extends ApiCommand {
-    @Parameters(paramLabel = "JOB", description = "the job's name")
-    String name;
+  static final class Checkpoint extends JobCommand {
 
     @Override
     JsonNode call(CoordinatorClient client)
@@ -289,9 +284,7 @@ final class ApiCommands {
 
   @Command(name = "savepoint", mixinStandardHelpOptions = true,
       description = "Take a savepoint (never deleted by checkpoint retention).")
-  static final class Savepoint extends ApiCommand {
-    @Parameters(paramLabel = "JOB", description = "the job's name")
-    String name;
+  static final class Savepoint extends JobCommand {
 
     @Option(names = "--name", paramLabel = "NAME",
         description = "the savepoint's name (default: savepoint-<time>)")
@@ -313,9 +306,7 @@ final class ApiCommands {
 
   @Command(name = "stop", mixinStandardHelpOptions = true,
       description = "Stop a job with a savepoint.")
-  static final class Stop extends ApiCommand {
-    @Parameters(paramLabel = "JOB", description = "the job's name")
-    String name;
+  static final class Stop extends JobCommand {
 
     @Option(names = "--savepoint", paramLabel = "NAME",
         description = "the savepoint's name (default: stop-<time>)")
@@ -338,9 +329,7 @@ final class ApiCommands {
 
   @Command(name = "cancel", mixinStandardHelpOptions = true,
       description = "Cancel a job without a savepoint (its checkpoints stay).")
-  static final class Cancel extends ApiCommand {
-    @Parameters(paramLabel = "JOB", description = "the job's name")
-    String name;
+  static final class Cancel extends JobCommand {
 
     @Override
     JsonNode call(CoordinatorClient client)

@@ -58,6 +58,25 @@ public final class StratusCli implements Callable<Integer> {
     return 2;
   }
 
+  /** What the commands that run a cluster in this process share. */
+  abstract static class ClusterCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    ClusterOptions cluster;
+    @Mixin
+    StorageOptions storage;
+
+    /** Runs the cluster; usage errors name the option. */
+    int run(String command, long phaseSeconds, Duration reportEvery)
+        throws InterruptedException {
+      cluster.check(spec.commandLine());
+      return new ClusterRun(new ClusterRun.Settings(command, cluster.users, cluster.workers,
+          cluster.api(spec.commandLine()), cluster.fresh, cluster.savepoint, phaseSeconds,
+          cluster.duration, reportEvery), StopSignal.install()).run(storage);
+    }
+  }
+
   @Command(name = "demo", mixinStandardHelpOptions = true,
       description = {
           "Runs the card-profiles job (a profile per card holder over a generated payment "
@@ -67,14 +86,7 @@ public final class StratusCli implements Callable<Integer> {
               + "stops with a savepoint.",
           "A second run resumes from the newest checkpoint or savepoint (--fresh starts over). "
               + "While one runs, another on the same data refuses to start, naming it.", ""})
-  static final class Demo implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    ClusterOptions cluster;
-    @Mixin
-    StorageOptions storage;
-
+  static final class Demo extends ClusterCommand {
     @Option(names = "--phase-seconds", paramLabel = "N", defaultValue = "20",
         description = "seconds before the rescale to 4 and before the one back to 2; 0 for no "
             + "rescales (default: ${DEFAULT-VALUE})")
@@ -82,14 +94,11 @@ public final class StratusCli implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-      cluster.check(spec.commandLine());
       if (phaseSeconds < 0) {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "--phase-seconds must be 0 or more, was " + phaseSeconds);
       }
-      return new ClusterRun(new ClusterRun.Settings("demo", cluster.users, cluster.workers,
-          cluster.api(spec.commandLine()), cluster.fresh, cluster.savepoint, phaseSeconds,
-          cluster.duration, Duration.ofSeconds(2)), StopSignal.install()).run(storage);
+      return run("demo", phaseSeconds, Duration.ofSeconds(2));
     }
   }
 
@@ -98,20 +107,10 @@ public final class StratusCli implements Callable<Integer> {
           "Runs a coordinator with embedded workers, the REST API and the card-profiles job "
               + "(resumed as by 'demo') until Ctrl-C, then stops it with a savepoint. Drive it "
               + "with 'stratus jobs | job | rescale | savepoint | stop | submit ...'.", ""})
-  static final class Coordinator implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    ClusterOptions cluster;
-    @Mixin
-    StorageOptions storage;
-
+  static final class Coordinator extends ClusterCommand {
     @Override
     public Integer call() throws InterruptedException {
-      cluster.check(spec.commandLine());
-      return new ClusterRun(new ClusterRun.Settings("coordinator", cluster.users,
-          cluster.workers, cluster.api(spec.commandLine()), cluster.fresh, cluster.savepoint, 0,
-          cluster.duration, Duration.ofSeconds(10)), StopSignal.install()).run(storage);
+      return run("coordinator", 0, Duration.ofSeconds(10));
     }
   }
 
