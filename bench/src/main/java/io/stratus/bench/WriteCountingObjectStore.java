@@ -1,10 +1,7 @@
 package io.stratus.bench;
 
-import io.stratus.store.objectstore.ObjectInfo;
+import io.stratus.store.objectstore.ForwardingObjectStore;
 import io.stratus.store.objectstore.ObjectStore;
-import io.stratus.store.objectstore.VersionedObject;
-import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -16,13 +13,12 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code versions}, {@code jobs}, ...), so a benchmark can tell state files from manifests and
  * checkpoint metadata. Counts successful writes only.
  */
-final class WriteCountingObjectStore implements ObjectStore {
+final class WriteCountingObjectStore extends ForwardingObjectStore {
 
-  private final ObjectStore inner;
   private final Map<String, LongAdder> written = new ConcurrentHashMap<>();
 
   WriteCountingObjectStore(ObjectStore inner) {
-    this.inner = inner;
+    super(inner);
   }
 
   /** Bytes written so far under keys starting with {@code segment + "/"}. */
@@ -38,23 +34,13 @@ final class WriteCountingObjectStore implements ObjectStore {
   }
 
   @Override
-  public CompletableFuture<byte[]> get(String key) {
-    return inner.get(key);
-  }
-
-  @Override
-  public CompletableFuture<byte[]> getRange(String key, long offset, int length) {
-    return inner.getRange(key, offset, length);
-  }
-
-  @Override
   public CompletableFuture<Void> put(String key, byte[] data) {
-    return inner.put(key, data).thenRun(() -> count(key, data.length));
+    return super.put(key, data).thenRun(() -> count(key, data.length));
   }
 
   @Override
   public CompletableFuture<Boolean> putIfAbsent(String key, byte[] data) {
-    return inner.putIfAbsent(key, data).thenApply(created -> {
+    return super.putIfAbsent(key, data).thenApply(created -> {
       if (created) {
         count(key, data.length);
       }
@@ -63,41 +49,11 @@ final class WriteCountingObjectStore implements ObjectStore {
   }
 
   @Override
-  public CompletableFuture<Optional<VersionedObject>> getVersioned(String key) {
-    return inner.getVersioned(key);
-  }
-
-  @Override
   public CompletableFuture<Optional<String>> putIfVersion(String key, byte[] data,
       String expectedTag) {
-    return inner.putIfVersion(key, data, expectedTag).thenApply(tag -> {
+    return super.putIfVersion(key, data, expectedTag).thenApply(tag -> {
       tag.ifPresent(t -> count(key, data.length));
       return tag;
     });
-  }
-
-  @Override
-  public CompletableFuture<Optional<ObjectInfo>> head(String key) {
-    return inner.head(key);
-  }
-
-  @Override
-  public CompletableFuture<List<ObjectInfo>> list(String prefix) {
-    return inner.list(prefix);
-  }
-
-  @Override
-  public CompletableFuture<Void> delete(Collection<String> keys) {
-    return inner.delete(keys);
-  }
-
-  @Override
-  public String location() {
-    return inner.location();
-  }
-
-  @Override
-  public void close() {
-    inner.close();
   }
 }

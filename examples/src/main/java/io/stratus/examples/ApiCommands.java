@@ -181,7 +181,8 @@ final class ApiCommands {
     String savepoint;
 
     @Option(names = "--parallelism", paramLabel = "N",
-        description = "parallelism of every keyed operator (default: the job's own)")
+        description = "parallelism of every keyed operator (default: the savepoint's, else "
+            + "the job's own)")
     Integer parallelism;
 
     @Override

@@ -79,9 +79,9 @@ final class ClusterOptions {
       try {
         long n = Long.parseLong(digits);
         if (n > 0) {
-          return Duration.ofSeconds(n * unit);
+          return Duration.ofSeconds(Math.multiplyExact(n, unit));
         }
-      } catch (NumberFormatException e) {
+      } catch (NumberFormatException | ArithmeticException e) {
         // reported below
       }
       throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like "

@@ -10,9 +10,9 @@ import io.stratus.scheduler.EmbeddedCluster;
 import io.stratus.scheduler.JobController;
 import io.stratus.scheduler.JobState;
 import io.stratus.scheduler.JobStatus;
-import io.stratus.scheduler.lease.CoordinatorLease;
 import io.stratus.scheduler.lease.LeaseConfig;
 import io.stratus.scheduler.lease.LeaseHeldException;
+import io.stratus.store.lsm.CheckpointHandle;
 import io.stratus.store.objectstore.ObjectInfo;
 import io.stratus.store.objectstore.ObjectStore;
 import java.io.IOException;
@@ -24,9 +24,11 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
@@ -87,7 +89,7 @@ final class ClusterRun {
       EmbeddedCluster cluster;
       try {
         cluster = new EmbeddedCluster(storage.objects(), settings.workers(),
-            BlockCacheConfig.defaults().withDiskDirectory(storage.dataDir().resolve("cache")),
+            BlockCacheConfig.defaults().withDiskDirectory(storage.cacheDirectory()),
             Duration.ofMillis(500), LeaseConfig.defaults(),
             "stratus " + settings.command() + ", REST API " + api);
       } catch (LeaseHeldException e) {
@@ -107,7 +109,7 @@ final class ClusterRun {
     ObjectStore objects = storage.objects();
     CheckpointStorage checkpoints = cluster.coordinator().storage();
     if (settings.fresh()) {
-      removeEarlierRuns(objects);
+      startOver(checkpoints, objects);
     }
     CheckpointMetadata restore = restorePoint(checkpoints, objects);
     RestServer rest;
@@ -127,8 +129,16 @@ final class ClusterRun {
       if (restore != null) {
         restore.operators().forEach(o -> parallelism.put(o.uid(), o.parallelism()));
       }
-      JobController job = cluster.coordinator().submit(CardProfilesJob.NAME, restore,
-          parallelism);
+      if (stop.requested()) {
+        System.out.println("Stopped before the job started: nothing to save.");
+        return 0;
+      }
+      JobController job;
+      try {
+        job = cluster.coordinator().submit(CardProfilesJob.NAME, restore, parallelism);
+      } catch (IllegalArgumentException e) {
+        return failed("cannot start " + CardProfilesJob.NAME + ": " + e.getMessage());
+      }
       return watch(job, client);
     }
   }
@@ -205,6 +215,12 @@ final class ClusterRun {
             Units.count(end.recordsIn()), savepoint.path("metadataKey").asText(), location);
         return 0;
       } catch (CoordinatorClient.ApiException e) {
+        if (e.status() == 0) {
+          job.cancel().join();
+          return failed("the savepoint did not complete in time (" + e.getMessage() + "); it "
+              + "may still have: see './stratus checkpoints " + CardProfilesJob.NAME + "' "
+              + "next time. Otherwise the next run resumes from the last completed checkpoint");
+        }
         // A job that is restarting cannot take a savepoint yet: it may in a moment.
         if (e.status() != 409 || job.result().isDone() || System.nanoTime() > deadline) {
           job.cancel().join();
@@ -269,24 +285,47 @@ final class ClusterRun {
     return m;
   }
 
-  /** Removes everything earlier runs left under the prefix (not the lease we hold), saying what. */
-  private static void removeEarlierRuns(ObjectStore objects) {
+  /**
+   * {@code --fresh}: removes what earlier runs of the job left (its checkpoints and savepoints)
+   * and the state files that no other job's checkpoint or savepoint uses, saying what; other
+   * jobs' data and objects that are not Stratus's stay.
+   */
+  private static void startOver(CheckpointStorage checkpoints, ObjectStore objects) {
+    List<ObjectInfo> all = objects.list("").join();
+    List<CheckpointStorage.RestorePoint> points = checkpoints.allRestorePoints().join();
+    Set<String> readable = new HashSet<>();
+    Set<String> usedByOthers = new HashSet<>();
+    for (CheckpointStorage.RestorePoint p : points) {
+      readable.add(p.key());
+      if (!p.metadata().job().equals(CardProfilesJob.NAME)) {
+        for (CheckpointHandle h : p.metadata().checkpointHandles()) {
+          usedByOthers.add(h.manifestKey());
+          usedByOthers.addAll(h.files());
+        }
+      }
+    }
+    String own = "jobs/" + CardProfilesJob.NAME + "/";
     List<String> keys = new ArrayList<>();
     List<String> savepoints = new ArrayList<>();
-    int checkpoints = 0;
+    int checkpointCount = 0;
     long bytes = 0;
-    for (ObjectInfo o : objects.list("").join()) {
-      if (o.key().equals(CoordinatorLease.KEY)) {
-        continue;
+    for (ObjectInfo o : all) {
+      String key = o.key();
+      if (key.startsWith("jobs/") && key.endsWith("/_metadata") && !readable.contains(key)) {
+        throw new IllegalStateException("--fresh: " + key + " cannot be read, so the state "
+            + "files it may use are unknown; nothing was removed (move that object away first)");
       }
-      keys.add(o.key());
-      bytes += o.size();
-      String[] parts = o.key().split("/");
-      if (parts.length == 5 && parts[0].equals("jobs") && parts[4].equals("_metadata")) {
-        if (parts[2].equals("savepoints")) {
-          savepoints.add(parts[1] + "/" + parts[3]);
-        } else {
-          checkpoints++;
+      boolean state = (key.startsWith("sst/") || key.startsWith("versions/"))
+          && !usedByOthers.contains(key);
+      if (key.startsWith(own) || state) {
+        keys.add(key);
+        bytes += o.size();
+        if (key.endsWith("/_metadata")) {
+          if (key.contains("/savepoints/")) {
+            savepoints.add(key.split("/")[3]);
+          } else {
+            checkpointCount++;
+          }
         }
       }
     }
@@ -294,10 +333,10 @@ final class ClusterRun {
       System.out.println("  --fresh: nothing to remove under this prefix");
       return;
     }
-    System.out.printf("  --fresh: removing %s objects (%s) that earlier runs left: %d "
-            + "savepoint(s) %s, %d checkpoint(s) and their state files%n",
-        Units.count(keys.size()), Units.bytes(bytes), savepoints.size(), savepoints,
-        checkpoints);
+    System.out.printf("  --fresh: removing %s objects (%s) of %s: %d savepoint(s) %s, %d "
+            + "checkpoint(s) and the state files no other job uses%n",
+        Units.count(keys.size()), Units.bytes(bytes), CardProfilesJob.NAME, savepoints.size(),
+        savepoints, checkpointCount);
     objects.delete(keys).join();
   }
 

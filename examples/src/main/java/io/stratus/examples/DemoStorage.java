@@ -81,6 +81,16 @@ final class DemoStorage implements AutoCloseable {
     return dataDir;
   }
 
+  /**
+   * The disk caches' folder for this bucket and prefix: a process holds the prefix's lease
+   * while it uses them, so two commands on other prefixes never share (and wipe) each other's.
+   */
+  Path cacheDirectory() {
+    String prefix = objects.config().prefix().replaceAll("/+$", "");
+    return dataDir.resolve("cache").resolve(objects.config().bucket())
+        .resolve(prefix.isEmpty() ? "_root" : prefix.replaceAll("[^A-Za-z0-9_.-]", "_"));
+  }
+
   /** One line saying where the state goes. */
   String describe() {
     return objects.location() + (server != null

@@ -4,6 +4,10 @@ import io.stratus.cache.BlockCacheConfig;
 import io.stratus.cache.CacheMetrics;
 import io.stratus.cache.HybridBlockCache;
 import io.stratus.cache.LatencyHistogram;
+import io.stratus.scheduler.lease.CoordinatorLease;
+import io.stratus.scheduler.lease.LeaseConfig;
+import io.stratus.scheduler.lease.LeaseHeldException;
+import io.stratus.scheduler.lease.LeaseHolder;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.keygroup.KeyGroups;
 import io.stratus.store.lsm.CheckpointHandle;
@@ -14,13 +18,15 @@ import io.stratus.store.lsm.StoreResources;
 import io.stratus.store.objectstore.ObjectInfo;
 import io.stratus.store.objectstore.ObjectStore;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,23 +73,39 @@ final class StoreDemo implements Callable<Integer> {
         "store-demo/" + Instant.now().getEpochSecond() + "/")) {
       System.out.println("Stratus store demo");
       System.out.println("  object store: " + storage.describe());
-      Path cacheDir = storage.dataDir().resolve("cache").resolve("store-demo");
       int status;
-      try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.defaults()
-              .withDiskDirectory(cacheDir));
-          StoreResources resources = StoreResources.create(storage.objects(), cache)) {
-        status = exercise(storage.objects(), cache, resources, keys);
-      }
-      if (!keep) {
-        List<ObjectInfo> written = storage.objects().list("").join();
-        storage.objects().delete(written.stream().map(ObjectInfo::key).toList()).join();
-        System.out.printf("  removed the %,d objects (%s) it wrote; --keep keeps them%n",
-            written.size(), Units.bytes(written.stream().mapToLong(ObjectInfo::size).sum()));
+      // Under the prefix's lease, like a coordinator: a demo there would refuse to start.
+      try (CoordinatorLease lease = acquire(storage)) {
+        // What was there before is not its own: only what it writes is removed at the end.
+        Set<String> before = storage.objects().list("").join().stream().map(ObjectInfo::key)
+            .collect(Collectors.toSet());
+        try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.defaults()
+                .withDiskDirectory(storage.cacheDirectory()));
+            StoreResources resources = StoreResources.create(storage.objects(), cache)) {
+          status = exercise(storage.objects(), cache, resources, keys);
+        }
+        if (!keep) {
+          List<ObjectInfo> written = storage.objects().list("").join().stream()
+              .filter(o -> !before.contains(o.key()) && !o.key().equals(CoordinatorLease.KEY))
+              .toList();
+          storage.objects().delete(written.stream().map(ObjectInfo::key).toList()).join();
+          System.out.printf("  removed the %,d objects (%s) it wrote; --keep keeps them%n",
+              written.size(), Units.bytes(written.stream().mapToLong(ObjectInfo::size).sum()));
+        }
       }
       return status;
-    } catch (IOException e) {
+    } catch (IOException | LeaseHeldException e) {
       System.err.println("stratus store-demo: " + e.getMessage());
       return 1;
+    }
+  }
+
+  private static CoordinatorLease acquire(DemoStorage storage) {
+    try {
+      return CoordinatorLease.acquire(storage.objects().forControlPlane(), LeaseConfig.defaults(),
+          LeaseHolder.thisProcess("stratus store-demo")).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
     }
   }
 

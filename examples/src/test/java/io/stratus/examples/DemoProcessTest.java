@@ -82,13 +82,17 @@ class DemoProcessTest {
         + "run's savepoint");
     assertTrue(Files.exists(savepointMetadata(next)));
 
+    // Not Stratus's: --fresh leaves it.
+    Path foreign = dir.resolve("data/s3/stratus/stratus-demo/notes.txt");
+    Files.writeString(foreign, "mine");
     StratusProcess fresh = demo("--duration", "3s", "--fresh");
     assertEquals(0, fresh.awaitExit(START), fresh.output());
     assertTrue(fresh.output().contains("--fresh: removing"), fresh.output());
-    assertTrue(fresh.output().contains("2 savepoint(s) [card-profiles/" + savepoint),
+    assertTrue(fresh.output().contains("2 savepoint(s) [" + savepoint),
         fresh.output());
     assertTrue(fresh.output().contains("starting fresh"), fresh.output());
     assertFalse(Files.exists(savepointMetadata(savepoint)));
+    assertEquals("mine", Files.readString(foreign));
   }
 
   @Test

@@ -211,7 +211,17 @@ public final class RestServer implements AutoCloseable {
           return r.metadata();
         });
     reply(ctx, restore.thenCompose(metadata -> {
-      JobController job = coordinator.submit(name, metadata, parallelism);
+      // Resumed as it was: the restore point's parallelism, unless the request gives one.
+      Map<String, Integer> resumed = new LinkedHashMap<>();
+      if (metadata != null && parallelism.isEmpty()) {
+        metadata.operators().forEach(o -> {
+          if (definition.keyedOperators().contains(o.uid())) {
+            resumed.put(o.uid(), o.parallelism());
+          }
+        });
+      }
+      resumed.putAll(parallelism);
+      JobController job = coordinator.submit(name, metadata, resumed);
       return job.started().thenCompose(v -> job.status());
     }));
   }

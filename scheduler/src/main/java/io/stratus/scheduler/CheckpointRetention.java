@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,29 +28,38 @@ final class CheckpointRetention {
   private final int retain;
   private final CheckpointStorage storage;
   private final SharedFileRegistry registry;
+  private final BooleanSupplier mayDelete;
   private final Deque<Retained> retained = new ArrayDeque<>();
 
+  /**
+   * @param mayDelete whether deleting is allowed now: not once the coordinator lost its lease
+   */
   CheckpointRetention(String job, int retain, CheckpointStorage storage,
-      SharedFileRegistry registry) {
+      SharedFileRegistry registry, BooleanSupplier mayDelete) {
     this.job = job;
     this.retain = retain;
     this.storage = storage;
     this.registry = registry;
+    this.mayDelete = mayDelete;
   }
 
   /**
-   * Takes over the checkpoints and savepoints of this job that earlier runs left, and the
-   * point the job starts from (which may be another job's savepoint), oldest first.
+   * Takes over what earlier runs left under the prefix, oldest first: every job's checkpoints
+   * and savepoints are registered (files are shared across jobs when one started from
+   * another's savepoint or checkpoint, and only a reference count that knows all of them
+   * keeps them), this job's checkpoints join its retention, and so does the point the job
+   * starts from.
    *
-   * @return the number after every adopted checkpoint: a checkpoint's metadata key is written
-   *         only once, so new checkpoints must be numbered after all of them
+   * @param earlier every job's checkpoints and savepoints under the prefix
+   * @return the number after every checkpoint of this job: a checkpoint's metadata key is
+   *         written only once, so new checkpoints must be numbered after all of them
    */
   long adoptAtStart(List<CheckpointStorage.RestorePoint> earlier, CheckpointMetadata startFrom) {
     List<CheckpointMetadata> all = new ArrayList<>();
     long next = 1;
     for (CheckpointStorage.RestorePoint p : earlier) {
+      all.add(p.metadata());
       if (p.metadata().job().equals(job)) {
-        all.add(p.metadata());
         next = Math.max(next, p.metadata().checkpointId() + 1);
       }
     }
@@ -89,7 +99,7 @@ final class CheckpointRetention {
 
   /** Deletes the oldest checkpoints beyond the retained count, and files only they used. */
   private void retire() {
-    while (retained.size() > retain) {
+    while (retained.size() > retain && mayDelete.getAsBoolean()) {
       Retained old = retained.removeFirst();
       // Metadata first: a crash in between leaves orphaned files, never a checkpoint whose
       // files are gone.

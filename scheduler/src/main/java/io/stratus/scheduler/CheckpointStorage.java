@@ -96,16 +96,24 @@ public final class CheckpointStorage {
    * the others.
    */
   public CompletableFuture<List<RestorePoint>> restorePoints(String job) {
-    String root = "jobs/" + safe(job) + "/";
+    return restorePointsUnder("jobs/" + safe(job) + "/");
+  }
+
+  /** Every retained checkpoint and savepoint of every job under this prefix, oldest first. */
+  public CompletableFuture<List<RestorePoint>> allRestorePoints() {
+    return restorePointsUnder("jobs/");
+  }
+
+  private CompletableFuture<List<RestorePoint>> restorePointsUnder(String root) {
     return objects.list(root).thenCompose(all -> {
       List<CompletableFuture<Optional<RestorePoint>>> reads = new ArrayList<>();
       for (ObjectInfo o : all) {
-        String rest = o.key().substring(root.length());
-        String[] parts = rest.split("/");
-        if (parts.length == 3 && parts[2].equals("_metadata")
-            && (parts[0].equals("checkpoints") || parts[0].equals("savepoints"))) {
-          String name = parts[0].equals("checkpoints")
-              ? String.valueOf(Long.parseLong(parts[1])) : parts[1];
+        // jobs/<job>/checkpoints/<n>/_metadata or jobs/<job>/savepoints/<name>/_metadata
+        String[] parts = o.key().split("/");
+        if (parts.length == 5 && parts[4].equals("_metadata")
+            && (parts[2].equals("checkpoints") || parts[2].equals("savepoints"))) {
+          String name = parts[2].equals("checkpoints")
+              ? String.valueOf(Long.parseLong(parts[3])) : parts[3];
           reads.add(read(o.key()).handle((m, e) -> {
             if (e != null) {
               LOG.warn("Skipping {}: {}", o.key(), e.getMessage());

@@ -52,8 +52,8 @@ public final class Coordinator implements AutoCloseable {
   /**
    * A coordinator over {@code objects}' prefix.
    *
-   * @param lease the lease on that prefix, held; the coordinator releases it when it closes,
-   *              and fails every job at once if it is lost
+   * @param lease the lease on that prefix, held (its owner releases it); the coordinator fails
+   *              every job at once if it is lost, and deletes nothing after
    */
   public Coordinator(Vertx vertx, ObjectStore objects, CoordinatorLease lease,
       JobCatalog catalog, ChannelRegistry channels, Duration heartbeatTimeout) {
@@ -126,9 +126,13 @@ public final class Coordinator implements AutoCloseable {
     // A coordinator that lost its lease may be running beside its successor: it must stop
     // touching the prefix at once, before the successor starts deleting unreferenced files.
     lease.lost().thenAccept(reason -> {
-      if (!closing) {
-        for (JobController job : jobs.values()) {
-          job.stepDown("the coordinator stepped down: " + reason);
+      // Under the monitor submit holds: a job submitted concurrently either sees the loss or
+      // is in the map by now.
+      synchronized (this) {
+        if (!closing) {
+          for (JobController job : jobs.values()) {
+            job.stepDown("the coordinator stepped down: " + reason);
+          }
         }
       }
     });
@@ -294,6 +298,5 @@ public final class Coordinator implements AutoCloseable {
       heartbeats.unregister();
     }
     timer.shutdownNow();
-    lease.close();
   }
 }

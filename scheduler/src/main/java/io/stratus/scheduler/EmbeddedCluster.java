@@ -19,12 +19,13 @@ import java.util.concurrent.CompletionException;
 /**
  * The embedded default: a coordinator and N workers in one JVM, sharing one Vert.x instance and
  * one object store, each worker with its own block cache (as separate machines would have).
- * They still talk only through the event bus. The coordinator holds the lease on the store's
- * prefix ({@link CoordinatorLease}) for the cluster's life, so a second cluster on the same
- * prefix refuses to start.
+ * They still talk only through the event bus. The cluster holds the lease on the store's
+ * prefix ({@link CoordinatorLease}) for its whole life, so a second cluster on the same prefix
+ * refuses to start.
  */
 public final class EmbeddedCluster implements AutoCloseable {
 
+  private final CoordinatorLease lease;
   private final Vertx vertx;
   private final ObjectStore objects;
   private final JobCatalog catalog = new JobCatalog();
@@ -66,6 +67,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     } catch (CompletionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }
+    this.lease = held;
     this.vertx = Vertx.vertx();
     this.objects = objects;
     this.cacheConfig = cache;
@@ -73,10 +75,15 @@ public final class EmbeddedCluster implements AutoCloseable {
     Duration timeout = heartbeatInterval.multipliedBy(10);
     this.coordinator = new Coordinator(vertx, objects, held, catalog, channels,
         timeout.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : timeout).start();
-    for (int i = 0; i < workers; i++) {
-      addWorker();
+    try {
+      for (int i = 0; i < workers; i++) {
+        addWorker();
+      }
+      coordinator.awaitWorkers(workers, Duration.ofSeconds(30)).join();
+    } catch (RuntimeException e) {
+      close();
+      throw e;
     }
-    coordinator.awaitWorkers(workers, Duration.ofSeconds(30)).join();
   }
 
   /** Starts one more worker; returns it. */
@@ -110,19 +117,28 @@ public final class EmbeddedCluster implements AutoCloseable {
     return vertx;
   }
 
+  /**
+   * Stops the jobs, the workers (after their task state has closed) and their caches, and
+   * releases the lease last: the next process may use the prefix and the cache folders only
+   * once nothing here touches them.
+   */
   @Override
   public void close() {
-    coordinator.close();
-    for (Worker w : workers) {
-      w.close();
-    }
-    for (int i = owned.size() - 1; i >= 0; i--) {
-      try {
-        owned.get(i).close();
-      } catch (Exception e) {
-        // closing the rest matters more
+    try {
+      coordinator.close();
+      for (Worker w : workers) {
+        w.close();
       }
+      for (int i = owned.size() - 1; i >= 0; i--) {
+        try {
+          owned.get(i).close();
+        } catch (Exception e) {
+          // closing the rest matters more
+        }
+      }
+      vertx.close().toCompletionStage().toCompletableFuture().join();
+    } finally {
+      lease.close();
     }
-    vertx.close().toCompletionStage().toCompletableFuture().join();
   }
 }

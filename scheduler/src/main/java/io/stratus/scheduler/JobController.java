@@ -133,7 +133,8 @@ public final class JobController {
     this.context = vertx.getOrCreateContext();
     this.restoreFrom = restore;
     this.retention = new CheckpointRetention(definition.name(),
-        definition.checkpoints().retained(), coordinator.storage(), coordinator.registry());
+        definition.checkpoints().retained(), coordinator.storage(), coordinator.registry(),
+        () -> !coordinator.lease().lost().isDone());
     if (restore != null) {
       nextCheckpointId = restore.checkpointId() + 1;
     }
@@ -166,7 +167,7 @@ public final class JobController {
    * the job before any task runs, so nothing is half-written and the error names the endpoint.
    */
   void start() {
-    context.runOnContext(v -> coordinator.storage().restorePoints(name())
+    context.runOnContext(v -> coordinator.storage().allRestorePoints()
         .whenComplete((points, e) -> context.runOnContext(x -> {
           if (state.terminal()) {
             return;

@@ -38,10 +38,14 @@ class ExactlyOnceTest {
     TotalsJob.failAt = new long[0];
   }
 
-  private JobDefinition job(String name, ObjectStore objects) {
+  /**
+   * The job; {@code perSecond} paces its source (0: as fast as it goes), so that the faulty run
+   * lasts longer than its injections on any machine.
+   */
+  private JobDefinition job(String name, ObjectStore objects, long perSecond) {
     return TotalsJob.definition(name, objects, "out/" + name, dir.resolve("rocksdb"), 3, EVENTS,
         CheckpointConfig.defaults().withInterval(Duration.ofMillis(100)).withRetained(2),
-        RestartStrategy.fixedDelay(100, Duration.ofMillis(20)));
+        RestartStrategy.fixedDelay(100, Duration.ofMillis(20)), perSecond);
   }
 
   @Test
@@ -50,7 +54,7 @@ class ExactlyOnceTest {
     cluster = new EmbeddedCluster(objects, 3, BlockCacheConfig.memoryOnly(8 << 20),
         Duration.ofMillis(100));
 
-    JobDefinition clean = job("clean", objects);
+    JobDefinition clean = job("clean", objects, 0);
     cluster.catalog().register(clean);
     JobStatus cleanStatus = cluster.coordinator().submit("clean", null, Map.of())
         .result().get(120, TimeUnit.SECONDS);
@@ -60,7 +64,10 @@ class ExactlyOnceTest {
 
     long seed = System.nanoTime();
     Random random = new Random(seed);
-    JobDefinition faulty = job("faulty", objects);
+    // 500k payments at 20k/s: 25 s of input, with replays more, for 12 injections that each
+    // wait for a checkpoint (every 100 ms) and a restart (20 ms delay; a killed worker is
+    // noticed only after 2 s of missed heartbeats).
+    JobDefinition faulty = job("faulty", objects, 20_000);
     cluster.catalog().register(faulty);
     JobController controller = cluster.coordinator().submit("faulty", null, Map.of());
     // Each failure is armed only after a checkpoint completed since the last one, so that

@@ -160,6 +160,13 @@ public final class CoordinatorLease implements AutoCloseable {
         }).orElse(Round.AGAIN));
       }
       long age = now - existing.renewedAt();
+      if (watchedTag != null && !tag.equals(watchedTag)) {
+        // It changed while we watched: its holder renews, whatever its clock says.
+        throw new LeaseHeldException(objects.location() + " is in use by " + existing.holder()
+            + ", which renews its lease (its clock is " + seconds(Math.max(0, age))
+            + " behind ours); stop that process first, or use another data directory or "
+            + "bucket prefix", existing.holder());
+      }
       if (age < existing.ttlMillis()) {
         throw new LeaseHeldException(objects.location() + " is in use by " + existing.holder()
             + ", which renewed its lease " + seconds(Math.max(0, age)) + " ago; stop that "
@@ -169,7 +176,7 @@ public final class CoordinatorLease implements AutoCloseable {
       }
       boolean sameVersion = tag.equals(watchedTag);
       if (!sameVersion) {
-        LOG.info("The lease on {} held by {} was last renewed {} ago; taking it over if it "
+        LOG.warn("The lease on {} held by {} was last renewed {} ago; taking it over if it "
             + "stays unchanged for {}", objects.location(), existing.holder(), seconds(age),
             seconds(existing.ttlMillis()));
       }
@@ -255,16 +262,30 @@ public final class CoordinatorLease implements AutoCloseable {
         }
         return;
       }
-      String now = objects.getVersioned(KEY).get(config.ttl().toMillis(), TimeUnit.MILLISECONDS)
-          .map(v -> {
-            try {
-              Lease other = parse(v);
-              return "it is now held by " + other.holder() + " at epoch " + other.epoch();
-            } catch (RuntimeException e) {
-              return e.getMessage();
-            }
-          }).orElse("it was deleted");
-      stepDown("the lease on " + objects.location() + " was taken over: " + now);
+      Optional<VersionedObject> current = objects.getVersioned(KEY)
+          .get(config.ttl().toMillis(), TimeUnit.MILLISECONDS);
+      Lease now = null;
+      String unreadable = null;
+      if (current.isPresent()) {
+        try {
+          now = parse(current.get());
+        } catch (RuntimeException e) {
+          unreadable = e.getMessage();
+        }
+      }
+      if (now != null && now.holder().owner().equals(next.holder().owner())
+          && now.epoch() == next.epoch() && !now.released()) {
+        // A renewal whose answer we did not get had landed: only this holder writes its owner
+        // id, so the lease is still ours. The time it landed is unknown: confirmedAt stays.
+        synchronized (this) {
+          lease = now;
+          versionTag = current.get().versionTag();
+        }
+        return;
+      }
+      stepDown("the lease on " + objects.location() + " was taken over: " + (now != null
+          ? "it is now held by " + now.holder() + " at epoch " + now.epoch()
+          : unreadable != null ? unreadable : "it was deleted"));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {

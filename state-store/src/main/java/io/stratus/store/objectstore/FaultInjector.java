@@ -28,7 +28,8 @@ public interface FaultInjector {
 
   /** Denies writes of keys matching {@code which}, as a bucket policy would. */
   static FaultInjector denyWrites(Predicate<String> which) {
-    return (op, key) -> (op == Operation.PUT || op == Operation.PUT_IF_ABSENT) && which.test(key)
+    return (op, key) -> (op == Operation.PUT || op == Operation.PUT_IF_ABSENT
+        || op == Operation.PUT_IF_VERSION) && which.test(key)
         ? new AccessDeniedException(op + " " + key + ": access denied (injected)", null) : null;
   }
 
