@@ -219,7 +219,7 @@ public final class JobCheckpointBenchmark {
         WriteCountingObjectStore objects = new WriteCountingObjectStore(network)) {
       long t0 = System.nanoTime();
       CheckpointMetadata start = StatePreloader.preload(objects, runtime, OPERATOR, STATE,
-          users, 0);
+          users, "payments", 0);
       System.out.printf("%s, state %.2f GiB: %,d users loaded in %.1f s%n", backend, gib, users,
           (System.nanoTime() - t0) / 1e9);
       network.setModel(cloud);

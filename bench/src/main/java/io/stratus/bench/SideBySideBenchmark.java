@@ -139,6 +139,7 @@ public final class SideBySideBenchmark {
     KeyedUpdateWorkload.KeyGenerator keys = w.keyGenerator();
     env.fromSource(new StratusKeyedUpdate.Sequence(w.records()), WatermarkStrategy.noWatermarks(), "sequence", 1)
         .map(keys::keyOf)
+        .returns(Serdes.LONG)
         .keyBy(k -> k, Serdes.LONG)
         .process(new StratusKeyedUpdate.Update(w.records()), "update")
         .sinkTo(new DiscardingSink<>());

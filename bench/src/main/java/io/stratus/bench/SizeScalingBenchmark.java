@@ -285,7 +285,7 @@ public final class SizeScalingBenchmark {
       if (a.get("--phase").equals("load")) {
         long t0 = System.nanoTime();
         CheckpointMetadata loaded = StatePreloader.preload(objects, runtime, OPERATOR, STATE,
-            keys, keys);
+            keys, "sequence", keys);
         Files.write(loadedFile, loaded.toJson());
         String text = String.format("%,d keys (%.2f GiB) loaded in %.0f s", keys,
             StatePreloader.gibOf(keys),
@@ -326,6 +326,7 @@ public final class SizeScalingBenchmark {
     env.fromSource(new StratusKeyedUpdate.Sequence(w.records()),
             WatermarkStrategy.noWatermarks(), "sequence", 1)
         .map(keys::keyOf)
+        .returns(Serdes.LONG)
         .keyBy(k -> k, Serdes.LONG)
         .process(new StratusKeyedUpdate.Update(w.records()), OPERATOR)
         .sinkTo(new DiscardingSink<>());

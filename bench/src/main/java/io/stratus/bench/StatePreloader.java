@@ -44,10 +44,11 @@ public final class StatePreloader {
 
   /**
    * Loads {@code keys} keys and returns savepoint metadata for a job whose only source has one
-   * split at {@code sourceOffset}.
+   * split at {@code sourceOffset} (of the job's one source, named {@code source}).
    */
   public static CheckpointMetadata preload(ObjectStore objects, RuntimeConfig runtime,
-      String operator, String state, long keys, long sourceOffset) throws IOException {
+      String operator, String state, long keys, String source, long sourceOffset)
+      throws IOException {
     if (keys > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("at most " + Integer.MAX_VALUE + " keys, not " + keys);
     }
@@ -78,7 +79,7 @@ public final class StatePreloader {
     }
     return new CheckpointMetadata("preload", 0, CheckpointMetadata.SAVEPOINT,
         System.currentTimeMillis(), runtime.backend(), maxParallelism,
-        List.of(new CheckpointMetadata.SourceSplit(0, 1, sourceOffset)),
+        List.of(new CheckpointMetadata.SourceSplit(source, 0, 1, sourceOffset)),
         List.of(new CheckpointMetadata.Operator(operator, runtime.parallelism(), tasks)),
         List.of());
   }

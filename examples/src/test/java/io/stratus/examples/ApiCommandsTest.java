@@ -112,7 +112,7 @@ class ApiCommandsTest {
     assertEquals(0, job.status(), job.err());
     assertTrue(job.out().startsWith("Job profiles-job: RUNNING"), job.out());
     assertTrue(job.out().contains("TASK"), job.out());
-    assertTrue(job.out().matches("(?s).*\\n1/0 +profiles +worker-\\d +0-15 .*"),
+    assertTrue(job.out().matches("(?s).*\\n1/0 +profiles -> sink +worker-\\d +0-15 .*"),
         job.out());
     assertTrue(job.out().matches("(?s).*\\n +\\d+ +checkpoint +\\d{4}-\\d\\d-\\d\\d \\d\\d:.*"),
         job.out());

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code stratus demo} as a user runs it, in child JVMs: it keeps what earlier runs left and
  * resumes from it, refuses to run beside another demo on the same data, stops with a savepoint
- * on Ctrl-C, and ends a failed job with a failure line and a non-zero exit.
+ * on Ctrl-C or SIGTERM, and ends a failed job with a failure line and a non-zero exit.
  */
 class DemoProcessTest {
 
@@ -96,7 +96,7 @@ class DemoProcessTest {
   }
 
   @Test
-  void aSecondDemoOnTheSameDataRefusesNamingTheFirstWhichRunsOnAndStopsOnCtrlC()
+  void aSecondDemoOnTheSameDataRefusesNamingTheFirstWhichRunsOnAndStopsOnASignal()
       throws Exception {
     StratusProcess first = demo().awaitOutput("time (s)", START);
     StratusProcess second = demo();
@@ -106,11 +106,12 @@ class DemoProcessTest {
     assertTrue(refusal.contains("(stratus demo, REST API http://127.0.0.1:"), refusal);
     assertFalse(refusal.contains("time (s)"), "the second demo ran a job:\n" + refusal);
 
-    // The first goes on: more status lines, then Ctrl-C stops it with a savepoint.
+    // The first goes on: more status lines, then a stop signal (as Ctrl-C) stops it with a
+    // savepoint.
     int lines = first.output().split("\n").length;
     await().atMost(START)
         .until(() -> first.output().split("\n").length > lines + 2);
-    first.interrupt();
+    first.terminate();
     assertEquals(0, first.awaitExit(START), first.output());
     String end = first.output();
     assertTrue(end.contains("Stopping with a savepoint"), end);

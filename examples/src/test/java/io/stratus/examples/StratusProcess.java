@@ -15,7 +15,7 @@ import org.awaitility.Awaitility;
 
 /**
  * The {@code stratus} command in a child JVM on this machine, as a user runs it: its output in
- * a file, signals sent as a terminal would (SIGINT for Ctrl-C), killed when the test ends.
+ * a file, a stop signal as a terminal or a service manager sends it, killed when the test ends.
  */
 final class StratusProcess implements AutoCloseable {
 
@@ -98,9 +98,13 @@ final class StratusProcess implements AutoCloseable {
     return process.exitValue();
   }
 
-  /** Sends SIGINT, as Ctrl-C in a terminal does. */
-  void interrupt() throws IOException, InterruptedException {
-    new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();
+  /**
+   * Sends SIGTERM, which the command handles as Ctrl-C (SIGINT). Not SIGINT itself: a shell
+   * that runs the tests in the background starts its children with SIGINT ignored, and the JVM
+   * then never sees it.
+   */
+  void terminate() throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-TERM", String.valueOf(process.pid())).start().waitFor();
   }
 
   /** The first group of {@code regex} in the output; fails with the output when absent. */

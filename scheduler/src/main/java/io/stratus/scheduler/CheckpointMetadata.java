@@ -24,7 +24,7 @@ import java.util.List;
  * @param timestamp      when it completed, epoch milliseconds
  * @param backend        the state backend that wrote the handles
  * @param maxParallelism the key-group space
- * @param sources        offsets per source split
+ * @param sources        offsets per source split, by source name
  * @param operators      keyed operators' state
  * @param committed      sink output committed when this checkpoint completed
  */
@@ -60,11 +60,20 @@ public record CheckpointMetadata(String job, long checkpointId, String kind, lon
   /**
    * Where a source split resumes.
    *
+   * @param source      the source's name (null in metadata written when jobs had one source)
    * @param subtask     the split
    * @param parallelism the source's parallelism when the checkpoint was taken
    * @param offset      its offset
    */
-  public record SourceSplit(int subtask, int parallelism, long offset) {}
+  public record SourceSplit(String source, int subtask, int parallelism, long offset) {}
+
+  /**
+   * The splits of source {@code name}; metadata of a job with one source (written before
+   * sources were named) gives its splits to any name.
+   */
+  public List<SourceSplit> splitsOf(String name) {
+    return sources.stream().filter(s -> s.source() == null || s.source().equals(name)).toList();
+  }
 
   /**
    * The state of one keyed operator.

@@ -1,6 +1,7 @@
 package io.stratus.scheduler;
 
 import io.stratus.runtime.execution.JobTopology;
+import io.stratus.runtime.graph.Transformation;
 import io.stratus.runtime.execution.TaskSnapshot;
 import io.stratus.runtime.execution.TaskSpec;
 import io.stratus.runtime.state.StateHandle;
@@ -241,8 +242,10 @@ public final class JobController {
     List<TaskSpec> tasks;
     try {
       topology = new JobTopology(definition.graph(), definition.runtime(), parallelism);
-      for (int s = 1; s < topology.segmentCount(); s++) {
-        parallelism.put(topology.operatorUid(s), topology.parallelism(s));
+      for (JobTopology.Vertex v : topology.vertices()) {
+        if (topology.keyedHead(v.index()) != null) {
+          parallelism.put(topology.keyedHead(v.index()).uid(), v.parallelism());
+        }
       }
       tasks = withRestore(topology.tasks(attempt));
     } catch (RuntimeException e) {
@@ -294,11 +297,13 @@ public final class JobController {
     }
     List<TaskSpec> out = new ArrayList<>();
     for (TaskSpec t : fresh) {
-      if (t.isSource()) {
+      Transformation.SourceNode source = topology.sourceHead(t.vertex());
+      Transformation.KeyedProcessNode keyed = topology.keyedHead(t.vertex());
+      if (source != null) {
         Long offset = null;
-        for (CheckpointMetadata.SourceSplit split : restoreFrom.sources()) {
+        for (CheckpointMetadata.SourceSplit split : restoreFrom.splitsOf(source.name())) {
           if (split.parallelism() != t.parallelism()) {
-            throw new IllegalArgumentException("the source had parallelism "
+            throw new IllegalArgumentException("source '" + source.name() + "' had parallelism "
                 + split.parallelism() + " in " + restoreFrom.kind() + " "
                 + restoreFrom.checkpointId() + ", now " + t.parallelism()
                 + "; source parallelism cannot change");
@@ -307,15 +312,15 @@ public final class JobController {
             offset = split.offset();
           }
         }
-        out.add(new TaskSpec(t.job(), t.attempt(), t.segment(), t.subtask(), t.parallelism(),
+        out.add(new TaskSpec(t.job(), t.attempt(), t.vertex(), t.subtask(), t.parallelism(),
             null, offset, List.of()));
-      } else {
+      } else if (keyed != null) {
         if (!restoreFrom.backend().equals(definition.runtime().backend())) {
           throw new IllegalArgumentException(restoreFrom.kind() + " "
               + restoreFrom.checkpointId() + " holds " + restoreFrom.backend()
               + " state; the job runs the " + definition.runtime().backend() + " backend");
         }
-        CheckpointMetadata.Operator op = restoreFrom.operator(topology.operatorUid(t.segment()));
+        CheckpointMetadata.Operator op = restoreFrom.operator(keyed.uid());
         List<StateHandle> handles = new ArrayList<>();
         if (op != null) {
           for (CheckpointMetadata.TaskState s : op.tasks()) {
@@ -324,8 +329,10 @@ public final class JobController {
             }
           }
         }
-        out.add(new TaskSpec(t.job(), t.attempt(), t.segment(), t.subtask(), t.parallelism(),
+        out.add(new TaskSpec(t.job(), t.attempt(), t.vertex(), t.subtask(), t.parallelism(),
             t.keyGroups(), null, handles));
+      } else {
+        out.add(t);
       }
     }
     return out;
@@ -585,7 +592,7 @@ public final class JobController {
     pending = p;
     Set<String> sourceWorkers = new HashSet<>();
     for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
-      if (e.getValue().isSource()) {
+      if (topology.sourceHead(e.getValue().vertex()) != null) {
         sourceWorkers.add(placement.get(e.getKey()));
       }
     }
@@ -673,28 +680,33 @@ public final class JobController {
 
   private CheckpointMetadata metadataOf(Pending p, List<String> carriedHere) {
     List<CheckpointMetadata.SourceSplit> sources = new ArrayList<>();
-    Map<Integer, List<CheckpointMetadata.TaskState>> bySegment = new HashMap<>();
+    Map<Integer, List<CheckpointMetadata.TaskState>> byVertex = new HashMap<>();
     List<String> committed = new ArrayList<>(carriedHere);
     for (Map.Entry<String, TaskSnapshot> e : p.acks.entrySet()) {
       TaskSpec spec = specs.get(e.getKey());
       TaskSnapshot s = e.getValue();
       committed.addAll(s.committables());
-      if (spec.isSource()) {
-        sources.add(new CheckpointMetadata.SourceSplit(spec.subtask(), spec.parallelism(),
-            s.sourceOffset()));
-      } else {
-        bySegment.computeIfAbsent(spec.segment(), k -> new ArrayList<>())
+      Transformation.SourceNode source = topology.sourceHead(spec.vertex());
+      if (source != null) {
+        sources.add(new CheckpointMetadata.SourceSplit(source.name(), spec.subtask(),
+            spec.parallelism(), s.sourceOffset()));
+      } else if (s.state() != null) {
+        byVertex.computeIfAbsent(spec.vertex(), k -> new ArrayList<>())
             .add(new CheckpointMetadata.TaskState(spec.subtask(), spec.keyGroups(), s.state()));
       }
     }
-    sources.sort((a, b) -> Integer.compare(a.subtask(), b.subtask()));
+    sources.sort((a, b) -> a.source().equals(b.source())
+        ? Integer.compare(a.subtask(), b.subtask()) : a.source().compareTo(b.source()));
     List<CheckpointMetadata.Operator> operators = new ArrayList<>();
-    for (int s = 1; s < topology.segmentCount(); s++) {
-      List<CheckpointMetadata.TaskState> tasks = bySegment.getOrDefault(s, List.of());
-      List<CheckpointMetadata.TaskState> sorted = new ArrayList<>(tasks);
+    for (JobTopology.Vertex v : topology.vertices()) {
+      Transformation.KeyedProcessNode keyed = topology.keyedHead(v.index());
+      if (keyed == null) {
+        continue;
+      }
+      List<CheckpointMetadata.TaskState> sorted = new ArrayList<>(
+          byVertex.getOrDefault(v.index(), List.of()));
       sorted.sort((a, b) -> Integer.compare(a.subtask(), b.subtask()));
-      operators.add(new CheckpointMetadata.Operator(topology.operatorUid(s),
-          topology.parallelism(s), sorted));
+      operators.add(new CheckpointMetadata.Operator(keyed.uid(), v.parallelism(), sorted));
     }
     return new CheckpointMetadata(name(), p.id,
         p.savepointName != null ? CheckpointMetadata.SAVEPOINT : CheckpointMetadata.CHECKPOINT,
@@ -903,8 +915,7 @@ public final class JobController {
     long stateBytes = 0;
     for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
       TaskSpec t = e.getValue();
-      String operator = t.isSource() ? definition.graph().pipeline().get(0).name()
-          : topology.operatorUid(t.segment());
+      String operator = topology.vertex(t.vertex()).name();
       Protocol.TaskReport r = reports.get(e.getKey());
       tasks.add(new JobStatus.TaskStatus(e.getKey(), operator, placement.get(e.getKey()),
           t.keyGroups(), finished.contains(e.getKey()), r == null ? 0 : r.records(),
@@ -931,7 +942,7 @@ public final class JobController {
     long attemptTotal = 0;
     for (Protocol.TaskReport r : reports.values()) {
       TaskSpec spec = specs.get(r.task());
-      if (spec != null && spec.isSource()) {
+      if (spec != null && topology.sourceHead(spec.vertex()) != null) {
         attemptTotal += r.records();
       }
     }

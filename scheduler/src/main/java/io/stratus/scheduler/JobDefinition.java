@@ -2,8 +2,7 @@ package io.stratus.scheduler;
 
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.graph.JobGraph;
-import io.stratus.runtime.execution.JobTopology;
-import java.util.ArrayList;
+import io.stratus.runtime.graph.Transformation;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -12,7 +11,7 @@ import java.util.Objects;
  * A job as the coordinator runs it (application mode: the job's code is packaged with the
  * runtime, so every worker resolves the same definition by name).
  *
- * @param graph       the pipeline
+ * @param graph       the operators and edges
  * @param runtime     parallelism, backend, execution limits
  * @param checkpoints checkpoint schedule and retention
  * @param restarts    what to do when a task fails or a worker is lost
@@ -54,11 +53,6 @@ public record JobDefinition(JobGraph graph, RuntimeConfig runtime, CheckpointCon
 
   /** The uids of the job's keyed operators, in pipeline order: what a rescale can change. */
   public List<String> keyedOperators() {
-    JobTopology topology = new JobTopology(graph, runtime, Map.of());
-    List<String> uids = new ArrayList<>();
-    for (int s = 1; s < topology.segmentCount(); s++) {
-      uids.add(topology.operatorUid(s));
-    }
-    return uids;
+    return graph.keyedOperators().stream().map(Transformation.KeyedProcessNode::uid).toList();
   }
 }

@@ -121,12 +121,12 @@ public final class Worker implements AutoCloseable {
     }
     if (m instanceof Protocol.Start s) {
       for (DeployedTask t : tasksOf(s.job(), s.attempt())) {
-        if (!t.spec().isSource()) {
+        if (!t.isSource()) {
           t.start();
         }
       }
       for (DeployedTask t : tasksOf(s.job(), s.attempt())) {
-        if (t.spec().isSource()) {
+        if (t.isSource()) {
           t.start();
         }
       }

@@ -133,9 +133,10 @@ public final class TotalsJob {
 
   /** The committed output of the job's sink, sorted. */
   public static List<String> committedOutput(JobDefinition job) {
-    List<Transformation> p = job.graph().pipeline();
-    TransactionalFileSink<?> sink =
-        (TransactionalFileSink<?>) ((Transformation.SinkNode) p.get(p.size() - 1)).sink();
+    TransactionalFileSink<?> sink = job.graph().nodes().stream()
+        .filter(t -> t instanceof Transformation.SinkNode)
+        .map(t -> (TransactionalFileSink<?>) ((Transformation.SinkNode) t).sink())
+        .findFirst().orElseThrow();
     List<String> out = new ArrayList<>(sink.readCommitted());
     out.sort(null);
     return out;

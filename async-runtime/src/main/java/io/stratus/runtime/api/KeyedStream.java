@@ -10,6 +10,7 @@ import io.stratus.runtime.state.StateDescriptor;
 import io.stratus.runtime.state.ValueState;
 import io.stratus.runtime.windowing.WindowAssigner;
 import java.util.LinkedHashMap;
+import java.util.List;
 
 /**
  * A stream partitioned by key: its operations keep state per key.
@@ -20,10 +21,12 @@ import java.util.LinkedHashMap;
 public final class KeyedStream<K, T> {
 
   private final StreamEnvironment env;
+  private final List<DataStream.Input> inputs;
   private final Serde<K> keySerde;
 
-  KeyedStream(StreamEnvironment env, Serde<K> keySerde) {
+  KeyedStream(StreamEnvironment env, List<DataStream.Input> inputs, Serde<K> keySerde) {
     this.env = env;
+    this.inputs = inputs;
     this.keySerde = keySerde;
   }
 
@@ -39,14 +42,24 @@ public final class KeyedStream<K, T> {
   /** A keyed operator with its own parallelism (0: the job's). */
   public <R> ProcessedStream<R> process(KeyedProcessFunction<K, T, R> function, String uid,
       int parallelism) {
+    return process(function, uid, parallelism,
+        OutputTypes.serdeOf(function, KeyedProcessFunction.class, 2));
+  }
+
+  /** A keyed operator whose output's serde is {@code output} (null: unknown). */
+  <R> ProcessedStream<R> process(KeyedProcessFunction<K, T, R> function, String uid,
+      int parallelism, Serde<?> output) {
     if (uid == null || uid.isBlank() || uid.contains("/")) {
       throw new IllegalArgumentException("a keyed operator needs a uid without '/', was '"
           + uid + "'");
     }
-    Transformation.KeyedProcessNode node = new Transformation.KeyedProcessNode(uid, uid,
-        function, parallelism, new LinkedHashMap<>());
-    env.add(node);
-    return new ProcessedStream<>(env, node);
+    if (parallelism < 0) {
+      throw new IllegalArgumentException("parallelism must be >= 0 (0: the job's), was "
+          + parallelism);
+    }
+    int id = env.add(next -> new Transformation.KeyedProcessNode(next, uid, uid, function,
+        parallelism, new LinkedHashMap<>()), inputs, output);
+    return new ProcessedStream<>(env, id);
   }
 
   /** Groups each key's records into windows; see {@link WindowedStream}. */
@@ -56,13 +69,14 @@ public final class KeyedStream<K, T> {
 
   /** A rolling reduce: emits the key's reduced value after each record. */
   public ProcessedStream<T> reduce(ReduceFunction<T> reduce, Serde<T> valueSerde, String uid) {
-    return process(new ReduceOperator<>(reduce, valueSerde), uid);
+    return process(new ReduceOperator<>(reduce, valueSerde), uid, 0, valueSerde);
   }
 
   /** A rolling aggregate: emits the key's current result after each record. */
   public <A, R> ProcessedStream<R> aggregate(Aggregator<T, A, R> aggregator, Serde<A> accSerde,
       String uid) {
-    return process(new AggregateOperator<>(aggregator, accSerde), uid);
+    return process(new AggregateOperator<>(aggregator, accSerde), uid, 0,
+        OutputTypes.serdeOf(aggregator, Aggregator.class, 2));
   }
 
   private static final class ReduceOperator<K, T> extends KeyedProcessFunction<K, T, T> {

@@ -8,9 +8,9 @@ import io.stratus.runtime.sink.Sink;
 
 /**
  * The output of a keyed operator, whose side outputs can be sent to sinks. Where Flink returns a
- * stream for each side output ({@code getSideOutput(tag)}), Stratus pipelines are linear, so a
- * side output goes straight to a sink, written by the operator's tasks; a two-phase sink's side
- * output is staged and committed with the same checkpoints as the main output.
+ * stream for each side output ({@code getSideOutput(tag)}), a Stratus side output goes straight
+ * to a sink, written by the operator's tasks; a two-phase sink's side output is staged and
+ * committed with the same checkpoints as the main output.
  *
  * @param <T> the main output's records
  */
@@ -18,9 +18,9 @@ public final class ProcessedStream<T> extends DataStream<T> {
 
   private final Transformation.KeyedProcessNode node;
 
-  ProcessedStream(StreamEnvironment env, Transformation.KeyedProcessNode node) {
-    super(env);
-    this.node = node;
+  ProcessedStream(StreamEnvironment env, int id) {
+    super(env, id);
+    this.node = (Transformation.KeyedProcessNode) env.node(id);
   }
 
   /** Sends the side output {@code tag} to {@code sink}; one sink per tag. */

@@ -58,14 +58,14 @@ public final class WindowedStream<K, T> {
   /** Each window's records folded with {@code reduce}, emitted when it fires. */
   public ProcessedStream<T> reduce(ReduceFunction<T> reduce, Serde<T> serde, String uid) {
     return keyed.process(WindowOperator.reducing(assigner, reduce, serde, allowedLateness,
-        lateData), uid);
+        lateData), uid, 0, serde);
   }
 
   /** Each window's aggregate (incremental; it must merge for session windows). */
   public <A, R> ProcessedStream<R> aggregate(Aggregator<T, A, R> aggregator, Serde<A> accSerde,
       String uid) {
     return keyed.process(WindowOperator.aggregating(assigner, aggregator, accSerde,
-        allowedLateness, lateData), uid);
+        allowedLateness, lateData), uid, 0, OutputTypes.serdeOf(aggregator, Aggregator.class, 2));
   }
 
   /**
@@ -75,13 +75,14 @@ public final class WindowedStream<K, T> {
   public <A, R, OUT> ProcessedStream<OUT> aggregate(Aggregator<T, A, R> aggregator,
       Serde<A> accSerde, ProcessWindowFunction<R, OUT, K> function, String uid) {
     return keyed.process(WindowOperator.aggregating(assigner, aggregator, accSerde, function,
-        allowedLateness, lateData), uid);
+        allowedLateness, lateData), uid, 0,
+        OutputTypes.serdeOf(function, ProcessWindowFunction.class, 1));
   }
 
   /** All of each window's records, with the window, handed to {@code function}. */
   public <R> ProcessedStream<R> process(ProcessWindowFunction<T, R, K> function, Serde<T> serde,
       String uid) {
     return keyed.process(WindowOperator.processing(assigner, function, serde, allowedLateness,
-        lateData), uid);
+        lateData), uid, 0, OutputTypes.serdeOf(function, ProcessWindowFunction.class, 1));
   }
 }

@@ -7,6 +7,11 @@ public interface DeployedTask {
 
   TaskSpec spec();
 
+  /** Whether it reads a source (sources start after the tasks they feed). */
+  default boolean isSource() {
+    return false;
+  }
+
   /** Starts processing; the returned future completes when the task has terminated. */
   CompletableFuture<Void> start();
 

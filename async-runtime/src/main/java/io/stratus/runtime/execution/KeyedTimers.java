@@ -4,8 +4,8 @@ import io.stratus.runtime.state.KeyedStateBackend;
 import io.stratus.runtime.state.StateKeys;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.lsm.KeyValue;
-import io.stratus.store.sst.ByteArrayBuilder;
-import io.stratus.store.sst.ByteReader;
+import io.stratus.runtime.serde.BytesOut;
+import io.stratus.runtime.serde.BytesIn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -85,7 +85,7 @@ public final class KeyedTimers {
     return backend.scanPrefix(prefix, Integer.MAX_VALUE).thenAccept(found -> {
       List<Timer> timers = new ArrayList<>(found.size());
       for (KeyValue kv : found) {
-        ByteReader r = new ByteReader(kv.key(), prefix.length, kv.key().length);
+        BytesIn r = new BytesIn(kv.key(), prefix.length, kv.key().length);
         long ts = r.readLong() ^ Long.MIN_VALUE;
         byte[] key = r.readLengthPrefixed();
         byte[] ns = r.readBytes(kv.key().length - r.position());
@@ -166,7 +166,7 @@ public final class KeyedTimers {
 
   private static byte[] key(int stateId, Timer t) {
     byte[] prefix = StateKeys.statePrefix(t.keyGroup(), stateId);
-    ByteArrayBuilder out = new ByteArrayBuilder(prefix.length + 12 + t.keyBytes().length
+    BytesOut out = new BytesOut(prefix.length + 12 + t.keyBytes().length
         + t.namespace().length);
     out.writeBytes(prefix).writeLong(t.timestamp() ^ Long.MIN_VALUE)
         .writeLengthPrefixed(t.keyBytes()).writeBytes(t.namespace());

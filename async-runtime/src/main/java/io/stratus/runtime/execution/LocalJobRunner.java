@@ -55,7 +55,7 @@ public final class LocalJobRunner {
     };
     List<CompletableFuture<DeployedTask>> built = new ArrayList<>();
     for (TaskSpec spec : topology.tasks(0)) {
-      TaskSpec named = new TaskSpec(runName, spec.attempt(), spec.segment(), spec.subtask(),
+      TaskSpec named = new TaskSpec(runName, spec.attempt(), spec.vertex(), spec.subtask(),
           spec.parallelism(), spec.keyGroups(), null, List.of());
       built.add(builder.build(named, events));
     }
@@ -66,12 +66,12 @@ public final class LocalJobRunner {
             tasks.add(b.join());
           }
           for (DeployedTask t : tasks) {
-            if (!t.spec().isSource()) {
+            if (!t.isSource()) {
               done.add(t.start());
             }
           }
           for (DeployedTask t : tasks) {
-            if (t.spec().isSource()) {
+            if (t.isSource()) {
               done.add(t.start());
             }
           }
@@ -107,18 +107,15 @@ public final class LocalJobRunner {
           Map<String, Long> recordsIn = new LinkedHashMap<>();
           Map<String, Integer> maxInFlight = new LinkedHashMap<>();
           for (DeployedTask t : tasks) {
-            String name = t instanceof KeyedTask k ? k.name() : sourceName(topology, t.spec());
+            String name = topology.vertex(t.spec().vertex()).name() + "[" + t.spec().subtask()
+                + "]";
             recordsIn.put(name, t.records());
-            if (!t.spec().isSource()) {
+            if (!t.isSource()) {
               maxInFlight.put(name, t.maxObservedInFlight());
             }
           }
           return new JobResult(graph.name(), System.currentTimeMillis() - start, recordsIn,
               maxInFlight);
         });
-  }
-
-  private static String sourceName(JobTopology topology, TaskSpec spec) {
-    return topology.graph().pipeline().get(0).name() + "[" + spec.subtask() + "]";
   }
 }

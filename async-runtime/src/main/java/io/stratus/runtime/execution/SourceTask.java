@@ -30,7 +30,7 @@ final class SourceTask implements DeployedTask {
   private final TaskEvents events;
   private final CompletableFuture<Void> done = new CompletableFuture<>();
   private volatile boolean stopped;
-  /** Completes once every barrier's snapshot has been reported (see KeyedTask). */
+  /** Completes once every barrier's snapshot has been reported (see StreamTask). */
   private CompletableFuture<Void> snapshotsReported = CompletableFuture.completedFuture(null);
   /** Emitted a halting barrier: polls no more (the task is canceled next). */
   private boolean halted;
@@ -41,12 +41,12 @@ final class SourceTask implements DeployedTask {
   private boolean idle;
   private volatile long records;
 
-  SourceTask(TaskSpec spec, String name, Vertx vertx, SourceReader<?> reader,
+  SourceTask(TaskSpec spec, String name, Vertx vertx, Context context, SourceReader<?> reader,
       WatermarkStrategy watermarks, TaskOutput output, int batch, TaskEvents events) {
     this.spec = spec;
     this.name = name;
     this.vertx = vertx;
-    this.context = vertx.getOrCreateContext();
+    this.context = context;
     this.reader = reader;
     this.watermarks = watermarks;
     this.generator = watermarks.createGenerator();
@@ -64,8 +64,19 @@ final class SourceTask implements DeployedTask {
   }
 
   @Override
+  public boolean isSource() {
+    return true;
+  }
+
+  @Override
   public CompletableFuture<Void> start() {
     context.runOnContext(v -> {
+      try {
+        output.open(spec.subtask(), spec.parallelism());
+      } catch (Exception e) {
+        fail(new TaskFailureException(name, null, null, e));
+        return;
+      }
       if (generator != null || !watermarks.idleness().isZero()) {
         periodicTimer = vertx.setPeriodic(watermarks.emitInterval().toMillis(),
             id -> context.runOnContext(x -> onPeriodic()));

@@ -1,21 +1,22 @@
 package io.stratus.runtime.execution;
 
 /**
- * What flows between tasks: records, watermarks and idleness, checkpoint barriers and end of
- * input.
+ * What flows between tasks through an inbox: records, watermarks and idleness, checkpoint
+ * barriers and end of input, each from one channel of the inbox ({@link #input()}).
  */
 sealed interface StreamElement {
 
-  /** The upstream task (its index among the producers of the inbox) that sent the element. */
+  /** The channel of the inbox (an upstream task on an input edge) that sent the element. */
   int input();
 
   /**
-   * A record from upstream task {@code input} with its event timestamp ({@link Long#MIN_VALUE}
-   * if none) and, after a {@code keyBy}, its key as computed for routing (so the keyed task does
-   * not compute it again).
+   * A record from channel {@code input}, as bytes of its edge's serde (decoded by the consuming
+   * task, on its thread), with its event timestamp ({@link Long#MIN_VALUE} if none) and, after a
+   * {@code keyBy}, its key's bytes and key group as computed for routing (null and -1
+   * elsewhere).
    */
-  record Record(int input, Object value, long timestamp, Object key, byte[] keyBytes,
-      int keyGroup) implements StreamElement {}
+  record Record(int input, byte[] value, long timestamp, byte[] keyBytes, int keyGroup)
+      implements StreamElement {}
 
   /**
    * Checkpoint {@code checkpointId} passed upstream task {@code input}: everything before it

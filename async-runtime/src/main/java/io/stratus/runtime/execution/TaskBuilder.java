@@ -1,18 +1,22 @@
 package io.stratus.runtime.execution;
 
 import io.stratus.runtime.RuntimeConfig;
-import io.stratus.runtime.functions.KeyedProcessFunction;
+import io.stratus.runtime.graph.Partitioning;
+import io.stratus.runtime.graph.StreamEdge;
 import io.stratus.runtime.graph.Transformation;
+import io.stratus.runtime.serde.Serde;
 import io.stratus.runtime.sink.DeadLetterSink;
 import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.runtime.state.KeyedStateBackend;
 import io.stratus.runtime.state.StateBackendFactory;
+import io.vertx.core.Context;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,9 +25,11 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Builds the tasks a worker runs from their {@link TaskSpec}s: wires each to the inboxes of
- * the next operator through the {@link ChannelRegistry}, gives keyed tasks their own copy of the
- * function and a backend, fresh or restored from the spec's snapshot handles.
+ * Builds the tasks a worker runs from their {@link TaskSpec}s: the chain of operators of the
+ * task's vertex, each with its own copy of its function (made by Java serialization, as Flink
+ * does: no two tasks share a function), ending in sink writers and in exchanges wired to the
+ * consumer tasks' inboxes through the {@link ChannelRegistry}; keyed tasks get a backend, fresh
+ * or restored from the spec's snapshot handles.
  */
 public final class TaskBuilder {
 
@@ -50,72 +56,157 @@ public final class TaskBuilder {
   /** Builds one task; keyed tasks complete once their backend is open (restored). */
   public CompletableFuture<DeployedTask> build(TaskSpec spec, TaskEvents events) {
     try {
-      return spec.isSource() ? CompletableFuture.completedFuture(source(spec, events))
-          : keyed(spec, events);
+      Transformation head = topology.head(spec.vertex());
+      if (head instanceof Transformation.SourceNode source) {
+        return CompletableFuture.completedFuture(source(spec, source, events));
+      }
+      if (head instanceof Transformation.KeyedProcessNode keyed) {
+        return keyed(spec, keyed, events);
+      }
+      TaskOutput chain = step(spec, head.id());
+      return CompletableFuture.completedFuture(new StreamTask(spec, taskName(spec),
+          resources.newTaskContext(), inbox(spec), inputSerdes(spec), new ChainHead(chain), chain,
+          events));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
 
-  private DeployedTask source(TaskSpec spec, TaskEvents events) {
-    Transformation.SourceNode node = (Transformation.SourceNode) topology.segment(0).get(0);
-    return new SourceTask(spec, node.name() + "[" + spec.subtask() + "/" + spec.parallelism()
-        + "]", resources.vertx(), node.source().createReader(spec.subtask(), spec.parallelism()),
-        node.watermarks(), output(spec), config.sourceBatch(), events);
+  private String taskName(TaskSpec spec) {
+    return topology.vertex(spec.vertex()).name() + "[" + spec.subtask() + "/"
+        + spec.parallelism() + "]";
   }
 
-  private CompletableFuture<DeployedTask> keyed(TaskSpec spec, TaskEvents events) {
-    Transformation.KeyedProcessNode node = topology.keyedNode(spec.segment());
-    Transformation.KeyByNode keyBy = topology.keyByBefore(spec.segment());
-    KeyedProcessFunction<?, ?, ?> function = copy(node);
+  private DeployedTask source(TaskSpec spec, Transformation.SourceNode node, TaskEvents events) {
+    return new SourceTask(spec, taskName(spec), resources.vertx(), resources.newTaskContext(),
+        node.source().createReader(spec.subtask(), spec.parallelism()), node.watermarks(),
+        outputOf(spec, node.id()), config.sourceBatch(), events);
+  }
+
+  private CompletableFuture<DeployedTask> keyed(TaskSpec spec,
+      Transformation.KeyedProcessNode node, TaskEvents events) {
     Map<String, SinkWriter<?>> sideOutputs = new LinkedHashMap<>();
     node.sideOutputs().forEach((tag, sink) ->
         sideOutputs.put(tag, sink.createWriter(spec.subtask(), spec.parallelism())));
-    TaskOutput output = TaskOutput.withSideOutputs(output(spec), sideOutputs);
-    TaskInbox inbox = channels.inbox(spec.job(), spec.attempt(), spec.segment(), spec.subtask(),
-        config.channelCapacity());
-    int inputs = topology.parallelism(spec.segment() - 1);
+    TaskOutput output = TaskOutput.withSideOutputs(outputOf(spec, node.id()), node.uid(),
+        sideOutputs);
     String storeId = spec.job().replaceAll("[^A-Za-z0-9_.-]", "_") + "/" + node.uid() + "/"
         + spec.subtask() + "-a" + spec.attempt() + "-" + UUID.randomUUID().toString()
             .substring(0, 6);
     CompletableFuture<KeyedStateBackend> backend = spec.restore().isEmpty()
         ? backends.create(storeId, spec.keyGroups())
         : backends.restore(storeId, spec.keyGroups(), spec.restore());
-    return backend.thenApply(b -> new KeyedTask(spec, node.name(), resources.vertx(), inbox,
-        inputs, function, keyBy.keySerde(), b, output, sideOutputs,
-        node.sideOutputs().get(DeadLetterSink.TAG_ID) instanceof DeadLetterSink<?> d
-            ? d.maxAttempts() : 0, config.maxInFlight(), events));
+    Serde<?> keySerde = ((Partitioning.Hash) topology.graph().inputs(node.id()).get(0)
+        .partitioning()).keySerde();
+    TaskInbox inbox = inbox(spec);
+    InputSerdes serdes = inputSerdes(spec);
+    int deadLetterAttempts = node.sideOutputs().get(DeadLetterSink.TAG_ID)
+        instanceof DeadLetterSink<?> d ? d.maxAttempts() : 0;
+    return backend.thenApply(b -> {
+      Context context = resources.newTaskContext();
+      KeyedOperator head = new KeyedOperator(spec, copy(node.function(), node.name()), keySerde,
+          b, output, sideOutputs, deadLetterAttempts, config.maxInFlight(), resources.vertx(),
+          context, events);
+      return new StreamTask(spec, taskName(spec), context, inbox, serdes, head, output, events);
+    });
   }
 
-  /** The chained steps of the task's segment in front of its terminal (sink or next keyBy). */
-  private TaskOutput output(TaskSpec spec) {
-    List<Transformation> segment = topology.segment(spec.segment());
-    Transformation last = segment.get(segment.size() - 1);
-    TaskOutput terminal;
-    if (last instanceof Transformation.SinkNode sink) {
-      terminal = new TaskOutput.ToSink(sink.sink().createWriter(spec.subtask(),
-          spec.parallelism()));
-    } else {
-      int next = spec.segment() + 1;
-      List<TaskInbox> inboxes = new ArrayList<>();
-      for (int i = 0; i < topology.parallelism(next); i++) {
-        inboxes.add(channels.inbox(spec.job(), spec.attempt(), next, i,
-            config.channelCapacity()));
+  private TaskInbox inbox(TaskSpec spec) {
+    return channels.inbox(spec.job(), spec.attempt(), spec.vertex(), spec.subtask(),
+        config.channelCapacity());
+  }
+
+  /** The serdes of the task's input channels. */
+  private InputSerdes inputSerdes(TaskSpec spec) {
+    int count = topology.channels(spec.vertex());
+    Serde<?>[] values = new Serde<?>[count];
+    Serde<?>[] keys = new Serde<?>[count];
+    for (JobTopology.Exchange x : topology.inputsOf(spec.vertex())) {
+      int width = x.forward() ? 1 : topology.vertex(x.from()).parallelism();
+      for (int c = 0; c < width; c++) {
+        values[x.channelOffset() + c] = x.edge().serde();
+        keys[x.channelOffset() + c] = x.partitioning() instanceof Partitioning.Hash h
+            ? h.keySerde() : null;
       }
-      Transformation.KeyByNode keyBy = (Transformation.KeyByNode) last;
-      terminal = new TaskOutput.Partitioner(inboxes, keyBy.selector(), keyBy.keySerde(),
-          topology.maxParallelism(), spec.subtask());
     }
-    return TaskOutput.chain(segment.subList(1, segment.size() - 1), terminal);
+    return new InputSerdes(values, keys);
   }
 
-  /** Each task gets its own copy of the function, made by Java serialization, as in Flink. */
-  private static KeyedProcessFunction<?, ?, ?> copy(Transformation.KeyedProcessNode node) {
+  /** Node {@code id} of the task's chain, run in front of its own outputs. */
+  private TaskOutput step(TaskSpec spec, int id) {
+    Transformation t = topology.graph().node(id);
+    if (t instanceof Transformation.SinkNode s) {
+      return new TaskOutput.ToSink(s.sink().createWriter(spec.subtask(), spec.parallelism()),
+          s.name());
+    }
+    TaskOutput next = outputOf(spec, id);
+    if (t instanceof Transformation.MapNode m) {
+      return new TaskOutput.MapStep(copy(m.function(), m.name()), next);
+    }
+    if (t instanceof Transformation.FilterNode f) {
+      return new TaskOutput.FilterStep(copy(f.function(), f.name()), next);
+    }
+    if (t instanceof Transformation.FlatMapNode f) {
+      return new TaskOutput.FlatMapStep(copy(f.function(), f.name()), next);
+    }
+    if (t instanceof Transformation.ProcessNode p) {
+      return new TaskOutput.ProcessStep(copy(p.function(), p.name()), next);
+    }
+    throw new IllegalArgumentException("step '" + t.name() + "' (" + t.kind()
+        + ") cannot run chained");
+  }
+
+  /** Where node {@code id}'s records go in this task: its chained successors and exchanges. */
+  private TaskOutput outputOf(TaskSpec spec, int id) {
+    List<TaskOutput> targets = new ArrayList<>();
+    for (StreamEdge e : topology.graph().outputs(id)) {
+      targets.add(topology.chained(e) ? step(spec, e.to()) : exchange(spec, e));
+    }
+    if (targets.isEmpty()) {
+      // A keyed operator whose only outputs are side outputs.
+      return new TaskOutput.Fanout(List.of());
+    }
+    return targets.size() == 1 ? targets.get(0) : new TaskOutput.Fanout(targets);
+  }
+
+  private TaskOutput exchange(TaskSpec spec, StreamEdge edge) {
+    JobTopology.Exchange x = topology.exchange(edge);
+    JobTopology.Vertex consumer = topology.vertex(x.to());
+    if (x.forward()) {
+      return new TaskOutput.Forward(channels.inbox(spec.job(), spec.attempt(), x.to(),
+          spec.subtask(), config.channelCapacity()), x.channelOffset(), edge.serde());
+    }
+    List<TaskInbox> inboxes = new ArrayList<>();
+    for (int i = 0; i < consumer.parallelism(); i++) {
+      inboxes.add(channels.inbox(spec.job(), spec.attempt(), x.to(), i,
+          config.channelCapacity()));
+    }
+    int channel = x.channelOffset() + spec.subtask();
+    Partitioning p = x.partitioning();
+    if (p instanceof Partitioning.Hash h) {
+      return new TaskOutput.Hash(inboxes, channel, edge.serde(), h.selector(), h.keySerde(),
+          topology.maxParallelism());
+    }
+    if (p instanceof Partitioning.Rebalance) {
+      return new TaskOutput.Rebalance(inboxes, channel, edge.serde(), spec.subtask());
+    }
+    if (p instanceof Partitioning.Shuffle) {
+      return new TaskOutput.Shuffle(inboxes, channel, edge.serde());
+    }
+    if (p instanceof Partitioning.Broadcast) {
+      return new TaskOutput.Broadcast(inboxes, channel, edge.serde());
+    }
+    throw new IllegalStateException("edge " + edge + " has an unresolved partitioning " + p);
+  }
+
+  /** Each task gets its own copy of a function, made by Java serialization, as in Flink. */
+  @SuppressWarnings("unchecked")
+  static <F extends Serializable> F copy(F function, String operator) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(node.function());
+      out.writeObject(function);
     } catch (IOException e) {
-      throw new IllegalArgumentException("operator '" + node.name() + "': its function must be "
+      throw new IllegalArgumentException("operator '" + operator + "': its function must be "
           + "serializable, since each task gets its own copy: " + e, e);
     }
     try (ObjectInputStream in = new ObjectInputStream(
@@ -123,13 +214,14 @@ public final class TaskBuilder {
       @Override
       protected Class<?> resolveClass(ObjectStreamClass desc)
           throws IOException, ClassNotFoundException {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
         return Class.forName(desc.getName(), false,
-            Thread.currentThread().getContextClassLoader());
+            loader != null ? loader : TaskBuilder.class.getClassLoader());
       }
     }) {
-      return (KeyedProcessFunction<?, ?, ?>) in.readObject();
+      return (F) in.readObject();
     } catch (IOException | ClassNotFoundException e) {
-      throw new IllegalStateException("cannot copy the function of operator '" + node.name()
+      throw new IllegalStateException("cannot copy the function of operator '" + operator
           + "': " + e, e);
     }
   }

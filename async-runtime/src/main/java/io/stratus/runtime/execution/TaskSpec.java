@@ -9,30 +9,31 @@ import java.util.List;
 
 /**
  * One task of one attempt of a job, as the coordinator deploys it to a worker (JSON on the
- * event bus): which operator (segment) and subtask, its key groups, and where it starts from.
+ * event bus): which chain of operators (vertex of the {@link JobTopology}) and subtask, its key
+ * groups, and where it starts from.
  *
  * @param job          the job's name (application mode: every worker knows the job's code)
  * @param attempt      the attempt number; every restart deploys a new attempt
- * @param segment      0 for a source task, n for the n-th keyed operator
+ * @param vertex       the vertex of the job's topology the task runs
  * @param subtask      index among the operator's tasks
  * @param parallelism  the operator's tasks
- * @param keyGroups    a keyed task's key groups; null for a source
+ * @param keyGroups    a keyed task's key groups; null for other tasks
  * @param sourceOffset where a source task resumes; null to start at the beginning
  * @param restore      snapshot handles that cover a keyed task's key groups; empty: fresh state
  */
-public record TaskSpec(String job, int attempt, int segment, int subtask, int parallelism,
+public record TaskSpec(String job, int attempt, int vertex, int subtask, int parallelism,
     KeyGroupRange keyGroups, Long sourceOffset, List<StateHandle> restore) {
 
   @JsonCreator
   public TaskSpec(@JsonProperty("job") String job, @JsonProperty("attempt") int attempt,
-      @JsonProperty("segment") int segment, @JsonProperty("subtask") int subtask,
+      @JsonProperty("vertex") int vertex, @JsonProperty("subtask") int subtask,
       @JsonProperty("parallelism") int parallelism,
       @JsonProperty("keyGroups") KeyGroupRange keyGroups,
       @JsonProperty("sourceOffset") Long sourceOffset,
       @JsonProperty("restore") List<StateHandle> restore) {
     this.job = job;
     this.attempt = attempt;
-    this.segment = segment;
+    this.vertex = vertex;
     this.subtask = subtask;
     this.parallelism = parallelism;
     this.keyGroups = keyGroups;
@@ -40,14 +41,9 @@ public record TaskSpec(String job, int attempt, int segment, int subtask, int pa
     this.restore = restore == null ? List.of() : List.copyOf(restore);
   }
 
-  /** A stable name: {@code <segment>/<subtask>}. */
+  /** A stable name: {@code <vertex>/<subtask>}. */
   @JsonIgnore
   public String taskId() {
-    return segment + "/" + subtask;
-  }
-
-  @JsonIgnore
-  public boolean isSource() {
-    return segment == 0;
+    return vertex + "/" + subtask;
   }
 }

@@ -1,13 +1,15 @@
 package io.stratus.runtime.serde;
 
-import io.stratus.store.sst.ByteArrayBuilder;
-import io.stratus.store.sst.ByteReader;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,72 +27,72 @@ public final class Serdes {
 
   public static final Serde<Long> LONG = new Serde<>() {
     @Override
-    public void write(Long value, ByteArrayBuilder out) {
+    public void write(Long value, BytesOut out) {
       out.writeLong(value);
     }
 
     @Override
-    public Long read(ByteReader in) {
+    public Long read(BytesIn in) {
       return in.readLong();
     }
   };
 
   public static final Serde<Integer> INT = new Serde<>() {
     @Override
-    public void write(Integer value, ByteArrayBuilder out) {
+    public void write(Integer value, BytesOut out) {
       out.writeInt(value);
     }
 
     @Override
-    public Integer read(ByteReader in) {
+    public Integer read(BytesIn in) {
       return in.readInt();
     }
   };
 
   public static final Serde<Double> DOUBLE = new Serde<>() {
     @Override
-    public void write(Double value, ByteArrayBuilder out) {
+    public void write(Double value, BytesOut out) {
       out.writeLong(Double.doubleToLongBits(value));
     }
 
     @Override
-    public Double read(ByteReader in) {
+    public Double read(BytesIn in) {
       return Double.longBitsToDouble(in.readLong());
     }
   };
 
   public static final Serde<Boolean> BOOLEAN = new Serde<>() {
     @Override
-    public void write(Boolean value, ByteArrayBuilder out) {
+    public void write(Boolean value, BytesOut out) {
       out.writeByte(value ? 1 : 0);
     }
 
     @Override
-    public Boolean read(ByteReader in) {
+    public Boolean read(BytesIn in) {
       return in.readByte() != 0;
     }
   };
 
   public static final Serde<String> STRING = new Serde<>() {
     @Override
-    public void write(String value, ByteArrayBuilder out) {
+    public void write(String value, BytesOut out) {
       out.writeLengthPrefixed(value.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
-    public String read(ByteReader in) {
+    public String read(BytesIn in) {
       return new String(in.readLengthPrefixed(), StandardCharsets.UTF_8);
     }
   };
 
   public static final Serde<byte[]> BYTES = new Serde<>() {
     @Override
-    public void write(byte[] value, ByteArrayBuilder out) {
+    public void write(byte[] value, BytesOut out) {
       out.writeLengthPrefixed(value);
     }
 
     @Override
-    public byte[] read(ByteReader in) {
+    public byte[] read(BytesIn in) {
       return in.readLengthPrefixed();
     }
   };
@@ -98,7 +100,7 @@ public final class Serdes {
   /** Arrays of longs (accumulators, counters): a varint count, then the values. */
   public static final Serde<long[]> LONG_ARRAY = new Serde<>() {
     @Override
-    public void write(long[] value, ByteArrayBuilder out) {
+    public void write(long[] value, BytesOut out) {
       out.writeVarLong(value.length);
       for (long v : value) {
         out.writeLong(v);
@@ -106,7 +108,7 @@ public final class Serdes {
     }
 
     @Override
-    public long[] read(ByteReader in) {
+    public long[] read(BytesIn in) {
       long[] value = new long[(int) in.readVarLong()];
       for (int i = 0; i < value.length; i++) {
         value[i] = in.readLong();
@@ -119,7 +121,7 @@ public final class Serdes {
   public static <T> Serde<T> nullable(Serde<T> inner) {
     return new Serde<>() {
       @Override
-      public void write(T value, ByteArrayBuilder out) {
+      public void write(T value, BytesOut out) {
         out.writeByte(value == null ? 0 : 1);
         if (value != null) {
           inner.write(value, out);
@@ -127,7 +129,7 @@ public final class Serdes {
       }
 
       @Override
-      public T read(ByteReader in) {
+      public T read(BytesIn in) {
         return in.readByte() == 0 ? null : inner.read(in);
       }
     };
@@ -137,7 +139,7 @@ public final class Serdes {
   public static <T> Serde<List<T>> listOf(Serde<T> element) {
     return new Serde<>() {
       @Override
-      public void write(List<T> value, ByteArrayBuilder out) {
+      public void write(List<T> value, BytesOut out) {
         out.writeVarLong(value.size());
         for (T e : value) {
           element.write(e, out);
@@ -145,7 +147,7 @@ public final class Serdes {
       }
 
       @Override
-      public List<T> read(ByteReader in) {
+      public List<T> read(BytesIn in) {
         int n = in.readVarInt();
         List<T> out = new ArrayList<>(Math.min(n, 1024));
         for (int i = 0; i < n; i++) {
@@ -184,6 +186,68 @@ public final class Serdes {
     return built;
   }
 
+  /** Maps: a varint count, then each key and value; iteration order is kept. */
+  public static <K, V> Serde<Map<K, V>> mapOf(Serde<K> keys, Serde<V> values) {
+    return new Serde<>() {
+      @Override
+      public void write(Map<K, V> value, BytesOut out) {
+        out.writeVarLong(value.size());
+        for (Map.Entry<K, V> e : value.entrySet()) {
+          keys.write(e.getKey(), out);
+          values.write(e.getValue(), out);
+        }
+      }
+
+      @Override
+      public Map<K, V> read(BytesIn in) {
+        int n = in.readVarInt();
+        Map<K, V> out = new LinkedHashMap<>(Math.min(n, 1024) * 2);
+        for (int i = 0; i < n; i++) {
+          out.put(keys.read(in), values.read(in));
+        }
+        return out;
+      }
+    };
+  }
+
+  /**
+   * The serde of {@code type}: primitives and their boxes, String, byte[], long[], enums and
+   * records (whose components may also be lists and maps of those); null is allowed for
+   * reference types.
+   *
+   * @throws IllegalArgumentException naming the type when none can be derived
+   */
+  @SuppressWarnings("unchecked")
+  public static <T> Serde<T> of(Class<T> type) {
+    return (Serde<T>) forType(type, type.getName());
+  }
+
+  /**
+   * The serde of a generic type ({@code List<Payment>}, {@code Map<String, Long>}, or any type
+   * {@link #of} takes).
+   *
+   * @param where what the type belongs to, for the message when none can be derived
+   * @throws IllegalArgumentException naming {@code where} and the type when none can be derived
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static Serde<Object> forType(Type type, String where) {
+    if (type instanceof Class<?> c) {
+      return forType(c, where);
+    }
+    if (type instanceof ParameterizedType p && p.getRawType() instanceof Class<?> raw) {
+      Type[] args = p.getActualTypeArguments();
+      if (raw == List.class || raw == java.util.Collection.class) {
+        return nullable((Serde) listOf(forType(args[0], where)));
+      }
+      if (raw == Map.class) {
+        return nullable((Serde) mapOf(forType(args[0], where), forType(args[1], where)));
+      }
+    }
+    throw new IllegalArgumentException("no built-in serde for " + type.getTypeName() + " ("
+        + where + "); supported: primitives and boxes, String, byte[], long[], enums, records, "
+        + "and List or Map of those");
+  }
+
   /** The serde of a component type, as {@link #record} uses it. */
   @SuppressWarnings({"unchecked", "rawtypes"})
   static Serde<Object> forType(Class<?> type, String where) {
@@ -200,16 +264,18 @@ public final class Serdes {
       s = STRING;
     } else if (type == byte[].class) {
       s = BYTES;
+    } else if (type == long[].class) {
+      s = LONG_ARRAY;
     } else if (type.isEnum()) {
       Object[] constants = type.getEnumConstants();
       s = new Serde<Object>() {
         @Override
-        public void write(Object value, ByteArrayBuilder out) {
+        public void write(Object value, BytesOut out) {
           out.writeVarLong(((Enum<?>) value).ordinal());
         }
 
         @Override
-        public Object read(ByteReader in) {
+        public Object read(BytesIn in) {
           int ordinal = in.readVarInt();
           if (ordinal >= constants.length) {
             throw new IllegalArgumentException("enum " + type.getName() + " has no ordinal "
@@ -225,7 +291,8 @@ public final class Serdes {
           : record((Class<? extends Record>) type);
     } else {
       throw new IllegalArgumentException("no built-in serde for " + type.getName() + " ("
-          + where + "); supported: primitives and boxes, String, byte[], enums, records");
+          + where + "); supported: primitives and boxes, String, byte[], long[], enums, "
+          + "records, and List or Map of those");
     }
     return type.isPrimitive() ? (Serde<Object>) s : nullable((Serde<Object>) s);
   }
@@ -249,12 +316,12 @@ public final class Serdes {
     }
 
     @Override
-    public void write(R value, ByteArrayBuilder out) {
+    public void write(R value, BytesOut out) {
       serde().write(value, out);
     }
 
     @Override
-    public R read(ByteReader in) {
+    public R read(BytesIn in) {
       return serde().read(in);
     }
   }
@@ -279,15 +346,21 @@ public final class Serdes {
       Class<?>[] types = new Class<?>[components.length];
       try {
         MethodHandles.Lookup lookup = MethodHandles.lookup();
+        // Typed as (Object)Object and (Object[])Object for invokeExact: no varargs boxing per
+        // call (records crossing tasks go through here).
         for (int i = 0; i < components.length; i++) {
           components[i].getAccessor().setAccessible(true);
-          accessors[i] = lookup.unreflect(components[i].getAccessor());
+          accessors[i] = lookup.unreflect(components[i].getAccessor())
+              .asType(MethodType.methodType(Object.class, Object.class));
           types[i] = components[i].getType();
-          serdes[i] = forType(types[i], type.getSimpleName() + "." + components[i].getName());
+          serdes[i] = forType(components[i].getGenericType(),
+              type.getSimpleName() + "." + components[i].getName());
         }
         var ctor = type.getDeclaredConstructor(types);
         ctor.setAccessible(true);
-        constructor = lookup.unreflectConstructor(ctor);
+        constructor = lookup.unreflectConstructor(ctor)
+            .asSpreader(Object[].class, components.length)
+            .asType(MethodType.methodType(Object.class, Object[].class));
       } catch (ReflectiveOperationException e) {
         throw new IllegalArgumentException("cannot derive a serde for record " + type.getName()
             + ": " + e.getMessage(), e);
@@ -295,10 +368,10 @@ public final class Serdes {
     }
 
     @Override
-    public void write(R value, ByteArrayBuilder out) {
+    public void write(R value, BytesOut out) {
       try {
         for (int i = 0; i < accessors.length; i++) {
-          serdes[i].write(accessors[i].invoke(value), out);
+          serdes[i].write((Object) accessors[i].invokeExact((Object) value), out);
         }
       } catch (RuntimeException | Error e) {
         throw e;
@@ -308,13 +381,13 @@ public final class Serdes {
     }
 
     @Override
-    public R read(ByteReader in) {
+    public R read(BytesIn in) {
       Object[] args = new Object[serdes.length];
       for (int i = 0; i < serdes.length; i++) {
         args[i] = serdes[i].read(in);
       }
       try {
-        return type.cast(constructor.invokeWithArguments(args));
+        return type.cast((Object) constructor.invokeExact(args));
       } catch (RuntimeException | Error e) {
         throw e;
       } catch (Throwable t) {

@@ -1,5 +1,8 @@
 package io.stratus.runtime.source;
 
+import io.stratus.runtime.serde.Serde;
+import io.stratus.runtime.serde.Serdes;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToLongFunction;
@@ -25,6 +28,27 @@ public final class CollectionSource<T> implements Source<T> {
   @Override
   public boolean bounded() {
     return true;
+  }
+
+  /** The serde of the elements' class, when they all have one that has a built-in serde. */
+  @Override
+  @SuppressWarnings("unchecked")
+  public Serde<T> serde() {
+    Class<?> type = null;
+    for (T e : elements) {
+      if (e == null || type != null && e.getClass() != type) {
+        return null;
+      }
+      type = e.getClass();
+    }
+    if (type == null) {
+      return null;
+    }
+    try {
+      return (Serde<T>) Serdes.of(type);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   @Override

@@ -1,5 +1,8 @@
 package io.stratus.runtime.source;
 
+import io.stratus.runtime.serde.Serde;
+import io.stratus.runtime.serde.Serdes;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,6 +26,11 @@ public final class SequenceSource implements Source<Long> {
   @Override
   public boolean bounded() {
     return true;
+  }
+
+  @Override
+  public Serde<Long> serde() {
+    return Serdes.LONG;
   }
 
   @Override

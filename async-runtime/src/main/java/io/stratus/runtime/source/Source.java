@@ -1,5 +1,7 @@
 package io.stratus.runtime.source;
 
+import io.stratus.runtime.serde.Serde;
+
 /**
  * A replayable input: split into {@code splits} parallel readers, each of which can start from
  * an offset it reported before. Exactly-once processing rests on this: a checkpoint records the
@@ -14,4 +16,13 @@ public interface Source<T> {
 
   /** Whether every reader eventually ends. */
   boolean bounded();
+
+  /**
+   * The records' serde, when the source knows it; null lets the stream API derive it from the
+   * source's type argument ({@code implements Source<Payment>}), or the job declare it with
+   * {@code returns(serde)}. Records cross between tasks as bytes of this serde.
+   */
+  default Serde<T> serde() {
+    return null;
+  }
 }

@@ -3,8 +3,8 @@ package io.stratus.runtime.state;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.lsm.KeyValue;
 import io.stratus.store.objectstore.ObjectStore;
-import io.stratus.store.sst.ByteArrayBuilder;
-import io.stratus.store.sst.ByteReader;
+import io.stratus.runtime.serde.BytesOut;
+import io.stratus.runtime.serde.BytesIn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -51,7 +51,7 @@ public final class HeapBackend implements KeyedStateBackend {
         continue;
       }
       reads.add(objects.get(h.manifestKey()).thenAccept(bytes -> {
-        ByteReader in = new ByteReader(bytes, 0, bytes.length);
+        BytesIn in = new BytesIn(bytes, 0, bytes.length);
         while (in.hasRemaining()) {
           byte[] key = in.readLengthPrefixed();
           byte[] value = in.readLengthPrefixed();
@@ -135,7 +135,7 @@ public final class HeapBackend implements KeyedStateBackend {
 
   @Override
   public CompletableFuture<StateHandle> snapshot() {
-    ByteArrayBuilder out = new ByteArrayBuilder(1 << 16);
+    BytesOut out = new BytesOut(1 << 16);
     for (Map.Entry<byte[], byte[]> e : map.entrySet()) {
       out.writeLengthPrefixed(e.getKey()).writeLengthPrefixed(e.getValue());
     }

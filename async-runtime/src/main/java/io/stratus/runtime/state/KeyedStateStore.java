@@ -2,8 +2,8 @@ package io.stratus.runtime.state;
 
 import io.stratus.runtime.serde.Serde;
 import io.stratus.store.lsm.KeyValue;
-import io.stratus.store.sst.ByteArrayBuilder;
-import io.stratus.store.sst.ByteReader;
+import io.stratus.runtime.serde.BytesOut;
+import io.stratus.runtime.serde.BytesIn;
 import java.nio.ByteBuffer;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -103,10 +103,10 @@ public final class KeyedStateStore {
 
   /** Whether a stored entry of a TTL state has expired: for the backend's compaction. */
   private boolean expired(byte[] key, byte[] value, long now) {
-    ByteReader r = new ByteReader(key, 2, key.length);
+    BytesIn r = new BytesIn(key, 2, key.length);
     int id = r.readVarInt();
     return ttlStates.containsKey(id) && value.length >= 8
-        && new ByteReader(value, 0, 8).readLong() <= now;
+        && new BytesIn(value, 0, 8).readLong() <= now;
   }
 
   private byte[] prefix(int stateId) {
@@ -128,7 +128,7 @@ public final class KeyedStateStore {
     if (ttl == null) {
       return payload;
     }
-    ByteArrayBuilder out = new ByteArrayBuilder(8 + payload.length);
+    BytesOut out = new BytesOut(8 + payload.length);
     out.writeLong(clock.getAsLong() + ttl.ttl().toMillis()).writeBytes(payload);
     return out.toByteArray();
   }
@@ -138,7 +138,7 @@ public final class KeyedStateStore {
     if (stored == null || ttl == null) {
       return stored;
     }
-    long expiresAt = new ByteReader(stored, 0, 8).readLong();
+    long expiresAt = new BytesIn(stored, 0, 8).readLong();
     if (expiresAt <= clock.getAsLong()) {
       return null;
     }
@@ -302,7 +302,7 @@ public final class KeyedStateStore {
     /** One element: {@code varint length | [expiresAt] | payload}. */
     private byte[] element(T value) {
       byte[] body = encode(serde.toBytes(value), ttl);
-      ByteArrayBuilder out = new ByteArrayBuilder(body.length + 4);
+      BytesOut out = new BytesOut(body.length + 4);
       out.writeLengthPrefixed(body);
       return out.toByteArray();
     }
@@ -319,9 +319,9 @@ public final class KeyedStateStore {
         if (stored == null) {
           return out;
         }
-        ByteReader in = new ByteReader(stored, 0, stored.length);
+        BytesIn in = new BytesIn(stored, 0, stored.length);
         boolean dropped = false;
-        ByteArrayBuilder kept = new ByteArrayBuilder(stored.length);
+        BytesOut kept = new BytesOut(stored.length);
         while (in.hasRemaining()) {
           byte[] body = in.readLengthPrefixed();
           byte[] payload = decode(body, ttl);
@@ -357,7 +357,7 @@ public final class KeyedStateStore {
         clear();
         return;
       }
-      ByteArrayBuilder out = new ByteArrayBuilder(64);
+      BytesOut out = new BytesOut(64);
       for (T v : values) {
         out.writeBytes(element(v));
       }

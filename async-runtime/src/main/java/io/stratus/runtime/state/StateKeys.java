@@ -2,7 +2,7 @@ package io.stratus.runtime.state;
 
 import io.stratus.store.keygroup.KeyGroups;
 import io.stratus.store.keygroup.Murmur3;
-import io.stratus.store.sst.ByteArrayBuilder;
+import io.stratus.runtime.serde.BytesOut;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -38,7 +38,7 @@ public final class StateKeys {
 
   /** The prefix shared by every entry of one (key, namespace) of one state. */
   public static byte[] prefix(int keyGroup, int stateId, byte[] key, byte[] namespace) {
-    ByteArrayBuilder out = new ByteArrayBuilder(8 + key.length + namespace.length);
+    BytesOut out = new BytesOut(8 + key.length + namespace.length);
     out.writeBytes(KeyGroups.prefix(keyGroup)).writeVarLong(stateId)
         .writeLengthPrefixed(key).writeLengthPrefixed(namespace);
     return out.toByteArray();
@@ -54,7 +54,7 @@ public final class StateKeys {
 
   /** The prefix of all entries of {@code stateId} in {@code keyGroup}. */
   public static byte[] statePrefix(int keyGroup, int stateId) {
-    ByteArrayBuilder out = new ByteArrayBuilder(6);
+    BytesOut out = new BytesOut(6);
     out.writeBytes(KeyGroups.prefix(keyGroup)).writeVarLong(stateId);
     return out.toByteArray();
   }

@@ -1,8 +1,8 @@
 package io.stratus.runtime.windowing;
 
 import io.stratus.runtime.serde.Serde;
-import io.stratus.store.sst.ByteArrayBuilder;
-import io.stratus.store.sst.ByteReader;
+import io.stratus.runtime.serde.BytesOut;
+import io.stratus.runtime.serde.BytesIn;
 
 /**
  * A window of time {@code [start, end)}: it holds records with {@code start <= timestamp < end}
@@ -14,12 +14,12 @@ public record TimeWindow(long start, long end) {
   /** Encodes a window as two longs; the key of a window's contents in keyed state. */
   public static final Serde<TimeWindow> SERDE = new Serde<>() {
     @Override
-    public void write(TimeWindow value, ByteArrayBuilder out) {
+    public void write(TimeWindow value, BytesOut out) {
       out.writeLong(value.start).writeLong(value.end);
     }
 
     @Override
-    public TimeWindow read(ByteReader in) {
+    public TimeWindow read(BytesIn in) {
       return new TimeWindow(in.readLong(), in.readLong());
     }
   };

@@ -47,6 +47,7 @@ class KeyedJobTest {
     try (StreamEnvironment env = StreamEnvironment.local(config(backend))) {
       env.fromSource(payments, WatermarkStrategy.noWatermarks(), "payments", 2)
           .map(p -> new long[] {p.userId(), p.amountCents()})
+          .returns(Serdes.LONG_ARRAY)
           .keyBy(a -> a[0], Serdes.LONG)
           .process(new RunningTotal(), "totals")
           .sinkTo(sink);
@@ -102,7 +103,8 @@ class KeyedJobTest {
           () -> env.execute("failing").join());
       TaskFailureException failure = assertInstanceOf(TaskFailureException.class, e.getCause());
       assertEquals(4242L, failure.record());
-      assertTrue(failure.getMessage().contains("fails[") && failure.getMessage().contains("4242")
+      assertTrue(failure.getMessage().contains("fails -> sink[")
+          && failure.getMessage().contains("4242")
           && failure.getMessage().contains("key 42"), failure.getMessage());
       assertInstanceOf(ArithmeticException.class, failure.getCause());
     }

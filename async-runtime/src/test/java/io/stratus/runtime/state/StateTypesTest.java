@@ -14,7 +14,7 @@ import io.stratus.store.keygroup.KeyGroups;
 import io.stratus.store.lsm.KeyValue;
 import io.stratus.store.lsm.StateStore;
 import io.stratus.store.lsm.StoreOptions;
-import io.stratus.store.sst.ByteReader;
+import io.stratus.runtime.serde.BytesIn;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -755,7 +755,7 @@ class StateTypesTest {
     }
     Map<String, Integer> counts = new HashMap<>();
     for (KeyValue kv : entries) {
-      int id = new ByteReader(kv.key(), 2, kv.key().length).readVarInt();
+      int id = new BytesIn(kv.key(), 2, kv.key().length).readVarInt();
       counts.merge(names.getOrDefault(id, "id " + id), 1, Integer::sum);
     }
     return counts;

@@ -1,0 +1,411 @@
+package io.stratus.runtime.execution;
+
+import io.stratus.runtime.serde.Serde;
+import io.stratus.runtime.state.StateHandle;
+import io.vertx.core.Context;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A task that reads an inbox, on its own Vert.x context: it decodes each record with its
+ * channel's serde and hands it to its {@link HeadOperator} (a keyed operator, or a stateless
+ * chain) while the head has capacity, its state accepts writes and downstream has room. A
+ * watermark or the end of input is an epoch boundary: the head completes every record before
+ * it and fires what became due, then the watermark moves on.
+ *
+ * <p>Checkpoint barriers are aligned over every channel: after the barrier of one channel, that
+ * channel's later elements are held back until every open channel has delivered the barrier;
+ * then, once every record before the barrier has completed, the head snapshots (sealing its
+ * state as of that moment), the sinks on the way stage their output, the barrier moves on and
+ * the held elements are processed.
+ */
+final class StreamTask implements DeployedTask {
+
+  private final TaskSpec spec;
+  private final TaskEvents events;
+  private final String name;
+  private final Context context;
+  private final TaskInbox inbox;
+  private final int inputs;
+  private final Serde<?>[] valueSerdes;
+  private final Serde<?>[] keySerdes;
+  private final HeadOperator head;
+  private final TaskOutput output;
+  private volatile boolean stopped;
+  private final long[] inputWatermarks;
+  private final CompletableFuture<Void> done = new CompletableFuture<>();
+  private long uploadedAtLastSnapshot;
+  /**
+   * Completes once every snapshot started so far has been reported. The task reports itself
+   * finished only after that: the coordinator must see a checkpoint's ack (and the output it
+   * staged) before the task's end, or that output would be neither committed nor replayed.
+   */
+  private CompletableFuture<Void> snapshotsReported = CompletableFuture.completedFuture(null);
+  private int endedInputs;
+  private long watermark = Long.MIN_VALUE;
+  private boolean paused;
+  private volatile long records;
+  private long aligning = -1;
+  private final boolean[] barrierSeen;
+  private final boolean[] inputEnded;
+  /** Inputs that declared themselves idle: left out of the watermark until active again. */
+  private final boolean[] inputIdle;
+  /** Whether this task told downstream it is idle (all its open inputs are). */
+  private boolean idle;
+  private ArrayDeque<StreamElement> held = new ArrayDeque<>();
+  private ArrayDeque<StreamElement> replay = new ArrayDeque<>();
+
+  StreamTask(TaskSpec spec, String name, Context context, TaskInbox inbox, InputSerdes serdes,
+      HeadOperator head, TaskOutput output, TaskEvents events) {
+    this.spec = spec;
+    this.events = events;
+    this.name = name;
+    this.context = context;
+    this.inbox = inbox;
+    this.valueSerdes = serdes.values();
+    this.keySerdes = serdes.keys();
+    this.inputs = valueSerdes.length;
+    this.head = head;
+    this.output = output;
+    this.inputWatermarks = new long[inputs];
+    Arrays.fill(inputWatermarks, Long.MIN_VALUE);
+    this.barrierSeen = new boolean[inputs];
+    this.inputEnded = new boolean[inputs];
+    this.inputIdle = new boolean[inputs];
+  }
+
+  String name() {
+    return name;
+  }
+
+  HeadOperator head() {
+    return head;
+  }
+
+  @Override
+  public TaskSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public long records() {
+    return records;
+  }
+
+  @Override
+  public int maxObservedInFlight() {
+    return head.maxObservedInFlight();
+  }
+
+  @Override
+  public long stateBytes() {
+    return head.stateBytes();
+  }
+
+  @Override
+  public void releaseState() {
+    head.releaseState();
+  }
+
+  @Override
+  public void triggerCheckpoint(long checkpointId, boolean halt) {
+    // Tasks with inputs take checkpoints when barriers arrive through them.
+  }
+
+  @Override
+  public CompletableFuture<Void> cancel() {
+    stopped = true;
+    CompletableFuture<Void> quiet = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      head.cancel();
+      done.complete(null);
+      quiet.complete(null);
+    });
+    return quiet;
+  }
+
+  /** Opens the head (and the operators chained after it), then starts taking input. */
+  @Override
+  public CompletableFuture<Void> start() {
+    context.runOnContext(v -> head.open(spec.subtask(), spec.parallelism(), this::fail)
+        .whenComplete((x, e) -> context.runOnContext(y -> {
+          if (e != null) {
+            fail(null, null, e);
+            return;
+          }
+          inbox.onAvailable(() -> context.runOnContext(z -> pump()));
+          pump();
+        })));
+    return done;
+  }
+
+  private void pump() {
+    while (!paused) {
+      if (stopped) {
+        done.complete(null);
+        return;
+      }
+      if (!head.hasCapacity()) {
+        wait(head.whenCapacity());
+        return;
+      }
+      if (!output.hasSpace()) {
+        paused = true;
+        output.whenSpace(() -> context.runOnContext(v -> {
+          paused = false;
+          pump();
+        }));
+        return;
+      }
+      CompletableFuture<Void> writable = head.whenWritable();
+      if (!writable.isDone()) {
+        wait(writable);
+        return;
+      }
+      StreamElement element = replay.isEmpty() ? inbox.poll() : replay.poll();
+      if (element == null) {
+        inbox.consumerIdle();
+        return;
+      }
+      if (aligning >= 0 && barrierSeen[element.input()]
+          && !(element instanceof StreamElement.Barrier)) {
+        held.add(element);
+        continue;
+      }
+      if (element instanceof StreamElement.Record r) {
+        if (!process(r)) {
+          return;
+        }
+      } else if (element instanceof StreamElement.Watermark w) {
+        inputWatermarks[w.input()] = Math.max(inputWatermarks[w.input()], w.timestamp());
+        advanceTo(minWatermark());
+      } else if (element instanceof StreamElement.WatermarkStatus st) {
+        inputIdle[st.input()] = st.idle();
+        updateIdleness();
+        advanceTo(minWatermark());
+      } else if (element instanceof StreamElement.Barrier b) {
+        onBarrier(b);
+      } else if (element instanceof StreamElement.End e) {
+        endedInputs++;
+        inputEnded[e.input()] = true;
+        inputWatermarks[e.input()] = Long.MAX_VALUE;
+        if (endedInputs == inputs) {
+          finish();
+          return;
+        }
+        if (aligning >= 0 && aligned()) {
+          completeAlignment();
+          return;
+        }
+        advanceTo(minWatermark());
+      }
+    }
+  }
+
+  /** Decodes a record and hands it to the head; false if that failed the task. */
+  private boolean process(StreamElement.Record r) {
+    records++;
+    Object value = null;
+    Object key = null;
+    try {
+      value = valueSerdes[r.input()].fromBytes(r.value());
+      if (r.keyBytes() != null) {
+        key = keySerdes[r.input()].fromBytes(r.keyBytes());
+      }
+      head.process(value, r.timestamp(), key, r.keyBytes(), r.keyGroup());
+      return true;
+    } catch (ChainHead.ChainFailure e) {
+      fail(value, key, e.getCause());
+      return false;
+    } catch (RuntimeException e) {
+      fail(value, key, value == null ? new IllegalStateException("a record on channel "
+          + r.input() + " cannot be decoded with its edge's serde", e) : e);
+      return false;
+    }
+  }
+
+  private void wait(CompletableFuture<Void> condition) {
+    paused = true;
+    condition.whenComplete((v, e) -> context.runOnContext(x -> {
+      paused = false;
+      pump();
+    }));
+  }
+
+  private void onBarrier(StreamElement.Barrier b) {
+    if (b.checkpointId() < aligning) {
+      return;
+    }
+    if (aligning >= 0 && b.checkpointId() > aligning) {
+      events.snapshotFailed(spec, aligning, new IllegalStateException("checkpoint " + aligning
+          + " was overtaken by checkpoint " + b.checkpointId() + " in " + name), List.of());
+      releaseHeld();
+    }
+    aligning = b.checkpointId();
+    barrierSeen[b.input()] = true;
+    if (aligned()) {
+      completeAlignment();
+    }
+  }
+
+  private boolean aligned() {
+    for (int i = 0; i < inputs; i++) {
+      if (!barrierSeen[i] && !inputEnded[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Every input delivered the barrier: snapshot once the records before it have completed. */
+  private void completeAlignment() {
+    long checkpointId = aligning;
+    paused = true;
+    head.whenDrained().whenComplete((v, e) -> context.runOnContext(x -> {
+      if (stopped) {
+        return;
+      }
+      CompletableFuture<StateHandle> handle = head.snapshot();
+      CompletableFuture<List<String>> staged = output.barrier(checkpointId);
+      CompletableFuture<Void> reported = new CompletableFuture<>();
+      snapshotsReported = CompletableFuture.allOf(snapshotsReported, reported);
+      CompletableFuture.allOf(handle.exceptionally(ex -> null), staged.exceptionally(ex -> null))
+          .thenRun(() -> context.runOnContext(y -> {
+            if (staged.isCompletedExceptionally()) {
+              // The staged output left the writer's buffer: only a replay can bring it back.
+              fail(null, null, new IllegalStateException("staging output for checkpoint "
+                  + checkpointId + " failed", causeOf(staged)));
+            } else if (handle.isCompletedExceptionally()) {
+              events.snapshotFailed(spec, checkpointId, causeOf(handle), staged.join());
+            } else {
+              long uploaded = head.uploadedBytes();
+              events.snapshotTaken(spec, checkpointId, new TaskSnapshot(null, handle.join(),
+                  staged.join(), uploaded - uploadedAtLastSnapshot));
+              uploadedAtLastSnapshot = uploaded;
+            }
+            reported.complete(null);
+          }));
+      releaseHeld();
+      paused = false;
+      pump();
+    }));
+  }
+
+  /** Ends the alignment: the held elements go first, in arrival order. */
+  private void releaseHeld() {
+    aligning = -1;
+    Arrays.fill(barrierSeen, false);
+    held.addAll(replay);
+    replay = held;
+    held = new ArrayDeque<>();
+  }
+
+  /**
+   * The minimum watermark over the inputs that are neither ended nor idle. While every open
+   * input is idle, the largest of their watermarks (as Flink): each has promised that much, and
+   * nothing newer is coming to hold it back.
+   */
+  private long minWatermark() {
+    long min = Long.MAX_VALUE;
+    long maxIdle = Long.MIN_VALUE;
+    boolean active = false;
+    for (int i = 0; i < inputs; i++) {
+      if (inputEnded[i]) {
+        continue;
+      }
+      if (inputIdle[i]) {
+        maxIdle = Math.max(maxIdle, inputWatermarks[i]);
+      } else {
+        active = true;
+        min = Math.min(min, inputWatermarks[i]);
+      }
+    }
+    return active || endedInputs == inputs ? min : maxIdle;
+  }
+
+  /** Tells downstream when every open input has gone idle, and when one is active again. */
+  private void updateIdleness() {
+    boolean allIdle = endedInputs < inputs;
+    for (int i = 0; i < inputs; i++) {
+      allIdle &= inputEnded[i] || inputIdle[i];
+    }
+    if (allIdle != idle) {
+      idle = allIdle;
+      output.watermarkStatus(idle);
+    }
+  }
+
+  /** An epoch boundary in the input: pause, advance the head, pass the watermark on. */
+  private void advanceTo(long target) {
+    if (target <= watermark) {
+      return;
+    }
+    paused = true;
+    head.advance(target).whenComplete((v, e) -> context.runOnContext(x -> {
+      watermark = target;
+      output.watermark(target);
+      paused = false;
+      pump();
+    }));
+  }
+
+  private void finish() {
+    paused = true;
+    head.advance(Long.MAX_VALUE).whenComplete((v, e) -> context.runOnContext(x -> {
+      if (watermark < Long.MAX_VALUE) {
+        watermark = Long.MAX_VALUE;
+        output.watermark(Long.MAX_VALUE);
+      }
+      close();
+    }));
+  }
+
+  private void close() {
+    try {
+      head.close();
+    } catch (Exception e) {
+      fail(null, null, e);
+      return;
+    }
+    snapshotsReported.thenCompose(v -> output.stageFinal())
+        .whenComplete((staged, error) -> context.runOnContext(v -> {
+      if (error != null) {
+        fail(null, null, error);
+        return;
+      }
+      try {
+        output.end();
+      } catch (Exception e) {
+        fail(null, null, e);
+        return;
+      }
+      events.taskFinished(spec, staged);
+      done.complete(null);
+    }));
+  }
+
+  private static Throwable causeOf(CompletableFuture<?> failed) {
+    try {
+      failed.join();
+      throw new IllegalStateException("not failed");
+    } catch (java.util.concurrent.CompletionException e) {
+      return e.getCause() != null ? e.getCause() : e;
+    } catch (java.util.concurrent.CancellationException e) {
+      return e;
+    }
+  }
+
+  private void fail(Object record, Object key, Throwable error) {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
+    Throwable cause = error instanceof IllegalStateException && error.getCause() != null
+        && error.getMessage() != null && error.getMessage().equals(error.getCause().toString())
+        ? error.getCause() : error;
+    events.taskFailed(spec, new TaskFailureException(name, record, key, cause));
+    done.complete(null);
+  }
+}
