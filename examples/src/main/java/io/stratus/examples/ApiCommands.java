@@ -170,6 +170,38 @@ final class ApiCommands {
     }
   }
 
+  @Command(name = "graph", mixinStandardHelpOptions = true,
+      description = "A job's graph as it runs: operators, the tasks they run chained in, and "
+          + "the edges between them.")
+  static final class Graph extends JobCommand {
+    @Override
+    JsonNode call(CoordinatorClient client)
+        throws CoordinatorClient.ApiException, InterruptedException {
+      return client.get("/jobs/" + name + "/graph");
+    }
+
+    @Override
+    String describe(JsonNode graph, CoordinatorClient client) {
+      Map<Integer, String> names = new LinkedHashMap<>();
+      TextTable operators = new TextTable(">ID", "OPERATOR", "KIND", ">PARALLELISM", ">VERTEX",
+          "UID");
+      for (JsonNode op : graph.path("operators")) {
+        names.put(op.path("id").asInt(), op.path("name").asText());
+        operators.row(op.path("id").asInt(), op.path("name").asText(), op.path("kind").asText(),
+            op.path("parallelism").asInt(), op.path("vertex").asInt(),
+            op.path("uid").isMissingNode() ? "-" : op.path("uid").asText());
+      }
+      TextTable edges = new TextTable("FROM", "TO", "PARTITIONING", "CHAINED", "SERDE");
+      for (JsonNode e : graph.path("edges")) {
+        edges.row(names.get(e.path("from").asInt()), names.get(e.path("to").asInt()),
+            e.path("partitioning").asText(), e.path("chained").asBoolean() ? "yes" : "no",
+            e.path("serde").isNull() ? "-" : e.path("serde").asText());
+      }
+      return "Job " + name + " (operators of one vertex run chained in one task)\n\n"
+          + operators + "\n" + edges;
+    }
+  }
+
   @Command(name = "submit", mixinStandardHelpOptions = true,
       description = "Start a job of the coordinator's binary, fresh or from a checkpoint or "
           + "savepoint; answers once it runs.")

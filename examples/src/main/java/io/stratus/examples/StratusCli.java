@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
         StratusCli.Demo.class, StratusCli.Coordinator.class, StoreDemo.class,
         StratusCli.Worker.class, ApiCommands.Jobs.class, ApiCommands.Job.class,
+        ApiCommands.Graph.class,
         ApiCommands.Submit.class, ApiCommands.Checkpoints.class, ApiCommands.Rescale.class,
         ApiCommands.Checkpoint.class, ApiCommands.Savepoint.class, ApiCommands.Stop.class,
         ApiCommands.Cancel.class},

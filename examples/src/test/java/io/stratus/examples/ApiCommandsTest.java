@@ -117,6 +117,13 @@ class ApiCommandsTest {
     assertTrue(job.out().matches("(?s).*\\n +\\d+ +checkpoint +\\d{4}-\\d\\d-\\d\\d \\d\\d:.*"),
         job.out());
 
+    Run graph = stratus("graph", "profiles-job", "--api", api);
+    assertEquals(0, graph.status(), graph.err());
+    assertTrue(graph.out().matches("(?s).*\\n +3 +profiles +keyed-process +2 +1 +profiles\\n.*"),
+        graph.out());
+    assertTrue(graph.out().matches("(?s).*\\nfilter +profiles +hash +no +record Payment\\?\\n.*"),
+        graph.out());
+
     Run json = stratus("job", "profiles-job", "--api", api, "--json");
     JsonNode parsed = new ObjectMapper().readTree(json.out());
     assertEquals("profiles-job", parsed.path("name").asText());

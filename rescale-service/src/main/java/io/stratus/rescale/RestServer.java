@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stratus.runtime.execution.JobTopology;
 import io.stratus.scheduler.CheckpointMetadata;
 import io.stratus.scheduler.CheckpointStorage;
 import io.stratus.scheduler.Coordinator;
@@ -122,6 +123,7 @@ public final class RestServer implements AutoCloseable {
     router.post("/jobs").handler(this::submit);
     router.get("/jobs/:id").handler(this::getJob);
     router.get("/jobs/:id/checkpoints").handler(this::restorePoints);
+    router.get("/jobs/:id/graph").handler(this::graph);
     router.post("/jobs/:id/rescale").handler(this::rescale);
     router.post("/jobs/:id/checkpoints").handler(this::checkpoint);
     router.post("/jobs/:id/savepoints").handler(this::savepoint);
@@ -250,6 +252,23 @@ public final class RestServer implements AutoCloseable {
       }
       return out;
     }));
+  }
+
+  /** The job's graph as it runs (or would run, for a job of this binary not started yet). */
+  private void graph(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    JobController job = coordinator.job(id);
+    if (job != null) {
+      reply(ctx, job.graph());
+      return;
+    }
+    if (!coordinator.catalog().names().contains(id)) {
+      error(ctx, 404, "no job '" + id + "'; jobs: " + coordinator.catalog().names());
+      return;
+    }
+    JobDefinition definition = coordinator.catalog().get(id);
+    reply(ctx, CompletableFuture.completedFuture(new JobTopology(definition.graph(),
+        definition.runtime(), Map.of()).describe()));
   }
 
   private void getJob(RoutingContext ctx) {

@@ -150,6 +150,18 @@ class RestApiTest {
     assertEquals(0, tasks.getJsonObject(1).getJsonObject("keyGroups").getInteger("start"));
     assertEquals(31, tasks.getJsonObject(2).getJsonObject("keyGroups").getInteger("end"));
     assertError(call("GET", "/jobs/nope", null), 404, "no job 'nope'");
+
+    HttpResponse<String> graph = call("GET", "/jobs/payments/graph", null);
+    assertEquals(200, graph.statusCode(), graph.body());
+    JsonObject g = new JsonObject(graph.body());
+    assertEquals(List.of("payments", "filter", "counts", "sink"), g.getJsonArray("operators")
+        .stream().map(o -> ((JsonObject) o).getString("name")).toList());
+    assertEquals(2, g.getJsonArray("operators").getJsonObject(2).getInteger("parallelism"));
+    JsonObject hash = g.getJsonArray("edges").getJsonObject(1);
+    assertEquals("hash", hash.getString("partitioning"));
+    assertFalse(hash.getBoolean("chained"));
+    assertEquals("record Payment?", hash.getString("serde"));
+    assertError(call("GET", "/jobs/nope/graph", null), 404, "no job 'nope'");
     assertError(call("GET", "/nothing", null), 404, "no such resource");
   }
 
@@ -314,7 +326,7 @@ class RestApiTest {
     assertEquals(200, doc.statusCode());
     JsonObject paths = new JsonObject(doc.body()).getJsonObject("paths");
     for (String path : List.of("/jobs", "/jobs/{id}", "/jobs/{id}/rescale",
-        "/jobs/{id}/checkpoints",
+        "/jobs/{id}/checkpoints", "/jobs/{id}/graph",
         "/jobs/{id}/savepoints", "/jobs/{id}/stop", "/metrics")) {
       assertTrue(paths.containsKey(path), path);
     }

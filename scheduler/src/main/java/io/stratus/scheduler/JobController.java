@@ -50,12 +50,19 @@ public final class JobController {
     java.util.concurrent.ScheduledFuture<?> timeoutTimer;
     /** Every ack is in and the metadata is being written: it can no longer be aborted. */
     boolean finalizing;
+    /** Sources that had ended when it began, with their end offsets. */
+    final Map<String, Long> finishedSources;
+    /** Output the ended tasks staged at their end (a prefix of the job's final output). */
+    final List<String> finishedOutput;
 
-    Pending(long id, int attempt, String savepointName, Set<String> tasks) {
+    Pending(long id, int attempt, String savepointName, Set<String> tasks,
+        Map<String, Long> finishedSources, List<String> finishedOutput) {
       this.id = id;
       this.attempt = attempt;
       this.savepointName = savepointName;
       this.waitingFor = new HashSet<>(tasks);
+      this.finishedSources = Map.copyOf(finishedSources);
+      this.finishedOutput = List.copyOf(finishedOutput);
     }
   }
 
@@ -73,6 +80,13 @@ public final class JobController {
   private Map<String, String> placement = new LinkedHashMap<>();
   private Map<String, TaskSpec> specs = new LinkedHashMap<>();
   private final Set<String> finished = new HashSet<>();
+  /** Where each finished source task ended: checkpoints after its end record it. */
+  private final Map<String, Long> finishedSources = new HashMap<>();
+  /**
+   * Output the finished tasks staged at their end and no completed checkpoint has committed
+   * yet: the next checkpoint commits it (its records are all before that checkpoint's
+   * barriers), else the job's end does.
+   */
   private final List<String> finalCommittables = new ArrayList<>();
   /** Output staged for checkpoints of this attempt that were aborted: it covers records before
    * their barriers, which no replay will bring back, so the next completed checkpoint commits
@@ -211,6 +225,7 @@ public final class JobController {
     attempt = nextAttempt;
     attemptStartedAt = System.currentTimeMillis();
     finished.clear();
+    finishedSources.clear();
     finalCommittables.clear();
     carried.clear();
     if (restoreFrom == null || restoreFrom.committed().isEmpty()) {
@@ -372,6 +387,9 @@ public final class JobController {
       completeWaiter(firstRecord, attempt);
     } else if (m instanceof Protocol.TaskFinished f && f.attempt() == attempt) {
       finished.add(f.task());
+      if (f.sourceOffset() != null) {
+        finishedSources.put(f.task(), f.sourceOffset());
+      }
       finalCommittables.addAll(f.committables());
       if (finished.size() == placement.size()) {
         finish();
@@ -505,7 +523,7 @@ public final class JobController {
       long sinceLast = System.currentTimeMillis() - lastCheckpointEnd;
       // A rescale takes its own (halting) checkpoint: none in between, which would delay it.
       if (state == JobState.RUNNING && pending == null && waiting.isEmpty()
-          && finished.isEmpty() && !rescaling
+          && canCheckpoint() && !rescaling
           && sinceLast >= definition.checkpoints().minPause().toMillis()) {
         begin(null);
       }
@@ -574,10 +592,36 @@ public final class JobController {
     return begin(savepointName, false);
   }
 
+  /**
+   * Whether a checkpoint can be taken: the job runs, no task but sources has ended (a task
+   * that ended can no longer snapshot its state), and a source is still running to emit the
+   * barrier. Sources that ended are recorded at their end offset, as Flink does since
+   * checkpoints after tasks finish (FLIP-147) for sources.
+   */
+  private boolean canCheckpoint() {
+    return state == JobState.RUNNING && finishedSources.size() == finished.size()
+        && finished.size() < sourceTasks().size();
+  }
+
+  private List<String> sourceTasks() {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
+      if (topology.sourceHead(e.getValue().vertex()) != null) {
+        out.add(e.getKey());
+      }
+    }
+    return out;
+  }
+
+  /** Why {@link #canCheckpoint} says no, for messages. */
+  private String whyNoCheckpoint() {
+    return "job " + name() + " is " + state + (finished.isEmpty() ? ""
+        : " and finishing (tasks " + finished + " of attempt " + attempt + " ended)");
+  }
+
   private CompletableFuture<CheckpointMetadata> begin(String savepointName, boolean halt) {
-    if (state != JobState.RUNNING || !finished.isEmpty()) {
-      return CompletableFuture.failedFuture(new IllegalStateException("job " + name()
-          + " is " + state + (finished.isEmpty() ? "" : " and finishing")
+    if (!canCheckpoint()) {
+      return CompletableFuture.failedFuture(new IllegalStateException(whyNoCheckpoint()
           + "; it cannot checkpoint now"));
     }
     if (attempt == haltedAttempt) {
@@ -588,17 +632,19 @@ public final class JobController {
     if (halt) {
       haltedAttempt = attempt;
     }
-    Pending p = new Pending(nextCheckpointId++, attempt, savepointName, placement.keySet());
+    Set<String> running = new HashSet<>(placement.keySet());
+    running.removeAll(finished);
+    Pending p = new Pending(nextCheckpointId++, attempt, savepointName, running,
+        finishedSources, finalCommittables);
     pending = p;
-    Set<String> sourceWorkers = new HashSet<>();
-    for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
-      if (topology.sourceHead(e.getValue().vertex()) != null) {
-        sourceWorkers.add(placement.get(e.getKey()));
+    Map<String, List<String>> sourcesByWorker = new LinkedHashMap<>();
+    for (String task : sourceTasks()) {
+      if (!finished.contains(task)) {
+        sourcesByWorker.computeIfAbsent(placement.get(task), w -> new ArrayList<>()).add(task);
       }
     }
-    for (String worker : sourceWorkers) {
-      request(worker, new Protocol.Trigger(name(), attempt, p.id, halt));
-    }
+    sourcesByWorker.forEach((worker, tasks) ->
+        request(worker, new Protocol.Trigger(name(), attempt, p.id, halt, tasks)));
     p.timeoutTimer = coordinator.timer().schedule(() -> context.runOnContext(v ->
             abortPending("checkpoint " + p.id + " timed out after "
                 + definition.checkpoints().timeout(), p.id)),
@@ -648,6 +694,10 @@ public final class JobController {
           // from it (and commits its output again, which is idempotent).
           retention.completed(metadata, key);
           restoreFrom = metadata;
+          if (p.attempt == attempt) {
+            // Committed with this checkpoint from now on: not again at the job's end.
+            finalCommittables.subList(0, p.finishedOutput.size()).clear();
+          }
           completedCheckpoints++;
           LOG.info("{} {} of job {} completed in {} ms: {}", metadata.kind(), p.id, name(),
               lastCheckpointEnd - p.startedAt, key);
@@ -682,6 +732,12 @@ public final class JobController {
     List<CheckpointMetadata.SourceSplit> sources = new ArrayList<>();
     Map<Integer, List<CheckpointMetadata.TaskState>> byVertex = new HashMap<>();
     List<String> committed = new ArrayList<>(carriedHere);
+    committed.addAll(p.finishedOutput);
+    p.finishedSources.forEach((task, offset) -> {
+      TaskSpec spec = specs.get(task);
+      sources.add(new CheckpointMetadata.SourceSplit(topology.sourceHead(spec.vertex()).name(),
+          spec.subtask(), spec.parallelism(), offset));
+    });
     for (Map.Entry<String, TaskSnapshot> e : p.acks.entrySet()) {
       TaskSpec spec = specs.get(e.getKey());
       TaskSnapshot s = e.getValue();
@@ -767,10 +823,8 @@ public final class JobController {
       long start = System.nanoTime();
       long[] at = new long[3];
       return afterPending(() -> {
-        if (state != JobState.RUNNING || !finished.isEmpty()) {
-          throw new RescaleConflictException("job " + name() + " is " + state
-              + (finished.isEmpty() ? "" : " and finishing (tasks " + finished + " of attempt "
-              + attempt + " ended)") + "; nothing changed");
+        if (!canCheckpoint()) {
+          throw new RescaleConflictException(whyNoCheckpoint() + "; nothing changed");
         }
         return begin(null, true);
       }).handle((metadata, error) -> {
@@ -835,10 +889,9 @@ public final class JobController {
     if (rescaling) {
       throw new RescaleConflictException("job " + name() + " is being rescaled already");
     }
-    if (state != JobState.RUNNING || !finished.isEmpty()) {
-      throw new RescaleConflictException("job " + name() + " is " + state
-          + (finished.isEmpty() ? "" : " and finishing (tasks " + finished + " of attempt "
-          + attempt + " ended)") + "; only a running job can be rescaled");
+    if (!canCheckpoint()) {
+      throw new RescaleConflictException(whyNoCheckpoint() + "; only a running job with a "
+          + "running source can be rescaled");
     }
   }
 
@@ -883,6 +936,15 @@ public final class JobController {
       }
       return result;
     });
+  }
+
+  /**
+   * The job's graph as it runs now: operators with their parallelism, uid and vertex (chain),
+   * edges with their partitioning, whether they are chained and their serde.
+   */
+  public CompletableFuture<Map<String, Object>> graph() {
+    return onContext(() -> CompletableFuture.completedFuture((topology != null ? topology
+        : new JobTopology(definition.graph(), definition.runtime(), parallelism)).describe()));
   }
 
   /** The job's status now. */

@@ -55,10 +55,12 @@ final class Protocol {
   record Start(String job, int attempt) implements Message {}
 
   /**
-   * Inject the barrier of checkpoint {@code checkpointId} at the attempt's source tasks; with
-   * {@code halt} they emit nothing after it (a rescale or stop follows).
+   * Inject the barrier of checkpoint {@code checkpointId} at the attempt's source tasks
+   * {@code tasks} (those that have not ended); with {@code halt} they emit nothing after it (a
+   * rescale or stop follows).
    */
-  record Trigger(String job, int attempt, long checkpointId, boolean halt) implements Message {}
+  record Trigger(String job, int attempt, long checkpointId, boolean halt, List<String> tasks)
+      implements Message {}
 
   /** Stop the attempt's tasks and close their state (no snapshot). */
   record Cancel(String job, int attempt) implements Message {}
@@ -73,8 +75,9 @@ final class Protocol {
   record TaskFailed(String job, int attempt, String task, String worker, String error)
       implements Message {}
 
-  record TaskFinished(String job, int attempt, String task, List<String> committables)
-      implements Message {}
+  /** A task processed all its input; a source says where it ended. */
+  record TaskFinished(String job, int attempt, String task, Long sourceOffset,
+      List<String> committables) implements Message {}
 
   /** A keyed task of the attempt completed its first record. */
   record FirstRecord(String job, int attempt, String task) implements Message {}

@@ -134,7 +134,9 @@ public final class Worker implements AutoCloseable {
     }
     if (m instanceof Protocol.Trigger t) {
       for (DeployedTask task : tasksOf(t.job(), t.attempt())) {
-        task.triggerCheckpoint(t.checkpointId(), t.halt());
+        if (t.tasks().contains(task.spec().taskId())) {
+          task.triggerCheckpoint(t.checkpointId(), t.halt());
+        }
       }
       return CompletableFuture.completedFuture(null);
     }
@@ -287,8 +289,9 @@ public final class Worker implements AutoCloseable {
     }
 
     @Override
-    public void taskFinished(TaskSpec task, List<String> committables) {
-      send(new Protocol.TaskFinished(job, task.attempt(), task.taskId(), committables));
+    public void taskFinished(TaskSpec task, Long sourceOffset, List<String> committables) {
+      send(new Protocol.TaskFinished(job, task.attempt(), task.taskId(), sourceOffset,
+          committables));
     }
   }
 }

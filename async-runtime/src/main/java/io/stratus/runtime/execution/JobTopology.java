@@ -5,7 +5,6 @@ import io.stratus.runtime.graph.JobGraph;
 import io.stratus.runtime.graph.Partitioning;
 import io.stratus.runtime.graph.StreamEdge;
 import io.stratus.runtime.graph.Transformation;
-import io.stratus.runtime.serde.Serde;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.keygroup.KeyGroups;
 import java.util.ArrayDeque;
@@ -316,7 +315,7 @@ public final class JobTopology {
       edge.put("to", e.to());
       edge.put("partitioning", resolved.get(e).describe());
       edge.put("chained", chained.get(e));
-      edge.put("serde", e.serde() == null ? null : serdeName(e.serde()));
+      edge.put("serde", e.serde() == null ? null : e.serde().toString());
       edgeList.add(edge);
     }
     Map<String, Object> out = new LinkedHashMap<>();
@@ -324,11 +323,5 @@ public final class JobTopology {
     out.put("operators", operators);
     out.put("edges", edgeList);
     return out;
-  }
-
-  private static String serdeName(Serde<?> serde) {
-    String name = serde.toString();
-    return name.contains("$$Lambda") || name.contains("@")
-        ? serde.getClass().getName().replaceAll("\\$\\d+$", "") : name;
   }
 }

@@ -48,7 +48,7 @@ public final class LocalJobRunner {
       }
 
       @Override
-      public void taskFinished(TaskSpec task, List<String> committables) {}
+      public void taskFinished(TaskSpec task, Long sourceOffset, List<String> committables) {}
 
       @Override
       public void firstRecordProcessed(TaskSpec task) {}

@@ -246,7 +246,7 @@ final class SourceTask implements DeployedTask {
         fail(new TaskFailureException(name, null, null, e));
         return;
       }
-      events.taskFinished(spec, staged);
+      events.taskFinished(spec, reader.offset(), staged);
       done.complete(null);
     }));
   }

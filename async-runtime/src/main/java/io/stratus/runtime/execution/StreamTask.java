@@ -381,7 +381,7 @@ final class StreamTask implements DeployedTask {
         fail(null, null, e);
         return;
       }
-      events.taskFinished(spec, staged);
+      events.taskFinished(spec, null, staged);
       done.complete(null);
     }));
   }

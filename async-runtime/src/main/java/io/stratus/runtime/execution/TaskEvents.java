@@ -25,6 +25,12 @@ public interface TaskEvents {
   /** The task failed; the attempt must be restarted. */
   void taskFailed(TaskSpec task, Throwable error);
 
-  /** The task processed all its input; {@code committables} is the output staged at the end. */
-  void taskFinished(TaskSpec task, List<String> committables);
+  /**
+   * The task processed all its input.
+   *
+   * @param sourceOffset a source's offset at its end (null for other tasks): checkpoints taken
+   *                     after it ended record it
+   * @param committables the output staged at the end
+   */
+  void taskFinished(TaskSpec task, Long sourceOffset, List<String> committables);
 }

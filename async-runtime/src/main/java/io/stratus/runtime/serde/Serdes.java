@@ -35,6 +35,11 @@ public final class Serdes {
     public Long read(BytesIn in) {
       return in.readLong();
     }
+
+    @Override
+    public String toString() {
+      return "long";
+    }
   };
 
   public static final Serde<Integer> INT = new Serde<>() {
@@ -46,6 +51,11 @@ public final class Serdes {
     @Override
     public Integer read(BytesIn in) {
       return in.readInt();
+    }
+
+    @Override
+    public String toString() {
+      return "int";
     }
   };
 
@@ -59,6 +69,11 @@ public final class Serdes {
     public Double read(BytesIn in) {
       return Double.longBitsToDouble(in.readLong());
     }
+
+    @Override
+    public String toString() {
+      return "double";
+    }
   };
 
   public static final Serde<Boolean> BOOLEAN = new Serde<>() {
@@ -70,6 +85,11 @@ public final class Serdes {
     @Override
     public Boolean read(BytesIn in) {
       return in.readByte() != 0;
+    }
+
+    @Override
+    public String toString() {
+      return "boolean";
     }
   };
 
@@ -83,6 +103,11 @@ public final class Serdes {
     public String read(BytesIn in) {
       return new String(in.readLengthPrefixed(), StandardCharsets.UTF_8);
     }
+
+    @Override
+    public String toString() {
+      return "string";
+    }
   };
 
   public static final Serde<byte[]> BYTES = new Serde<>() {
@@ -94,6 +119,11 @@ public final class Serdes {
     @Override
     public byte[] read(BytesIn in) {
       return in.readLengthPrefixed();
+    }
+
+    @Override
+    public String toString() {
+      return "bytes";
     }
   };
 
@@ -115,6 +145,11 @@ public final class Serdes {
       }
       return value;
     }
+
+    @Override
+    public String toString() {
+      return "long[]";
+    }
   };
 
   /** A serde that also accepts {@code null} (one presence byte). */
@@ -131,6 +166,11 @@ public final class Serdes {
       @Override
       public T read(BytesIn in) {
         return in.readByte() == 0 ? null : inner.read(in);
+      }
+
+      @Override
+      public String toString() {
+        return inner + "?";
       }
     };
   }
@@ -154,6 +194,11 @@ public final class Serdes {
           out.add(element.read(in));
         }
         return out;
+      }
+
+      @Override
+      public String toString() {
+        return "list<" + element + ">";
       }
     };
   }
@@ -206,6 +251,11 @@ public final class Serdes {
           out.put(keys.read(in), values.read(in));
         }
         return out;
+      }
+
+      @Override
+      public String toString() {
+        return "map<" + keys + ", " + values + ">";
       }
     };
   }
@@ -283,6 +333,11 @@ public final class Serdes {
           }
           return constants[ordinal];
         }
+
+        @Override
+        public String toString() {
+          return "enum " + type.getSimpleName();
+        }
       };
     } else if (type.isRecord()) {
       // A record that contains itself (a linked list, a tree) gets its serde at first use;
@@ -323,6 +378,11 @@ public final class Serdes {
     @Override
     public R read(BytesIn in) {
       return serde().read(in);
+    }
+
+    @Override
+    public String toString() {
+      return "record " + type.getSimpleName();
     }
   }
 
@@ -393,6 +453,11 @@ public final class Serdes {
       } catch (Throwable t) {
         throw new IllegalStateException("cannot construct " + type.getName(), t);
       }
+    }
+
+    @Override
+    public String toString() {
+      return "record " + type.getSimpleName();
     }
   }
 }
