@@ -76,7 +76,7 @@ public class ExchangeBenchmark {
   }
 
   @Benchmark
-  public void forwardExchange() {
+  public void forwardExchange() throws Exception {
     Payment p = nextPayment();
     forward.emit(p, p.timestamp());
     StreamElement.Record r = (StreamElement.Record) forwardInbox.poll();
