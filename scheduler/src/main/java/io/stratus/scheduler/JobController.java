@@ -310,6 +310,13 @@ public final class JobController {
     if (restoreFrom == null) {
       return fresh;
     }
+    long sources = topology.vertices().stream()
+        .filter(v -> topology.sourceHead(v.index()) != null).count();
+    if (sources > 1 && restoreFrom.sources().stream().anyMatch(s -> s.source() == null)) {
+      throw new IllegalArgumentException(restoreFrom.kind() + " " + restoreFrom.checkpointId()
+          + " was taken when the job had one source (its splits carry no source name); the "
+          + "job now has " + sources + ", so which one its offsets belong to is unknown");
+    }
     List<TaskSpec> out = new ArrayList<>();
     for (TaskSpec t : fresh) {
       Transformation.SourceNode source = topology.sourceHead(t.vertex());
@@ -389,6 +396,11 @@ public final class JobController {
       finished.add(f.task());
       if (f.sourceOffset() != null) {
         finishedSources.put(f.task(), f.sourceOffset());
+      }
+      if (pending != null && pending.waitingFor.contains(f.task())) {
+        // It ended before the checkpoint's barrier reached it: it will never ack.
+        abortPending("task " + f.task() + " ended before checkpoint " + pending.id
+            + " reached it", pending.id);
       }
       finalCommittables.addAll(f.committables());
       if (finished.size() == placement.size()) {
@@ -593,14 +605,32 @@ public final class JobController {
   }
 
   /**
-   * Whether a checkpoint can be taken: the job runs, no task but sources has ended (a task
-   * that ended can no longer snapshot its state), and a source is still running to emit the
-   * barrier. Sources that ended are recorded at their end offset, as Flink does since
-   * checkpoints after tasks finish (FLIP-147) for sources.
+   * Whether a checkpoint can be taken: the job runs, and every task that has not ended still
+   * has a running source upstream, whose barrier will reach it. Tasks that ended are recorded
+   * as ended, as Flink does since FLIP-147: a source at its end offset, any other task with no
+   * state (all its input has ended: restored, it ends again at once, with nothing to emit); the
+   * output they staged at their end is committed with the checkpoint.
    */
   private boolean canCheckpoint() {
-    return state == JobState.RUNNING && finishedSources.size() == finished.size()
-        && finished.size() < sourceTasks().size();
+    if (state != JobState.RUNNING) {
+      return false;
+    }
+    Set<Integer> runningSources = new HashSet<>();
+    for (String task : sourceTasks()) {
+      if (!finished.contains(task)) {
+        runningSources.add(specs.get(task).vertex());
+      }
+    }
+    if (runningSources.isEmpty()) {
+      return false;
+    }
+    for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
+      if (!finished.contains(e.getKey()) && topology.sourcesUpstreamOf(e.getValue().vertex())
+          .stream().noneMatch(runningSources::contains)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private List<String> sourceTasks() {
@@ -886,6 +916,16 @@ public final class JobController {
       throw new IllegalArgumentException("no operator to rescale");
     }
     definition.checkParallelism(target);
+    // Checked before anything halts: a shape the new parallelism cannot run (a forward edge
+    // between different parallelism) must refuse the rescale, not fail the job after it.
+    Map<String, Integer> merged = new LinkedHashMap<>(parallelism);
+    merged.putAll(target);
+    try {
+      new JobTopology(definition.graph(), definition.runtime(), merged);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot rescale job " + name() + " to " + target
+          + ": " + e.getMessage(), e);
+    }
     if (rescaling) {
       throw new RescaleConflictException("job " + name() + " is being rescaled already");
     }

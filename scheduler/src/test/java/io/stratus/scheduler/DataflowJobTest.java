@@ -127,6 +127,107 @@ class DataflowJobTest {
         RestartStrategy.fixedDelay(100, Duration.ofMillis(20)));
   }
 
+  /**
+   * Two independent branches: a short one (source {@code short}, 5k payments, keyed stage,
+   * sink) and a long, paced one. The short branch ends first.
+   */
+  private JobDefinition twoBranches(String name, ObjectStore objects) {
+    RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(2).withMaxParallelism(64)
+        .withStoreOptions(StoreOptions.small().withMaxParallelism(64));
+    StreamEnvironment env = StreamEnvironment.plan(runtime);
+    env.fromSource(new PaymentGenerator(3, 100, 5_000, 1000, 0, 0),
+            WatermarkStrategy.noWatermarks(), "short", 1)
+        .keyBy(Payment::userId, Serdes.LONG)
+        .process(new CountPerKey<>(false), "short-counts")
+        .sinkTo(new TransactionalFileSink<>(objects, "out/" + name + "/short", l -> l), "short");
+    env.fromSource(new PaymentGenerator(4, 100, 40_000, 1000, 0, 0),
+            WatermarkStrategy.noWatermarks(), "long", 1)
+        .filter(p -> {
+          if (p.id() % 100 == 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000_000_000L / 8_000);
+          }
+          return true;
+        })
+        .keyBy(Payment::userId, Serdes.LONG)
+        .process(new CountPerKey<>(false), "long-counts")
+        .sinkTo(new TransactionalFileSink<>(objects, "out/" + name + "/long", l -> l), "long");
+    return new JobDefinition(env.graph(name), runtime,
+        CheckpointConfig.defaults().withInterval(Duration.ofMillis(150)).withRetained(2),
+        RestartStrategy.fixedDelay(10, Duration.ofMillis(20)));
+  }
+
+  @Test
+  void checkpointsAndRescalesGoOnAfterOneBranchHasEnded() throws Exception {
+    ObjectStore objects = new LocalDirectoryObjectStore(dir.resolve("bucket"));
+    cluster = new EmbeddedCluster(objects, 2, BlockCacheConfig.memoryOnly(8 << 20),
+        Duration.ofMillis(100));
+    JobDefinition definition = twoBranches("branches", objects);
+    cluster.catalog().register(definition);
+    JobController job = cluster.coordinator().submit("branches", null, Map.of());
+    // The short branch ends within a second; the long one runs for about 5 s.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (job.status().get().tasks().stream().filter(t -> t.operator().startsWith("short"))
+        .anyMatch(t -> !t.finished())) {
+      assertTrue(System.nanoTime() < deadline, "the short branch did not end");
+      Thread.sleep(20);
+    }
+    long before = job.status().get().completedCheckpoints();
+    JobProgress.awaitCheckpoint(job, JobProgress.newestCheckpoint(job));
+    assertTrue(job.status().get().completedCheckpoints() > before,
+        "no checkpoint after a branch ended");
+    RescaleReport r = job.rescale(Map.of("long-counts", 3)).get(60, TimeUnit.SECONDS);
+    assertEquals(3, r.to().get("long-counts"));
+    // A failure after the short branch ended restores it at its end: nothing twice.
+    cluster.workers().get(0).kill();
+    cluster.addWorker();
+    JobStatus end = job.result().get(120, TimeUnit.SECONDS);
+    assertEquals(JobState.FINISHED, end.state(), String.valueOf(end));
+    assertTrue(end.restarts() >= 1, String.valueOf(end));
+    List<String> shortOut = committed(definition, "short");
+    assertEquals(5_000, shortOut.size());
+    assertEquals(5_000, new java.util.HashSet<>(shortOut).size(), "short output twice");
+    List<String> longOut = committed(definition, "long");
+    assertEquals(40_000, longOut.size());
+    assertEquals(40_000, new java.util.HashSet<>(longOut).size(), "long output twice");
+  }
+
+  @Test
+  void aRescaleTheGraphCannotRunIsRefusedBeforeAnythingStops() throws Exception {
+    ObjectStore objects = new LocalDirectoryObjectStore(dir.resolve("bucket"));
+    cluster = new EmbeddedCluster(objects, 2, BlockCacheConfig.memoryOnly(8 << 20),
+        Duration.ofMillis(100));
+    RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(2).withMaxParallelism(64)
+        .withStoreOptions(StoreOptions.small().withMaxParallelism(64));
+    StreamEnvironment env = StreamEnvironment.plan(runtime);
+    env.fromSource(new PaymentGenerator(5, 100, Long.MAX_VALUE, 1000, 0, 0),
+            WatermarkStrategy.noWatermarks(), "payments", 1)
+        .filter(p -> {
+          java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+          return true;
+        })
+        .keyBy(Payment::userId, Serdes.LONG)
+        .process(new CountPerKey<>(false), "counts")
+        .forward()
+        .map(String::length).returns(Serdes.of(Integer.class)).setParallelism(2)
+        .sinkTo(new io.stratus.runtime.sink.DiscardingSink<>());
+    cluster.catalog().register(new JobDefinition(env.graph("forwarded"), runtime,
+        CheckpointConfig.defaults().withInterval(Duration.ofMillis(200)),
+        RestartStrategy.none()));
+    JobController job = cluster.coordinator().submit("forwarded", null, Map.of());
+    job.started().get(30, TimeUnit.SECONDS);
+    int attempt = job.status().get().attempt();
+    java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.ExecutionException.class,
+        () -> job.rescale(Map.of("counts", 4)).get(30, TimeUnit.SECONDS));
+    assertTrue(e.getCause() instanceof IllegalArgumentException
+        && e.getCause().getMessage().contains("forward from 'counts' needs equal parallelism"),
+        String.valueOf(e.getCause()));
+    JobStatus s = job.status().get();
+    assertEquals(JobState.RUNNING, s.state());
+    assertEquals(attempt, s.attempt(), "a refused rescale deployed something");
+    job.cancel().get(30, TimeUnit.SECONDS);
+  }
+
   private static List<String> committed(JobDefinition job, String sink) {
     for (Transformation t : job.graph().nodes()) {
       if (t instanceof Transformation.SinkNode s && s.name().equals(sink)) {

@@ -147,12 +147,20 @@ public class DataStream<T> {
     return this;
   }
 
-  /** The name of the operator that produces this stream, in messages and the job's graph. */
+  /**
+   * The name of the operator that produces this stream, in messages and the job's graph. Not
+   * for sources: a source's name is its identity in checkpoints, given in {@code fromSource}.
+   */
   public DataStream<T> name(String name) {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("an operator's name must not be blank");
     }
-    env.replace(producer("name").withName(name));
+    Transformation t = producer("name");
+    if (t instanceof Transformation.SourceNode) {
+      throw new IllegalArgumentException("a source's name identifies its offsets in "
+          + "checkpoints: it is given in fromSource, not renamed");
+    }
+    env.replace(t.withName(name));
     return this;
   }
 
@@ -169,8 +177,12 @@ public class DataStream<T> {
     sinkTo(sink, env.nextSinkName());
   }
 
-  /** Ends this branch in {@code sink}; sinks of a job need distinct names. */
+  /** Ends this branch in {@code sink}; sinks of a job need distinct names, without '|'. */
   public void sinkTo(Sink<T> sink, String name) {
+    if (name == null || name.isBlank() || name.contains("|")) {
+      throw new IllegalArgumentException("a sink needs a name without '|' (its staged output "
+          + "is routed by it), was '" + name + "'");
+    }
     env.add(id -> new Transformation.SinkNode(id, name, sink, 0), inputs, null);
   }
 }

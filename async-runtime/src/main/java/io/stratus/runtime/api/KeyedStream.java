@@ -34,24 +34,21 @@ public final class KeyedStream<K, T> {
     return keySerde;
   }
 
-  /** A keyed operator with the job's parallelism; {@code uid} names its state. */
+  /**
+   * A keyed operator with the job's parallelism ({@code setParallelism} on its stream sets its
+   * own); {@code uid} names its state and is what a rescale names.
+   */
   public <R> ProcessedStream<R> process(KeyedProcessFunction<K, T, R> function, String uid) {
-    return process(function, uid, 0);
-  }
-
-  /** A keyed operator with its own parallelism (0: the job's). */
-  public <R> ProcessedStream<R> process(KeyedProcessFunction<K, T, R> function, String uid,
-      int parallelism) {
-    return process(function, uid, parallelism,
-        OutputTypes.serdeOf(function, KeyedProcessFunction.class, 2));
+    return process(function, uid, 0, OutputTypes.serdeOf(function, KeyedProcessFunction.class,
+        2));
   }
 
   /** A keyed operator whose output's serde is {@code output} (null: unknown). */
   <R> ProcessedStream<R> process(KeyedProcessFunction<K, T, R> function, String uid,
       int parallelism, Serde<?> output) {
-    if (uid == null || uid.isBlank() || uid.contains("/")) {
-      throw new IllegalArgumentException("a keyed operator needs a uid without '/', was '"
-          + uid + "'");
+    if (uid == null || uid.isBlank() || uid.contains("/") || uid.contains("|")) {
+      throw new IllegalArgumentException("a keyed operator needs a uid without '/' and '|', "
+          + "was '" + uid + "'");
     }
     if (parallelism < 0) {
       throw new IllegalArgumentException("parallelism must be >= 0 (0: the job's), was "

@@ -11,10 +11,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * How a {@link JobGraph} runs: each operator's parallelism, the chains of operators that run in
@@ -244,9 +247,25 @@ public final class JobTopology {
     return head(vertex) instanceof Transformation.SourceNode s ? s : null;
   }
 
-  /** The resolved parallelism of node {@code id}. */
-  public int parallelismOf(int node) {
-    return parallelism.get(node);
+  /**
+   * The source vertices whose records can reach {@code vertex} (itself, if it is one): its
+   * tasks see a checkpoint's barrier only while one of them still runs.
+   */
+  public Set<Integer> sourcesUpstreamOf(int vertex) {
+    Set<Integer> sources = new TreeSet<>();
+    Set<Integer> seen = new HashSet<>();
+    Deque<Integer> todo = new ArrayDeque<>(List.of(vertex));
+    while (!todo.isEmpty()) {
+      int v = todo.poll();
+      if (!seen.add(v)) {
+        continue;
+      }
+      if (sourceHead(v) != null) {
+        sources.add(v);
+      }
+      inputsOf(v).forEach(x -> todo.add(x.from()));
+    }
+    return sources;
   }
 
   /** Whether {@code edge} runs chained (references, in one task). */

@@ -48,6 +48,8 @@ final class KeyedOperator implements HeadOperator {
   private final FunctionContext functionContext = new FunctionContext();
   private HeadOperator.Failure failure;
   private volatile boolean stopped;
+  /** Closed at the end of input: a processing-time timer already queued must not run. */
+  private boolean closed;
   private long watermark = Long.MIN_VALUE;
   private long processingTimer = -1;
   private long processingTimerAt = Long.MAX_VALUE;
@@ -75,8 +77,8 @@ final class KeyedOperator implements HeadOperator {
       RecordContext ctx = controller.currentContext();
       try {
         output.emit(record, ctx == null ? Long.MIN_VALUE : ctx.timestamp());
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
+      } catch (Exception | Error e) {
+        throw new DownstreamFailure(e);
       }
     };
   }
@@ -149,6 +151,8 @@ final class KeyedOperator implements HeadOperator {
         try {
           function.processElement(value, functionContext, collector);
           return;
+        } catch (DownstreamFailure e) {
+          throw e;
         } catch (Exception e) {
           if (deadLetters == null) {
             throw new IllegalStateException(e);
@@ -160,6 +164,17 @@ final class KeyedOperator implements HeadOperator {
       }
     });
     controller.submit(ctx);
+  }
+
+  /**
+   * An operator chained after this one failed on what this one emitted: the failure is not
+   * the record's own (running it again would emit twice, dead-lettering it would hide a broken
+   * sink), so it fails the task.
+   */
+  private static final class DownstreamFailure extends RuntimeException {
+    DownstreamFailure(Throwable cause) {
+      super(cause);
+    }
   }
 
   /** A record's code threw on each of {@code attempts} runs. */
@@ -186,8 +201,8 @@ final class KeyedOperator implements HeadOperator {
    */
   private boolean onRecordFailure(RecordContext ctx, Throwable error, boolean inUserCode) {
     if (deadLetters == null || !inUserCode || ctx == null
-        || ctx.record() instanceof TimerFiring) {
-      fail(ctx, error);
+        || ctx.record() instanceof TimerFiring || error instanceof DownstreamFailure) {
+      fail(ctx, error instanceof DownstreamFailure d ? d.getCause() : error);
       return false;
     }
     Throwable cause = error instanceof FailedAttempts f ? f.getCause() : error;
@@ -282,7 +297,7 @@ final class KeyedOperator implements HeadOperator {
     processingTimer = vertx.setTimer(delay, id -> context.runOnContext(v -> {
       processingTimer = -1;
       processingTimerAt = Long.MAX_VALUE;
-      if (stopped) {
+      if (stopped || closed) {
         return;
       }
       fireTimers(timers.dueProcessingTime(System.currentTimeMillis()).iterator());
@@ -316,6 +331,7 @@ final class KeyedOperator implements HeadOperator {
 
   @Override
   public void close() throws Exception {
+    closed = true;
     if (processingTimer >= 0) {
       vertx.cancelTimer(processingTimer);
     }

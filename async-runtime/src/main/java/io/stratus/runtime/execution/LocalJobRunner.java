@@ -78,7 +78,12 @@ public final class LocalJobRunner {
           return CompletableFuture.anyOf(
               CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)), failure);
         })
-        .handle((v, error) -> {
+        .handle((v, ended) -> {
+          // anyOf takes the first of its arguments that is complete when it is built: if every
+          // task had ended by then (a failing one completes its done too), a failure already
+          // reported would be passed over.
+          Throwable error = ended != null ? ended : failure.isCompletedExceptionally()
+              ? failure.handle((x, e) -> e).join() : null;
           // Called on a task's event loop: stopping the tasks must not wait on it.
           List<CompletableFuture<Void>> stopped = new ArrayList<>();
           for (CompletableFuture<DeployedTask> b : built) {
@@ -109,6 +114,10 @@ public final class LocalJobRunner {
           for (DeployedTask t : tasks) {
             String name = topology.vertex(t.spec().vertex()).name() + "[" + t.spec().subtask()
                 + "]";
+            if (recordsIn.containsKey(name)) {
+              // Two vertices of one name (two maps): the vertex's index tells them apart.
+              name = name.replace("[", "#" + t.spec().vertex() + "[");
+            }
             recordsIn.put(name, t.records());
             if (!t.isSource()) {
               maxInFlight.put(name, t.maxObservedInFlight());

@@ -212,12 +212,13 @@ final class SourceTask implements DeployedTask {
         records++;
         try {
           output.emit(r.value(), r.timestamp());
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+          // An Error too: escaping to the event loop, it would stall the task unreported.
           fail(new TaskFailureException(name, r.value(), null, e));
           return;
         }
       }
-    } catch (Exception e) {
+    } catch (Exception | Error e) {
       fail(new TaskFailureException(name, null, null, e));
       return;
     }

@@ -56,6 +56,11 @@ final class StreamTask implements DeployedTask {
   private boolean idle;
   private ArrayDeque<StreamElement> held = new ArrayDeque<>();
   private ArrayDeque<StreamElement> replay = new ArrayDeque<>();
+  /**
+   * Elements at the head of {@link #replay} that skip the hold check: released by a barrier
+   * that overtook an alignment, they all came before that barrier on their channel.
+   */
+  private int passThrough;
 
   StreamTask(TaskSpec spec, String name, Context context, TaskInbox inbox, InputSerdes serdes,
       HeadOperator head, TaskOutput output, TaskEvents events) {
@@ -74,14 +79,6 @@ final class StreamTask implements DeployedTask {
     this.barrierSeen = new boolean[inputs];
     this.inputEnded = new boolean[inputs];
     this.inputIdle = new boolean[inputs];
-  }
-
-  String name() {
-    return name;
-  }
-
-  HeadOperator head() {
-    return head;
   }
 
   @Override
@@ -164,12 +161,17 @@ final class StreamTask implements DeployedTask {
         wait(writable);
         return;
       }
-      StreamElement element = replay.isEmpty() ? inbox.poll() : replay.poll();
+      boolean replayed = !replay.isEmpty();
+      StreamElement element = replayed ? replay.poll() : inbox.poll();
       if (element == null) {
         inbox.consumerIdle();
         return;
       }
-      if (aligning >= 0 && barrierSeen[element.input()]
+      boolean before = replayed && passThrough > 0;
+      if (before) {
+        passThrough--;
+      }
+      if (!before && aligning >= 0 && barrierSeen[element.input()]
           && !(element instanceof StreamElement.Barrier)) {
         held.add(element);
         continue;
@@ -191,6 +193,7 @@ final class StreamTask implements DeployedTask {
         endedInputs++;
         inputEnded[e.input()] = true;
         inputWatermarks[e.input()] = Long.MAX_VALUE;
+        updateIdleness();
         if (endedInputs == inputs) {
           finish();
           return;
@@ -207,23 +210,28 @@ final class StreamTask implements DeployedTask {
   /** Decodes a record and hands it to the head; false if that failed the task. */
   private boolean process(StreamElement.Record r) {
     records++;
-    Object value = null;
+    Object value;
     Object key = null;
     try {
       value = valueSerdes[r.input()].fromBytes(r.value());
       if (r.keyBytes() != null) {
         key = keySerdes[r.input()].fromBytes(r.keyBytes());
       }
+    } catch (RuntimeException e) {
+      fail(null, null, new IllegalStateException("a record on channel " + r.input()
+          + " cannot be decoded with its edge's serde " + valueSerdes[r.input()], e));
+      return false;
+    }
+    try {
       head.process(value, r.timestamp(), key, r.keyBytes(), r.keyGroup());
       return true;
     } catch (ChainHead.ChainFailure e) {
       fail(value, key, e.getCause());
-      return false;
-    } catch (RuntimeException e) {
-      fail(value, key, value == null ? new IllegalStateException("a record on channel "
-          + r.input() + " cannot be decoded with its edge's serde", e) : e);
-      return false;
+    } catch (RuntimeException | Error e) {
+      // An Error too: escaping to the event loop, it would leave the task stalled, unreported.
+      fail(value, key, e);
     }
+    return false;
   }
 
   private void wait(CompletableFuture<Void> condition) {
@@ -242,6 +250,7 @@ final class StreamTask implements DeployedTask {
       events.snapshotFailed(spec, aligning, new IllegalStateException("checkpoint " + aligning
           + " was overtaken by checkpoint " + b.checkpointId() + " in " + name), List.of());
       releaseHeld();
+      passThrough = replay.size();
     }
     aligning = b.checkpointId();
     barrierSeen[b.input()] = true;
@@ -263,10 +272,7 @@ final class StreamTask implements DeployedTask {
   private void completeAlignment() {
     long checkpointId = aligning;
     paused = true;
-    head.whenDrained().whenComplete((v, e) -> context.runOnContext(x -> {
-      if (stopped) {
-        return;
-      }
+    whenDrainedHere(() -> {
       CompletableFuture<StateHandle> handle = head.snapshot();
       CompletableFuture<List<String>> staged = output.barrier(checkpointId);
       CompletableFuture<Void> reported = new CompletableFuture<>();
@@ -289,13 +295,34 @@ final class StreamTask implements DeployedTask {
           }));
       releaseHeld();
       paused = false;
+      // An input that ended may have completed the alignment: its watermark counts now.
+      advanceTo(minWatermark());
       pump();
+    });
+  }
+
+  /**
+   * Runs {@code then} on the task's context once nothing is in flight there: checked again on
+   * the context, since a processing-time timer may have started records after the head said
+   * it was drained.
+   */
+  private void whenDrainedHere(Runnable then) {
+    head.whenDrained().whenComplete((v, e) -> context.runOnContext(x -> {
+      if (stopped) {
+        return;
+      }
+      if (!head.whenDrained().isDone()) {
+        whenDrainedHere(then);
+        return;
+      }
+      then.run();
     }));
   }
 
   /** Ends the alignment: the held elements go first, in arrival order. */
   private void releaseHeld() {
     aligning = -1;
+    passThrough = 0;
     Arrays.fill(barrierSeen, false);
     held.addAll(replay);
     replay = held;
@@ -354,6 +381,9 @@ final class StreamTask implements DeployedTask {
   private void finish() {
     paused = true;
     head.advance(Long.MAX_VALUE).whenComplete((v, e) -> context.runOnContext(x -> {
+      if (stopped) {
+        return;
+      }
       if (watermark < Long.MAX_VALUE) {
         watermark = Long.MAX_VALUE;
         output.watermark(Long.MAX_VALUE);
@@ -371,6 +401,9 @@ final class StreamTask implements DeployedTask {
     }
     snapshotsReported.thenCompose(v -> output.stageFinal())
         .whenComplete((staged, error) -> context.runOnContext(v -> {
+      if (stopped) {
+        return;
+      }
       if (error != null) {
         fail(null, null, error);
         return;

@@ -184,7 +184,8 @@ public final class TaskBuilder {
     int channel = x.channelOffset() + spec.subtask();
     Partitioning p = x.partitioning();
     if (p instanceof Partitioning.Hash h) {
-      return new TaskOutput.Hash(inboxes, channel, edge.serde(), h.selector(), h.keySerde(),
+      return new TaskOutput.Hash(inboxes, channel, edge.serde(),
+          copy(h.selector(), "keyBy into " + consumer.name()), h.keySerde(),
           topology.maxParallelism());
     }
     if (p instanceof Partitioning.Rebalance) {

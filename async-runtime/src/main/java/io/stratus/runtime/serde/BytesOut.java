@@ -17,16 +17,6 @@ public final class BytesOut {
     buffer = new byte[Math.max(16, initialCapacity)];
   }
 
-  /** Bytes written so far. */
-  public int size() {
-    return size;
-  }
-
-  /** Forgets what was written, keeping the buffer. */
-  public void reset() {
-    size = 0;
-  }
-
   public BytesOut writeByte(int b) {
     ensure(1);
     buffer[size++] = (byte) b;

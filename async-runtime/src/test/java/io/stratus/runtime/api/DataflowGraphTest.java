@@ -303,6 +303,28 @@ class DataflowGraphTest {
   }
 
   @Test
+  void anErrorThrownByAChainedFunctionFailsTheJobInsteadOfStallingIt() {
+    try (StreamEnvironment env = env(2)) {
+      env.fromSource(new SequenceSource(1, 100), WatermarkStrategy.noWatermarks(), "n", 1)
+          .rebalance()
+          .map(n -> {
+            if (n == 42) {
+              throw new AssertionError("broken invariant at " + n);
+            }
+            return n;
+          }).returns(Serdes.LONG).setParallelism(2)
+          .sinkTo(new CollectingSink<>());
+      java.util.concurrent.ExecutionException e = assertThrows(
+          java.util.concurrent.ExecutionException.class,
+          () -> env.execute("error").get(60, java.util.concurrent.TimeUnit.SECONDS));
+      assertTrue(String.valueOf(e.getCause()).contains("broken invariant at 42"),
+          String.valueOf(e.getCause()));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
   void theGraphDescribesOperatorsChainsAndEdges() {
     try (StreamEnvironment env = env(2)) {
       DataStream<Long> numbers = env.fromSource(new SequenceSource(1, 10),

@@ -73,6 +73,42 @@ class DeadLetterTest {
     }
   }
 
+  /** Counts per key and emits; never fails itself. */
+  static final class Counting extends KeyedProcessFunction<Long, Long, Long> {
+    @Override
+    public void processElement(Long x, Context<Long> context, Collector<Long> out) {
+      RUNS.computeIfAbsent(x, k -> new AtomicInteger()).incrementAndGet();
+      out.collect(x);
+    }
+  }
+
+  @Test
+  void aFailureAfterTheOperatorIsNotTheRecordsOwnAndFailsTheJob() {
+    RUNS.clear();
+    CollectingSink<DeadLetter<Long>> dead = new CollectingSink<>();
+    try (StreamEnvironment env = StreamEnvironment.local(RuntimeConfig.defaults()
+        .withBackend("heap").withLocalStateDirectory(dir.resolve("rocksdb")))) {
+      ProcessedStream<Long> counted = env.fromSource(new SequenceSource(1, 100),
+              WatermarkStrategy.noWatermarks(), "numbers")
+          .keyBy(x -> x % 5, Serdes.LONG)
+          .process(new Counting(), "counting")
+          .deadLettersTo(dead, 3);
+      // A chained step after the operator breaks: a broken sink, not a bad record.
+      counted.map(x -> {
+        if (x == 50) {
+          throw new IllegalStateException("sink down at " + x);
+        }
+        return x;
+      }).sinkTo(new CollectingSink<>());
+      ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+          ExecutionException.class, () -> env.execute("downstream").get());
+      assertTrue(String.valueOf(e.getCause()).contains("sink down at 50"),
+          String.valueOf(e.getCause()));
+    }
+    assertEquals(List.of(), dead.records(), "a downstream failure was dead-lettered");
+    assertEquals(1, RUNS.get(50L).get(), "the record was run again, emitting twice");
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("kinds")
   void failingRecordsAreDeadLetteredWithErrorAndAttemptsAndTheRestGoesOn(String backend) {

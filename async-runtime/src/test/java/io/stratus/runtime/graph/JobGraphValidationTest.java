@@ -150,7 +150,7 @@ class JobGraphValidationTest {
   @Test
   void parallelismBeyondTheKeyGroupsIsRefusedNamingTheStep() {
     String m = refusal(env -> numbers(env).keyBy(x -> x, Serdes.LONG)
-        .process(new Echo(), "echo", 1000).sinkTo(new CollectingSink<>()));
+        .process(new Echo(), "echo").setParallelism(1000).sinkTo(new CollectingSink<>()));
     assertMentions(m, "step 'echo'");
   }
 }
