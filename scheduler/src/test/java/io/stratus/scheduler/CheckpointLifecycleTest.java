@@ -57,10 +57,14 @@ class CheckpointLifecycleTest {
     cluster.close();
   }
 
+  /**
+   * Registers the totals job, paced at 150k payments/s: its 300k payments last 2 s or more on
+   * any machine, time for the checkpoints, savepoints and faults the tests need before it ends.
+   */
   private JobDefinition register(String name, CheckpointConfig checkpoints,
       RestartStrategy restarts) {
     JobDefinition job = TotalsJob.definition(name, objects, "out/" + name, dir.resolve("local"),
-        3, EVENTS, checkpoints, restarts);
+        3, EVENTS, checkpoints, restarts, 150_000);
     cluster.catalog().register(job);
     return job;
   }
