@@ -130,7 +130,8 @@ public final class SideBySideBenchmark {
 
   // ---------------------------------------------------------------------------- the Stratus side
 
-  private static JobDefinition definition(String name, KeyedUpdateWorkload w, Path dir) {
+  /** The keyed update job: sequence → key → keyBy → update (disaggregated) → discard. */
+  static JobDefinition definition(String name, KeyedUpdateWorkload w, Path dir) {
     RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(w.parallelism())
         .withMaxParallelism(128).withBackend("disaggregated")
         .withStoreOptions(StoreOptions.defaults().withMaxParallelism(128))
@@ -158,14 +159,7 @@ public final class SideBySideBenchmark {
       cluster.catalog().register(definition("restored", w, dir));
       JobController job = cluster.coordinator().submit("update", null, Map.of());
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
-      while (UpdateProgress.updatesPerSecond(w.records()) == 0) {
-        if (System.nanoTime() > deadline || job.result().isDone()) {
-          throw new IllegalStateException("the measured phase did not end: "
-              + job.status().get());
-        }
-        Thread.sleep(20);
-      }
-      double perSecond = UpdateProgress.updatesPerSecond(w.records());
+      double perSecond = UpdateProgress.await(w.records(), job, Duration.ofMinutes(30));
       JobStatus status = job.status().get();
       List<Double> checkpoints = new ArrayList<>();
       for (JobStatus.CheckpointSummary c : status.checkpoints()) {

@@ -1,5 +1,7 @@
 package io.stratus.bench;
 
+import io.stratus.scheduler.JobController;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -43,6 +45,24 @@ public final class UpdateProgress {
   public static double updatesPerSecond(long records) {
     long last = lastNanos;
     return last == 0 ? 0 : (records - 1) * 1e9 / (last - firstNanos);
+  }
+
+  /**
+   * Waits for the measured phase of {@code job} to end; returns its updates per second.
+   *
+   * @throws IllegalStateException if the job ends first or it takes longer than {@code max}
+   */
+  public static double await(long records, JobController job, Duration max)
+      throws Exception {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (updatesPerSecond(records) == 0) {
+      if (System.nanoTime() > deadline || job.result().isDone()) {
+        throw new IllegalStateException("the measured phase did not end: "
+            + job.status().get());
+      }
+      Thread.sleep(20);
+    }
+    return updatesPerSecond(records);
   }
 
   /** From now on, completions only mark the first record after the restore. */

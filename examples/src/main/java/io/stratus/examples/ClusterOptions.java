@@ -1,5 +1,6 @@
 package io.stratus.examples;
 
+import io.stratus.network.DataPlaneConfig;
 import io.stratus.rescale.RestConfig;
 import java.time.Duration;
 import picocli.CommandLine;
@@ -29,6 +30,18 @@ final class ClusterOptions {
       description = "bearer token the API requires (default: $STRATUS_API_TOKEN)")
   String apiToken;
 
+  @Option(names = "--exchange", paramLabel = "HOW", defaultValue = "memory",
+      description = "how records move between the workers: memory, or network (each worker "
+          + "runs a data server on 127.0.0.1 and records between workers cross TCP, as "
+          + "between separate processes) (default: ${DEFAULT-VALUE})")
+  String exchange;
+
+  @Option(names = "--cluster-secret", paramLabel = "S",
+      defaultValue = "${env:STRATUS_CLUSTER_SECRET}",
+      description = "secret the workers' data servers prove to each other, 16 characters or "
+          + "more (default: $STRATUS_CLUSTER_SECRET, else none)")
+  String clusterSecret;
+
   @Option(names = "--fresh",
       description = "start over: remove the checkpoints, savepoints and state files earlier "
           + "runs left under the prefix (it lists what it removes)")
@@ -54,9 +67,27 @@ final class ClusterOptions {
       throw new CommandLine.ParameterException(commandLine, "--workers must be 1 to 64, was "
           + workers);
     }
+    if (!exchange.equals("memory") && !exchange.equals("network")) {
+      throw new CommandLine.ParameterException(commandLine, "--exchange must be memory or "
+          + "network, was '" + exchange + "'");
+    }
     if (fresh && savepoint != null) {
       throw new CommandLine.ParameterException(commandLine, "--fresh removes the savepoints "
           + "that --savepoint would start from: give one or the other");
+    }
+  }
+
+  /** Each worker's data server with {@code --exchange network}; null for memory. */
+  DataPlaneConfig dataPlane(CommandLine commandLine) {
+    if (!exchange.equals("network")) {
+      return null;
+    }
+    try {
+      DataPlaneConfig config = DataPlaneConfig.defaults();
+      return clusterSecret == null || clusterSecret.isEmpty() ? config
+          : config.withSecret(clusterSecret);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(commandLine, e.getMessage());
     }
   }
 

@@ -2,6 +2,7 @@ package io.stratus.examples;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stratus.cache.BlockCacheConfig;
+import io.stratus.network.DataPlaneConfig;
 import io.stratus.rescale.RestConfig;
 import io.stratus.rescale.RestServer;
 import io.stratus.scheduler.CheckpointMetadata;
@@ -53,13 +54,15 @@ final class ClusterRun {
    * @param users        card holders the generator draws from
    * @param workers      workers in this process
    * @param api          where the REST API listens
+   * @param dataPlane    each worker's data server; null: records between workers in memory
    * @param fresh        remove what earlier runs left under the prefix first
    * @param restoreFrom  a checkpoint or savepoint to start from instead of the newest, or null
    * @param phaseSeconds seconds before, between and after the scripted rescales; 0 for none
    * @param duration     stop after this long; null to run until Ctrl-C
    * @param reportEvery  time between status lines
    */
-  record Settings(String command, long users, int workers, RestConfig api, boolean fresh,
+  record Settings(String command, long users, int workers, RestConfig api,
+      DataPlaneConfig dataPlane, boolean fresh,
       String restoreFrom, long phaseSeconds, Duration duration, Duration reportEvery) {}
 
   private static final long[] RESCALES = {4, 2};
@@ -91,7 +94,7 @@ final class ClusterRun {
         cluster = new EmbeddedCluster(storage.objects(), settings.workers(),
             BlockCacheConfig.defaults().withDiskDirectory(storage.cacheDirectory()),
             Duration.ofMillis(500), LeaseConfig.defaults(),
-            "stratus " + settings.command() + ", REST API " + api);
+            "stratus " + settings.command() + ", REST API " + api, settings.dataPlane());
       } catch (LeaseHeldException e) {
         return failed(e.getMessage());
       }
@@ -122,8 +125,10 @@ final class ClusterRun {
     try (rest) {
       String api = "http://" + settings.api().host() + ":" + rest.port();
       CoordinatorClient client = new CoordinatorClient(api, settings.api().bearerToken());
-      System.out.printf("  %d workers, REST API on %s (try: ./stratus job %s --api %s)%n%n",
-          settings.workers(), api, CardProfilesJob.NAME, api);
+      System.out.printf("  %d workers%s, REST API on %s (try: ./stratus job %s --api %s)%n%n",
+          settings.workers(), settings.dataPlane() == null ? ""
+              : " (records between them over their data servers, loopback TCP)",
+          api, CardProfilesJob.NAME, api);
       cluster.catalog().register(CardProfilesJob.definition(settings.users()));
       Map<String, Integer> parallelism = new LinkedHashMap<>();
       if (restore != null) {

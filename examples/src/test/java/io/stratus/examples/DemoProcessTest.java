@@ -67,8 +67,11 @@ class DemoProcessTest {
     String savepoint = first.find("Stopped with savepoint (card-profiles-[0-9-]+) ");
     assertTrue(Files.exists(savepointMetadata(savepoint)), "the savepoint is not in the bucket");
 
-    StratusProcess second = demo("--duration", "4s");
+    // The second run moves records between its workers over their data servers.
+    StratusProcess second = demo("--duration", "4s", "--exchange", "network");
     assertEquals(0, second.awaitExit(START), second.output());
+    assertTrue(second.output().contains("over their data servers, loopback TCP"),
+        second.output());
     assertEquals(savepoint, second.find("resuming from savepoint (\\S+) "));
     long restoredRecords = Long.parseLong(
         second.find("\\(#\\d+, taken [^)]+\\): ([0-9,]+) payments").replace(",", ""));

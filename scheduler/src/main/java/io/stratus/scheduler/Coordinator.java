@@ -1,6 +1,5 @@
 package io.stratus.scheduler;
 
-import io.stratus.runtime.execution.ChannelRegistry;
 import io.stratus.scheduler.lease.CoordinatorLease;
 import io.stratus.store.lsm.SharedFileRegistry;
 import io.stratus.store.objectstore.ObjectStore;
@@ -35,7 +34,6 @@ public final class Coordinator implements AutoCloseable {
   private final CoordinatorLease lease;
   private volatile boolean closing;
   private final JobCatalog catalog;
-  private final ChannelRegistry channels;
   private final CheckpointStorage storage;
   private final SharedFileRegistry registry;
   private final Duration heartbeatTimeout;
@@ -56,11 +54,10 @@ public final class Coordinator implements AutoCloseable {
    *              every job at once if it is lost, and deletes nothing after
    */
   public Coordinator(Vertx vertx, ObjectStore objects, CoordinatorLease lease,
-      JobCatalog catalog, ChannelRegistry channels, Duration heartbeatTimeout) {
+      JobCatalog catalog, Duration heartbeatTimeout) {
     this.vertx = vertx;
     this.lease = lease;
     this.catalog = catalog;
-    this.channels = channels;
     this.storage = new CheckpointStorage(objects);
     this.registry = new SharedFileRegistry(objects);
     this.heartbeatTimeout = heartbeatTimeout;
@@ -170,9 +167,6 @@ public final class Coordinator implements AutoCloseable {
     return timer;
   }
 
-  ChannelRegistry channels() {
-    return channels;
-  }
 
   public CheckpointStorage storage() {
     return storage;
@@ -212,6 +206,21 @@ public final class Coordinator implements AutoCloseable {
         if (r.job().equals(job)) {
           out.add(r);
         }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Where the data servers of {@code workers} listen, by worker id; workers that share this
+   * process's channels (no data server) are left out.
+   */
+  Map<String, String> dataAddresses(java.util.Collection<String> workers) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (String w : workers) {
+      Protocol.Heartbeat h = reports.get(w);
+      if (h != null && h.dataAddress() != null) {
+        out.put(w, h.dataAddress());
       }
     }
     return out;

@@ -2,6 +2,7 @@ package io.stratus.scheduler;
 
 import io.stratus.cache.BlockCacheConfig;
 import io.stratus.cache.HybridBlockCache;
+import io.stratus.network.DataPlaneConfig;
 import io.stratus.runtime.execution.ChannelRegistry;
 import io.stratus.runtime.execution.RuntimeResources;
 import io.stratus.scheduler.lease.CoordinatorLease;
@@ -19,7 +20,9 @@ import java.util.concurrent.CompletionException;
 /**
  * The embedded default: a coordinator and N workers in one JVM, sharing one Vert.x instance and
  * one object store, each worker with its own block cache (as separate machines would have).
- * They still talk only through the event bus. The cluster holds the lease on the store's
+ * They still talk only through the event bus. Records between workers go through memory (one
+ * set of channels for the process), or, given a {@link DataPlaneConfig}, each worker has its
+ * own data server and records between workers cross loopback TCP as between processes. The cluster holds the lease on the store's
  * prefix ({@link CoordinatorLease}) for its whole life, so a second cluster on the same prefix
  * refuses to start.
  */
@@ -29,7 +32,9 @@ public final class EmbeddedCluster implements AutoCloseable {
   private final Vertx vertx;
   private final ObjectStore objects;
   private final JobCatalog catalog = new JobCatalog();
-  private final ChannelRegistry channels = new ChannelRegistry();
+  /** The channels every worker shares; null when each worker has its own data plane. */
+  private final ChannelRegistry shared;
+  private final DataPlaneConfig dataPlane;
   private final Coordinator coordinator;
   private final List<Worker> workers = new ArrayList<>();
   private final List<AutoCloseable> owned = new ArrayList<>();
@@ -47,7 +52,8 @@ public final class EmbeddedCluster implements AutoCloseable {
    */
   public EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
       Duration heartbeatInterval) {
-    this(objects, workers, cache, heartbeatInterval, LeaseConfig.defaults(), "embedded cluster");
+    this(objects, workers, cache, heartbeatInterval, LeaseConfig.defaults(), "embedded cluster",
+        null);
   }
 
   /**
@@ -56,10 +62,18 @@ public final class EmbeddedCluster implements AutoCloseable {
    * @param lease how long the coordinator's lease lasts
    * @param role  what this process is, for the message another process gets when it finds
    *              the prefix in use (e.g. {@code stratus demo})
+   * @param dataPlane each worker's data server (its port must be 0 for more than one worker);
+   *              null: workers exchange records through memory
    * @throws LeaseHeldException naming the holder when another process uses the prefix
    */
   public EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
-      Duration heartbeatInterval, LeaseConfig lease, String role) {
+      Duration heartbeatInterval, LeaseConfig lease, String role, DataPlaneConfig dataPlane) {
+    if (dataPlane != null && dataPlane.port() != 0 && workers > 1) {
+      throw new IllegalArgumentException("workers in one process need data port 0 (any), not "
+          + dataPlane.port());
+    }
+    this.dataPlane = dataPlane;
+    this.shared = dataPlane == null ? new ChannelRegistry() : null;
     CoordinatorLease held;
     try {
       held = CoordinatorLease.acquire(objects.forControlPlane(), lease,
@@ -73,7 +87,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     this.cacheConfig = cache;
     this.heartbeatInterval = heartbeatInterval;
     Duration timeout = heartbeatInterval.multipliedBy(10);
-    this.coordinator = new Coordinator(vertx, objects, held, catalog, channels,
+    this.coordinator = new Coordinator(vertx, objects, held, catalog,
         timeout.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : timeout).start();
     try {
       for (int i = 0; i < workers; i++) {
@@ -95,6 +109,11 @@ public final class EmbeddedCluster implements AutoCloseable {
     StoreResources store = StoreResources.create(objects, cache);
     owned.add(store);
     owned.add(cache);
+    ChannelRegistry channels = shared;
+    if (channels == null) {
+      channels = new ChannelRegistry(id, dataPlane);
+      owned.add(channels);
+    }
     Worker worker = new Worker(id,
         new RuntimeResources(vertx, store), catalog, channels, heartbeatInterval).start();
     workers.add(worker);

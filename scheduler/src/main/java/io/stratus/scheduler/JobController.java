@@ -278,10 +278,11 @@ public final class JobController {
       perWorker.computeIfAbsent(worker, w -> new ArrayList<>()).add(t);
     }
     int deploying = attempt;
+    Map<String, String> addresses = coordinator.dataAddresses(perWorker.keySet());
     List<CompletableFuture<Object>> deployed = new ArrayList<>();
     for (Map.Entry<String, List<TaskSpec>> e : perWorker.entrySet()) {
       deployed.add(request(e.getKey(), new Protocol.Deploy(name(), attempt,
-          Map.copyOf(parallelism), e.getValue())));
+          Map.copyOf(parallelism), e.getValue(), Map.copyOf(placement), addresses)));
     }
     CompletableFuture.allOf(deployed.toArray(CompletableFuture[]::new))
         .whenComplete((v, error) -> context.runOnContext(x -> {
@@ -468,8 +469,8 @@ public final class JobController {
             .orTimeout(60, TimeUnit.SECONDS).exceptionally(e -> null));
       }
     }
-    return CompletableFuture.allOf(cancels.toArray(CompletableFuture[]::new))
-        .whenComplete((v, e) -> coordinator.channels().release(name(), which));
+    // Each worker releases the attempt's channels when it cancels its tasks.
+    return CompletableFuture.allOf(cancels.toArray(CompletableFuture[]::new));
   }
 
   private void finish() {

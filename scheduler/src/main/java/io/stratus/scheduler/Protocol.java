@@ -47,9 +47,13 @@ final class Protocol {
       @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat")})
   sealed interface Message {}
 
-  /** Build these tasks of the job's attempt (operator parallelism by uid). */
-  record Deploy(String job, int attempt, Map<String, Integer> parallelism, List<TaskSpec> tasks)
-      implements Message {}
+  /**
+   * Build these tasks of the job's attempt (operator parallelism by uid). {@code placement}
+   * names the worker of every task of the attempt and {@code dataAddresses} where each of those
+   * workers' data server listens (absent when every worker shares this process's channels).
+   */
+  record Deploy(String job, int attempt, Map<String, Integer> parallelism, List<TaskSpec> tasks,
+      Map<String, String> placement, Map<String, String> dataAddresses) implements Message {}
 
   /** Start the attempt's tasks (keyed tasks first, then sources). */
   record Start(String job, int attempt) implements Message {}
@@ -83,10 +87,11 @@ final class Protocol {
   record FirstRecord(String job, int attempt, String task) implements Message {}
 
   /**
-   * A worker is alive; with what its tasks have done so far and its block cache's counters.
+   * A worker is alive; with what its tasks have done so far, its block cache's counters and
+   * where its data server listens ({@code host:port}; null if it has none).
    */
   record Heartbeat(String worker, long sentAt, List<TaskReport> tasks, long cacheHits,
-      long cacheMisses) implements Message {}
+      long cacheMisses, String dataAddress) implements Message {}
 
   /** One task's counters, as of a heartbeat. */
   record TaskReport(String job, int attempt, String task, long records, long stateBytes) {}

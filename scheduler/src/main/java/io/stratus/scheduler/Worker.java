@@ -7,6 +7,7 @@ import io.stratus.runtime.execution.JobTopology;
 import io.stratus.runtime.execution.RuntimeResources;
 import io.stratus.runtime.execution.TaskBuilder;
 import io.stratus.runtime.execution.TaskEvents;
+import io.stratus.runtime.execution.TaskPlacement;
 import io.stratus.runtime.execution.TaskSnapshot;
 import io.stratus.runtime.execution.TaskSpec;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -74,6 +75,11 @@ public final class Worker implements AutoCloseable {
     return resources;
   }
 
+  /** The channels of this worker's tasks (and its data plane, if it has one). */
+  public ChannelRegistry channels() {
+    return channels;
+  }
+
   /** Starts listening and sending heartbeats. */
   public Worker start() {
     alive = true;
@@ -111,7 +117,8 @@ public final class Worker implements AutoCloseable {
       CacheMetrics cache = resources.store().cache().metrics();
       resources.vertx().eventBus().send(Protocol.HEARTBEATS, Protocol.encode(
           new Protocol.Heartbeat(id, System.currentTimeMillis(), reports,
-              cache.memory().hits() + cache.disk().hits(), cache.misses())));
+              cache.memory().hits() + cache.disk().hits(), cache.misses(),
+              channels.dataAddress())));
     }
   }
 
@@ -153,8 +160,10 @@ public final class Worker implements AutoCloseable {
 
   private CompletableFuture<Void> deploy(Protocol.Deploy d) {
     JobDefinition job = catalog.get(d.job());
+    TaskPlacement placement = d.dataAddresses() == null || d.dataAddresses().isEmpty()
+        ? TaskPlacement.local() : new TaskPlacement(id, d.placement(), d.dataAddresses());
     TaskBuilder builder = new TaskBuilder(new JobTopology(job.graph(), job.runtime(),
-        d.parallelism()), job.runtime(), resources, channels);
+        d.parallelism()), job.runtime(), resources, channels, placement);
     TaskEvents events = new Reporter(d.job());
     List<CompletableFuture<DeployedTask>> built = new ArrayList<>();
     for (TaskSpec spec : d.tasks()) {
@@ -188,6 +197,7 @@ public final class Worker implements AutoCloseable {
     canceledAttempts.removeIf(a -> a.job().equals(job) && a.attempt() <= attempt - CANCELED_KEPT);
     List<DeployedTask> running = tasks.remove(new Attempt(job, attempt));
     if (running == null) {
+      channels.release(job, attempt);
       return CompletableFuture.completedFuture(null);
     }
     CompletableFuture<?>[] quiet = running.stream().map(DeployedTask::cancel)
@@ -197,7 +207,10 @@ public final class Worker implements AutoCloseable {
     // for an upload of a compaction): it opens its own store instances from the checkpoint,
     // whose files an old instance never deletes.
     CompletableFuture<Void> stopped = CompletableFuture.allOf(quiet)
-        .orTimeout(30, TimeUnit.SECONDS).handle((v, e) -> null);
+        .orTimeout(30, TimeUnit.SECONDS).handle((v, e) -> {
+          channels.release(job, attempt);
+          return null;
+        });
     CompletableFuture<Void> closed = stopped.thenRunAsync(
         () -> running.forEach(Worker::closeState), resources.store().readExecutor());
     closing.add(closed);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratus.cache.BlockCacheConfig;
+import io.stratus.network.DataPlaneConfig;
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.api.DataStream;
 import io.stratus.runtime.api.StreamEnvironment;
@@ -15,6 +16,7 @@ import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.sink.TransactionalFileSink;
 import io.stratus.runtime.source.Payment;
 import io.stratus.runtime.source.PaymentGenerator;
+import io.stratus.scheduler.lease.LeaseConfig;
 import io.stratus.runtime.state.StateDescriptor;
 import io.stratus.runtime.state.ValueState;
 import io.stratus.store.lsm.StoreOptions;
@@ -31,6 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A job that is a graph, not a line: two sources unioned, a keyed stage whose output branches to
@@ -165,9 +169,11 @@ class DataflowJobTest {
     cluster.catalog().register(definition);
     JobController job = cluster.coordinator().submit("branches", null, Map.of());
     // The short branch ends within a second; the long one runs for about 5 s.
+    job.started().get(30, TimeUnit.SECONDS);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (job.status().get().tasks().stream().filter(t -> t.operator().startsWith("short"))
-        .anyMatch(t -> !t.finished())) {
+        .anyMatch(t -> !t.finished())
+        || job.status().get().tasks().stream().noneMatch(t -> t.operator().startsWith("short"))) {
       assertTrue(System.nanoTime() < deadline, "the short branch did not end");
       Thread.sleep(20);
     }
@@ -240,11 +246,18 @@ class DataflowJobTest {
     throw new AssertionError("no sink " + sink);
   }
 
-  @Test
-  void failuresAndRescalesOfEachKeyedStageLeaveEverySinkExact() throws Exception {
+  /**
+   * With {@code network}, each worker has its own data server and every record between workers
+   * crosses loopback TCP; some of the injected failures are then dropped connections, which
+   * must fail the job at once with an error naming the peer.
+   */
+  @ParameterizedTest(name = "network={0}")
+  @ValueSource(booleans = {false, true})
+  void failuresAndRescalesOfEachKeyedStageLeaveEverySinkExact(boolean network) throws Exception {
     ObjectStore objects = new LocalDirectoryObjectStore(dir.resolve("bucket"));
     cluster = new EmbeddedCluster(objects, 3, BlockCacheConfig.memoryOnly(8 << 20),
-        Duration.ofMillis(100));
+        Duration.ofMillis(100), LeaseConfig.defaults(), "test",
+        network ? DataPlaneConfig.defaults() : null);
     JobDefinition clean = job("clean", objects, 0);
     cluster.catalog().register(clean);
     JobStatus cleanEnd = cluster.coordinator().submit("clean", null, Map.of()).result()
@@ -258,12 +271,14 @@ class DataflowJobTest {
     long seed = System.nanoTime();
     Random random = new Random(seed);
     PROCESSED.set(0);
-    // 120k payments at 12k/s: 10 s of input, with replays more.
-    JobDefinition faulty = job("faulty", objects, 12_000);
+    // 120k payments at 8k/s: 15 s of input, with replays more; enough for 11 failures (two
+    // of them lost workers, found after a 1-2 s heartbeat timeout) and two rescales.
+    JobDefinition faulty = job("faulty", objects, 8_000);
     cluster.catalog().register(faulty);
     JobController job = cluster.coordinator().submit("faulty", null, Map.of());
     int injected = 0;
     int rescaled = 0;
+    int disconnects = 0;
     long completedBefore = 0;
     while (injected < 11 && !job.result().isDone()) {
       JobStatus now = job.status().get(10, TimeUnit.SECONDS);
@@ -290,7 +305,18 @@ class DataflowJobTest {
         continue;
       }
       int restartsBefore = now.restarts();
-      if (injected % 4 == 3) {
+      boolean disconnect = network && injected % 4 == 1;
+      if (disconnect) {
+        Worker from = cluster.workers().stream().filter(Worker::alive)
+            .skip(random.nextInt(2)).findFirst().orElseThrow();
+        String peer = cluster.workers().stream().filter(w -> w.alive() && w != from)
+            .findFirst().orElseThrow().id();
+        if (from.channels().dataPlane().disconnect(peer, "dropped by the test") == 0) {
+          // No records from that worker to that peer in this placement: fail otherwise.
+          failAt = new long[] {PROCESSED.get() + 1 + random.nextInt(2_000)};
+          disconnect = false;
+        }
+      } else if (injected % 4 == 3) {
         Worker victim = cluster.workers().stream().filter(Worker::alive)
             .skip(random.nextInt(2)).findFirst().orElseThrow();
         victim.kill();
@@ -304,6 +330,15 @@ class DataflowJobTest {
           && !job.result().isDone() && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
+      if (disconnect) {
+        String failure = job.status().get(10, TimeUnit.SECONDS).lastFailure();
+        assertTrue(failure != null && failure.contains("data connection")
+            && failure.contains("worker-"), "seed " + seed + ": " + failure);
+        disconnects++;
+      }
+    }
+    if (network) {
+      assertTrue(disconnects >= 1, "seed " + seed + ": no connection was dropped");
     }
     JobStatus end = job.result().get(300, TimeUnit.SECONDS);
     assertEquals(JobState.FINISHED, end.state(), "seed " + seed + ": " + end);

@@ -1,26 +1,156 @@
 package io.stratus.runtime.execution;
 
+import io.netty.buffer.ByteBuf;
+import io.stratus.network.ChannelAcceptor;
+import io.stratus.network.DataPlane;
+import io.stratus.network.DataPlaneConfig;
+import io.stratus.network.InboundChannel;
+import io.stratus.network.PeerConnectionException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The inboxes of the tasks in this JVM, found by (job attempt, vertex, subtask) whatever
- * order tasks are built in: producers and consumers of one channel may live on different
- * workers. Across hosts, a network channel would take its place behind the same key.
+ * The channels of the tasks in this process, found by (job attempt, vertex, subtask) whatever
+ * order tasks are built in. Inboxes are local; a producer reaches a consumer in this process
+ * through its inbox, and a consumer on another worker through this process's {@link DataPlane}
+ * (if it has one), which delivers to the consumer's inbox over there. The channel's name on the
+ * wire is {@code attempt/vertex/subtask/input/job}.
  */
-public final class ChannelRegistry {
+public final class ChannelRegistry implements ChannelAcceptor, AutoCloseable {
 
   private record Key(String job, int attempt, int vertex, int subtask) {}
 
   private final Map<Key, TaskInbox> inboxes = new ConcurrentHashMap<>();
+  private final Map<Key, List<RemoteTarget>> remotes = new ConcurrentHashMap<>();
+  private final DataPlane dataPlane;
 
-  TaskInbox inbox(String job, int attempt, int vertex, int subtask, int capacity) {
-    return inboxes.computeIfAbsent(new Key(job, attempt, vertex, subtask),
-        k -> new TaskInbox(capacity));
+  /** Channels within this process only (the embedded cluster, the local runner). */
+  public ChannelRegistry() {
+    this.dataPlane = null;
   }
 
-  /** Drops the inboxes of one attempt of a job. */
+  /**
+   * Channels within this process and, over a data server started now, to and from the workers
+   * of other processes.
+   *
+   * @throws IllegalStateException if the data server cannot bind (naming the address)
+   */
+  public ChannelRegistry(String workerId, DataPlaneConfig config) {
+    this.dataPlane = new DataPlane(workerId, config, this);
+    try {
+      dataPlane.start().join();
+    } catch (java.util.concurrent.CompletionException e) {
+      dataPlane.close();
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+  }
+
+  /** The data server's {@code host:port}; null without a data plane. */
+  public String dataAddress() {
+    if (dataPlane == null) {
+      return null;
+    }
+    InetSocketAddress a = dataPlane.address();
+    return a.getHostString() + ":" + a.getPort();
+  }
+
+  public DataPlane dataPlane() {
+    return dataPlane;
+  }
+
+  TaskInbox inbox(String job, int attempt, int vertex, int subtask, int capacity) {
+    TaskInbox inbox = inboxes.computeIfAbsent(new Key(job, attempt, vertex, subtask),
+        k -> new TaskInbox(capacity));
+    inbox.capacity(capacity);
+    return inbox;
+  }
+
+  /**
+   * Channel {@code input} of task {@code subtask} of {@code vertex}, as the producer
+   * {@code producer} reaches it: its inbox if placed in this process, else over the network.
+   */
+  ChannelTarget target(TaskSpec producer, TaskPlacement placement, int vertex, int subtask,
+      int input, int capacity) {
+    String worker = placement.remoteWorker(vertex, subtask);
+    if (worker == null) {
+      return inbox(producer.job(), producer.attempt(), vertex, subtask, capacity);
+    }
+    if (dataPlane == null) {
+      throw new IllegalStateException("task " + vertex + "/" + subtask + " runs on worker "
+          + worker + ", but this process has no data plane");
+    }
+    RemoteTarget target = new RemoteTarget(dataPlane.open(worker, placement.address(worker),
+        producer.attempt() + "/" + vertex + "/" + subtask + "/" + input + "/" + producer.job()));
+    remotes.computeIfAbsent(new Key(producer.job(), producer.attempt(), vertex, subtask),
+        k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(target);
+    return target;
+  }
+
+  /** A producer on another worker opened a channel to a task here. */
+  @Override
+  public InboundChannel accept(String peer, String key) {
+    String[] p = key.split("/", 5);
+    if (p.length != 5) {
+      throw new IllegalArgumentException("channel name '" + key + "' is not"
+          + " attempt/vertex/subtask/input/job");
+    }
+    int input;
+    TaskInbox inbox;
+    try {
+      input = Integer.parseInt(p[3]);
+      inbox = inbox(p[4], Integer.parseInt(p[0]), Integer.parseInt(p[1]),
+          Integer.parseInt(p[2]), 1);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("channel name '" + key + "': " + e.getMessage(), e);
+    }
+    return new InboundChannel() {
+      @Override
+      public void onBuffer(ByteBuf payload, Runnable recycle) {
+        try {
+          ElementCodec.validate(payload);
+        } catch (IllegalArgumentException e) {
+          payload.release();
+          throw new IllegalArgumentException("a malformed buffer on channel " + key + " from "
+              + peer + ": " + e.getMessage(), e);
+        }
+        inbox.offerBuffer(input, payload, recycle);
+      }
+
+      @Override
+      public void onFailure(PeerConnectionException error) {
+        inbox.fail(error);
+      }
+    };
+  }
+
+  /** Drops the inboxes of one attempt of a job and closes its channels to other workers. */
   public void release(String job, int attempt) {
-    inboxes.keySet().removeIf(k -> k.job.equals(job) && k.attempt == attempt);
+    inboxes.entrySet().removeIf(e -> {
+      boolean match = e.getKey().job.equals(job) && e.getKey().attempt == attempt;
+      if (match) {
+        e.getValue().discard();
+      }
+      return match;
+    });
+    remotes.entrySet().removeIf(e -> {
+      boolean match = e.getKey().job.equals(job) && e.getKey().attempt == attempt;
+      if (match) {
+        synchronized (e.getValue()) {
+          e.getValue().forEach(t -> t.channel().abort());
+        }
+      }
+      return match;
+    });
+  }
+
+  /** Closes the data plane, if any. */
+  @Override
+  public void close() {
+    if (dataPlane != null) {
+      dataPlane.close();
+    }
   }
 }

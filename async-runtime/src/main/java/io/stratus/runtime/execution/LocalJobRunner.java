@@ -31,7 +31,8 @@ public final class LocalJobRunner {
     }
     String runName = graph.name() + "-" + UUID.randomUUID().toString().substring(0, 8);
     ChannelRegistry channels = new ChannelRegistry();
-    TaskBuilder builder = new TaskBuilder(topology, config, resources, channels);
+    TaskBuilder builder = new TaskBuilder(topology, config, resources, channels,
+        TaskPlacement.local());
     CompletableFuture<Void> failure = new CompletableFuture<>();
     List<DeployedTask> tasks = new ArrayList<>();
     TaskEvents events = new TaskEvents() {

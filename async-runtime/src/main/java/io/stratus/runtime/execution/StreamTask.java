@@ -144,6 +144,10 @@ final class StreamTask implements DeployedTask {
         done.complete(null);
         return;
       }
+      if (inbox.failure() != null) {
+        fail(null, null, inbox.failure());
+        return;
+      }
       if (!head.hasCapacity()) {
         wait(head.whenCapacity());
         return;

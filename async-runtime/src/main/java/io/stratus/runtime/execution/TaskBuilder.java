@@ -37,14 +37,20 @@ public final class TaskBuilder {
   private final RuntimeConfig config;
   private final RuntimeResources resources;
   private final ChannelRegistry channels;
+  private final TaskPlacement placement;
   private final StateBackendFactory backends;
 
+  /**
+   * @param placement where the attempt's tasks run: a consumer on another worker is reached
+   *                  over the data plane
+   */
   public TaskBuilder(JobTopology topology, RuntimeConfig config, RuntimeResources resources,
-      ChannelRegistry channels) {
+      ChannelRegistry channels, TaskPlacement placement) {
     this.topology = topology;
     this.config = config;
     this.resources = resources;
     this.channels = channels;
+    this.placement = placement;
     this.backends = new StateBackendFactory(config.backend(), resources.store(),
         config.storeOptions(), config.rocksDbConfig());
   }
@@ -63,7 +69,7 @@ public final class TaskBuilder {
       if (head instanceof Transformation.KeyedProcessNode keyed) {
         return keyed(spec, keyed, events);
       }
-      TaskOutput chain = step(spec, head.id());
+      TaskOutput chain = step(spec, head.id(), events);
       return CompletableFuture.completedFuture(new StreamTask(spec, taskName(spec),
           resources.newTaskContext(), inbox(spec), inputSerdes(spec), new ChainHead(chain), chain,
           events));
@@ -80,7 +86,7 @@ public final class TaskBuilder {
   private DeployedTask source(TaskSpec spec, Transformation.SourceNode node, TaskEvents events) {
     return new SourceTask(spec, taskName(spec), resources.vertx(), resources.newTaskContext(),
         node.source().createReader(spec.subtask(), spec.parallelism()), node.watermarks(),
-        outputOf(spec, node.id()), config.sourceBatch(), events);
+        outputOf(spec, node.id(), events), config.sourceBatch(), events);
   }
 
   private CompletableFuture<DeployedTask> keyed(TaskSpec spec,
@@ -88,7 +94,7 @@ public final class TaskBuilder {
     Map<String, SinkWriter<?>> sideOutputs = new LinkedHashMap<>();
     node.sideOutputs().forEach((tag, sink) ->
         sideOutputs.put(tag, sink.createWriter(spec.subtask(), spec.parallelism())));
-    TaskOutput output = TaskOutput.withSideOutputs(outputOf(spec, node.id()), node.uid(),
+    TaskOutput output = TaskOutput.withSideOutputs(outputOf(spec, node.id(), events), node.uid(),
         sideOutputs);
     String storeId = spec.job().replaceAll("[^A-Za-z0-9_.-]", "_") + "/" + node.uid() + "/"
         + spec.subtask() + "-a" + spec.attempt() + "-" + UUID.randomUUID().toString()
@@ -133,13 +139,13 @@ public final class TaskBuilder {
   }
 
   /** Node {@code id} of the task's chain, run in front of its own outputs. */
-  private TaskOutput step(TaskSpec spec, int id) {
+  private TaskOutput step(TaskSpec spec, int id, TaskEvents events) {
     Transformation t = topology.graph().node(id);
     if (t instanceof Transformation.SinkNode s) {
       return new TaskOutput.ToSink(s.sink().createWriter(spec.subtask(), spec.parallelism()),
           s.name());
     }
-    TaskOutput next = outputOf(spec, id);
+    TaskOutput next = outputOf(spec, id, events);
     if (t instanceof Transformation.MapNode m) {
       return new TaskOutput.MapStep(copy(m.function(), m.name()), next);
     }
@@ -157,10 +163,10 @@ public final class TaskBuilder {
   }
 
   /** Where node {@code id}'s records go in this task: its chained successors and exchanges. */
-  private TaskOutput outputOf(TaskSpec spec, int id) {
+  private TaskOutput outputOf(TaskSpec spec, int id, TaskEvents events) {
     List<TaskOutput> targets = new ArrayList<>();
     for (StreamEdge e : topology.graph().outputs(id)) {
-      targets.add(topology.chained(e) ? step(spec, e.to()) : exchange(spec, e));
+      targets.add(topology.chained(e) ? step(spec, e.to(), events) : exchange(spec, e, events));
     }
     if (targets.isEmpty()) {
       // A keyed operator whose only outputs are side outputs.
@@ -169,19 +175,18 @@ public final class TaskBuilder {
     return targets.size() == 1 ? targets.get(0) : new TaskOutput.Fanout(targets);
   }
 
-  private TaskOutput exchange(TaskSpec spec, StreamEdge edge) {
+  private TaskOutput exchange(TaskSpec spec, StreamEdge edge, TaskEvents events) {
     JobTopology.Exchange x = topology.exchange(edge);
     JobTopology.Vertex consumer = topology.vertex(x.to());
     if (x.forward()) {
-      return new TaskOutput.Forward(channels.inbox(spec.job(), spec.attempt(), x.to(),
-          spec.subtask(), config.channelCapacity()), x.channelOffset(), edge.serde());
-    }
-    List<TaskInbox> inboxes = new ArrayList<>();
-    for (int i = 0; i < consumer.parallelism(); i++) {
-      inboxes.add(channels.inbox(spec.job(), spec.attempt(), x.to(), i,
-          config.channelCapacity()));
+      return new TaskOutput.Forward(target(spec, x.to(), spec.subtask(), x.channelOffset(),
+          events), x.channelOffset(), edge.serde());
     }
     int channel = x.channelOffset() + spec.subtask();
+    List<ChannelTarget> inboxes = new ArrayList<>();
+    for (int i = 0; i < consumer.parallelism(); i++) {
+      inboxes.add(target(spec, x.to(), i, channel, events));
+    }
     Partitioning p = x.partitioning();
     if (p instanceof Partitioning.Hash h) {
       return new TaskOutput.Hash(inboxes, channel, edge.serde(),
@@ -198,6 +203,22 @@ public final class TaskBuilder {
       return new TaskOutput.Broadcast(inboxes, channel, edge.serde());
     }
     throw new IllegalStateException("edge " + edge + " has an unresolved partitioning " + p);
+  }
+
+  /**
+   * The channel from the producer {@code spec} to consumer task {@code subtask} of
+   * {@code vertex}; one to another worker fails the producer as soon as its connection fails.
+   */
+  private ChannelTarget target(TaskSpec spec, int vertex, int subtask, int input,
+      TaskEvents events) {
+    ChannelTarget target = channels.target(spec, placement, vertex, subtask, input,
+        config.channelCapacity());
+    if (target instanceof RemoteTarget remote) {
+      String name = taskName(spec);
+      remote.channel().onFailure(e -> events.taskFailed(spec,
+          new TaskFailureException(name, null, null, e)));
+    }
+    return target;
   }
 
   /** Each task gets its own copy of a function, made by Java serialization, as in Flink. */

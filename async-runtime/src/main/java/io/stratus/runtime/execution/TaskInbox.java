@@ -1,5 +1,6 @@
 package io.stratus.runtime.execution;
 
+import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -7,42 +8,100 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The input queue of one task, fed by several upstream tasks. Offers always succeed (a record's
- * function may emit many records at once), but producers check {@link #hasSpace()} before they
- * take more input and park with {@link #whenSpace} when the inbox holds {@code capacity}
- * records: that is the backpressure, bounded by one input record's output. The consumer is
+ * The input queue of one task, fed by several upstream tasks: by elements from producers in
+ * this process, and by whole data-plane buffers from producers on other workers (decoded here,
+ * on the consumer's thread, when their turn comes).
+ *
+ * <p>Local offers always succeed (a record's function may emit many records at once), but local
+ * producers check {@link #hasSpace()} before they take more input and park with
+ * {@link #whenSpace} when the inbox holds {@code capacity} of their records: that is the
+ * backpressure, bounded by one input record's output. Remote producers are bounded by credits
+ * instead: a buffer's credit goes back once the consumer has read all of it. The consumer is
  * woken on its own thread through {@link #onAvailable}.
  */
-final class TaskInbox {
+final class TaskInbox implements ChannelTarget {
 
-  private final int capacity;
-  private final ConcurrentLinkedQueue<StreamElement> queue = new ConcurrentLinkedQueue<>();
+  /** A data-plane buffer of channel {@code input}, read element by element. */
+  private record Batch(int input, ByteBuf payload, Runnable recycle) {}
+
+  private volatile int capacity;
+  private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger records = new AtomicInteger();
   private final ConcurrentLinkedQueue<Runnable> producersWaiting = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean consumerScheduled = new AtomicBoolean();
   private volatile Runnable consumerWakeUp;
+  private volatile Throwable failure;
+  private volatile boolean discarded;
+  /** The batch being read (by the consumer's thread; by {@link #discard} once it stopped). */
+  private volatile Batch reading;
 
   TaskInbox(int capacity) {
     this.capacity = capacity;
   }
 
-  void offer(StreamElement element) {
+  /** The bound on local records queued here (the task's configured channel capacity). */
+  void capacity(int capacity) {
+    this.capacity = capacity;
+  }
+
+  @Override
+  public void offer(StreamElement element) {
     if (element instanceof StreamElement.Record) {
       records.incrementAndGet();
     }
     queue.add(element);
+    wakeConsumer();
+  }
+
+  /**
+   * A buffer of elements from a producer on another worker, already validated; the inbox owns
+   * it and calls {@code recycle} once it has been read (or discarded).
+   */
+  void offerBuffer(int input, ByteBuf payload, Runnable recycle) {
+    if (discarded) {
+      payload.release();
+      return;
+    }
+    queue.add(new Batch(input, payload, recycle));
+    if (discarded) {
+      discard();
+      return;
+    }
+    wakeConsumer();
+  }
+
+  /** An input of this task can deliver nothing more (its connection failed). */
+  void fail(Throwable error) {
+    if (failure == null) {
+      failure = error;
+    }
+    Runnable wake = consumerWakeUp;
+    if (wake != null) {
+      consumerScheduled.set(true);
+      wake.run();
+    }
+  }
+
+  /** Why an input failed, or null. */
+  Throwable failure() {
+    return failure;
+  }
+
+  private void wakeConsumer() {
     Runnable wake = consumerWakeUp;
     if (wake != null && consumerScheduled.compareAndSet(false, true)) {
       wake.run();
     }
   }
 
-  boolean hasSpace() {
+  @Override
+  public boolean hasSpace() {
     return records.get() < capacity;
   }
 
   /** Runs {@code resume} (once) when the inbox has room again. */
-  void whenSpace(Runnable resume) {
+  @Override
+  public void whenSpace(Runnable resume) {
     producersWaiting.add(resume);
     if (hasSpace()) {
       notifyProducers();
@@ -51,11 +110,27 @@ final class TaskInbox {
 
   /** The next element, or {@code null}; call from the consumer's thread. */
   StreamElement poll() {
-    StreamElement e = queue.poll();
-    if (e instanceof StreamElement.Record && records.decrementAndGet() <= capacity / 2) {
-      notifyProducers();
+    while (true) {
+      Batch b = reading;
+      if (b != null) {
+        if (b.payload.isReadable()) {
+          return ElementCodec.read(b.payload, b.input);
+        }
+        reading = null;
+        b.payload.release();
+        b.recycle.run();
+      }
+      Object next = queue.poll();
+      if (next instanceof Batch batch) {
+        reading = batch;
+        continue;
+      }
+      StreamElement e = (StreamElement) next;
+      if (e instanceof StreamElement.Record && records.decrementAndGet() <= capacity / 2) {
+        notifyProducers();
+      }
+      return e;
     }
-    return e;
   }
 
   /**
@@ -71,6 +146,25 @@ final class TaskInbox {
     consumerScheduled.set(false);
     if (!queue.isEmpty() && consumerScheduled.compareAndSet(false, true)) {
       consumerWakeUp.run();
+    }
+  }
+
+  /**
+   * The attempt is over and its tasks have stopped: frees the data-plane buffers still queued or
+   * half read (pooled memory), now and for any that arrive later.
+   */
+  void discard() {
+    discarded = true;
+    Batch half = reading;
+    reading = null;
+    if (half != null) {
+      half.payload.release();
+    }
+    Object o;
+    while ((o = queue.poll()) != null) {
+      if (o instanceof Batch b) {
+        b.payload.release();
+      }
     }
   }
 

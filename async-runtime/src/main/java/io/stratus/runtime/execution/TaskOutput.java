@@ -373,18 +373,19 @@ abstract class TaskOutput {
 
   /**
    * Records leaving the task on one edge: serialized with the edge's serde and handed to the
-   * consumer tasks' inboxes as the edge's partitioning decides. Control events go to every
+   * consumer tasks' channels (an inbox in this process, or the data plane to another worker)
+   * as the edge's partitioning decides. Control events go to every
    * consumer task of the edge.
    */
   abstract static class Exchange extends TaskOutput {
     /** The consumer tasks this task's records may reach, by consumer subtask. */
-    final List<TaskInbox> downstream;
+    final List<ChannelTarget> downstream;
     /** This task's channel in each of those inboxes. */
     final int channel;
     @SuppressWarnings("rawtypes")
     final Serde serde;
 
-    Exchange(List<TaskInbox> downstream, int channel, Serde<?> serde) {
+    Exchange(List<ChannelTarget> downstream, int channel, Serde<?> serde) {
       this.downstream = downstream;
       this.channel = channel;
       this.serde = serde;
@@ -397,7 +398,7 @@ abstract class TaskOutput {
 
     @Override
     boolean hasSpace() {
-      for (TaskInbox inbox : downstream) {
+      for (ChannelTarget inbox : downstream) {
         if (!inbox.hasSpace()) {
           return false;
         }
@@ -407,7 +408,7 @@ abstract class TaskOutput {
 
     @Override
     void whenSpace(Runnable resume) {
-      for (TaskInbox inbox : downstream) {
+      for (ChannelTarget inbox : downstream) {
         if (!inbox.hasSpace()) {
           inbox.whenSpace(resume);
           return;
@@ -418,21 +419,21 @@ abstract class TaskOutput {
 
     @Override
     void watermark(long timestamp) {
-      for (TaskInbox inbox : downstream) {
+      for (ChannelTarget inbox : downstream) {
         inbox.offer(new StreamElement.Watermark(channel, timestamp));
       }
     }
 
     @Override
     void watermarkStatus(boolean idle) {
-      for (TaskInbox inbox : downstream) {
+      for (ChannelTarget inbox : downstream) {
         inbox.offer(new StreamElement.WatermarkStatus(channel, idle));
       }
     }
 
     @Override
     CompletableFuture<List<String>> barrier(long checkpointId) {
-      for (TaskInbox inbox : downstream) {
+      for (ChannelTarget inbox : downstream) {
         inbox.offer(new StreamElement.Barrier(channel, checkpointId));
       }
       return CompletableFuture.completedFuture(List.of());
@@ -440,7 +441,7 @@ abstract class TaskOutput {
 
     @Override
     void end() {
-      for (TaskInbox inbox : downstream) {
+      for (ChannelTarget inbox : downstream) {
         inbox.offer(new StreamElement.End(channel));
       }
     }
@@ -448,7 +449,7 @@ abstract class TaskOutput {
 
   /** To the consumer task of this task's own index (one inbox). */
   static final class Forward extends Exchange {
-    Forward(TaskInbox consumer, int channel, Serde<?> serde) {
+    Forward(ChannelTarget consumer, int channel, Serde<?> serde) {
       super(List.of(consumer), channel, serde);
     }
 
@@ -467,7 +468,7 @@ abstract class TaskOutput {
     private final Serde keySerde;
     private final int maxParallelism;
 
-    Hash(List<TaskInbox> downstream, int channel, Serde<?> serde, KeySelector<?, ?> selector,
+    Hash(List<ChannelTarget> downstream, int channel, Serde<?> serde, KeySelector<?, ?> selector,
         Serde<?> keySerde, int maxParallelism) {
       super(downstream, channel, serde);
       this.selector = selector;
@@ -494,7 +495,7 @@ abstract class TaskOutput {
   static final class Rebalance extends Exchange {
     private int next;
 
-    Rebalance(List<TaskInbox> downstream, int channel, Serde<?> serde, int subtask) {
+    Rebalance(List<ChannelTarget> downstream, int channel, Serde<?> serde, int subtask) {
       super(downstream, channel, serde);
       this.next = subtask % downstream.size();
     }
@@ -509,7 +510,7 @@ abstract class TaskOutput {
 
   /** To a consumer task chosen uniformly at random. */
   static final class Shuffle extends Exchange {
-    Shuffle(List<TaskInbox> downstream, int channel, Serde<?> serde) {
+    Shuffle(List<ChannelTarget> downstream, int channel, Serde<?> serde) {
       super(downstream, channel, serde);
     }
 
@@ -522,14 +523,14 @@ abstract class TaskOutput {
 
   /** To every consumer task (serialized once: the bytes are never changed). */
   static final class Broadcast extends Exchange {
-    Broadcast(List<TaskInbox> downstream, int channel, Serde<?> serde) {
+    Broadcast(List<ChannelTarget> downstream, int channel, Serde<?> serde) {
       super(downstream, channel, serde);
     }
 
     @Override
     void emit(Object value, long timestamp) {
       byte[] bytes = bytesOf(value);
-      for (TaskInbox inbox : downstream) {
+      for (ChannelTarget inbox : downstream) {
         inbox.offer(new StreamElement.Record(channel, bytes, timestamp, null, -1));
       }
     }
