@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLException;
 
 /**
@@ -50,6 +51,7 @@ public final class DataPlane implements AutoCloseable {
   private final SslContext serverTls;
   private final SslContext clientTls;
   private final Map<String, PeerConnection> peers = new ConcurrentHashMap<>();
+  private final LongAdder bytesSent = new LongAdder();
   private volatile Channel server;
   private volatile boolean closed;
 
@@ -144,7 +146,22 @@ public final class DataPlane implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the data plane of worker " + workerId + " is closed");
     }
+    if (!handshake.hasSecret() && !DataPlaneConfig.isLoopback(address.getHostString())) {
+      throw new IllegalStateException("worker " + peer + " is at " + address.getHostString()
+          + ", not on this host: without a cluster secret the data plane only reaches "
+          + "loopback addresses");
+    }
+    PeerConnection known = peers.get(peer);
+    if (known != null && !sameAddress(known.address(), address)) {
+      // The peer came back elsewhere: the old connection leads nowhere.
+      disconnect(peer, "worker " + peer + " moved to "
+          + PeerConnectionException.format(address));
+    }
     return peers.computeIfAbsent(peer, p -> dial(p, address)).open(key);
+  }
+
+  private static boolean sameAddress(InetSocketAddress a, InetSocketAddress b) {
+    return a.getPort() == b.getPort() && a.getHostString().equals(b.getHostString());
   }
 
   /**
@@ -159,9 +176,13 @@ public final class DataPlane implements AutoCloseable {
       return 0;
     }
     int channels = c.openChannels();
-    c.fail(null, "closed (" + reason + ") to", null);
-    c.close();
+    c.close(reason);
     return channels;
+  }
+
+  /** Bytes of DATA frames this worker has written to its peers so far. */
+  public long bytesSent() {
+    return bytesSent.sum();
   }
 
   /** The connections this worker holds to the peers it sends to. */
@@ -173,7 +194,7 @@ public final class DataPlane implements AutoCloseable {
     EventLoop loop = group.next();
     PeerConnection[] holder = new PeerConnection[1];
     PeerConnection connection = new PeerConnection(workerId, peer, address, config, handshake,
-        loop, () -> peers.remove(peer, holder[0]));
+        loop, () -> peers.remove(peer, holder[0]), bytesSent);
     holder[0] = connection;
     Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
@@ -238,7 +259,7 @@ public final class DataPlane implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    peers.values().forEach(PeerConnection::close);
+    peers.values().forEach(c -> c.close("this worker is shutting down"));
     peers.clear();
     Channel s = server;
     if (s != null) {

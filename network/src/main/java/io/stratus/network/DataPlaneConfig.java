@@ -143,7 +143,7 @@ public record DataPlaneConfig(String bindHost, int port, int bufferBytes, Durati
     }
   }
 
-  private static boolean isLoopback(String host) {
+  static boolean isLoopback(String host) {
     try {
       return InetAddress.getByName(host).isLoopbackAddress();
     } catch (UnknownHostException e) {

@@ -73,6 +73,10 @@ final class InboundConnection extends SimpleChannelInboundHandler<Frames.Frame> 
     ByteBuf body = frame.body();
     boolean owned = false;
     try {
+      if (frame.type() == Frames.PING) {
+        // Keepalives may come before the handshake ends (a slow TLS handshake, say).
+        return;
+      }
       if (!authenticated) {
         handshake(ctx, frame);
         return;
@@ -99,7 +103,6 @@ final class InboundConnection extends SimpleChannelInboundHandler<Frames.Frame> 
             in.open = false;
           }
         }
-        case Frames.PING -> { }
         default -> throw new Frames.FrameException("unexpected " + Frames.typeName(frame.type())
             + " frame from the sending side");
       }

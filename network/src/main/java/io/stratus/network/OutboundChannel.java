@@ -1,10 +1,10 @@
 package io.stratus.network;
 
 import io.netty.buffer.ByteBuf;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -16,10 +16,15 @@ import java.util.function.Consumer;
  * element does not fit, when the producer asks (barriers, end of input), or when the flush
  * timer fires, so latency stays bounded at low rates. Sealed frames wait in a queue until the
  * consumer has granted credit (one credit = one buffer); only the connection's event loop
- * writes them, so frames leave in the order they were sealed whichever thread sealed them. A
- * producer should stop taking input while {@link #hasCapacity()} is false (as many sealed
- * buffers wait as the consumer grants credits): that is the backpressure, and it holds back
- * exactly this channel's producer, never another channel on the same connection.
+ * takes them from the queue and writes them, so frames leave in the order they were sealed. A
+ * producer should stop taking input while {@link #hasCapacity()} is false (a sealed buffer
+ * waits for credit): that is the backpressure, and it holds back exactly this channel's
+ * producer, never another channel on the same connection.
+ *
+ * <p>The event loop never waits for the producer: the queue and the credits are lock-free, and
+ * the buffer being filled is the producer's alone, guarded by a lock the flush timer and a
+ * failure only try (when the producer holds it, it is writing and will seal or free the buffer
+ * itself at its {@link #commit}).
  */
 public final class OutboundChannel {
 
@@ -29,21 +34,23 @@ public final class OutboundChannel {
   private final int bufferBytes;
   private final int maxFrameBytes;
   private final long flushNanos;
-  private final int backlogLimit;
+  /** Guards {@link #current}: held by the producer from reserve to commit. */
   private final ReentrantLock lock = new ReentrantLock();
-  private final ArrayDeque<ByteBuf> sealed = new ArrayDeque<>();
-  private final List<Runnable> waiting = new ArrayList<>();
+  private final ConcurrentLinkedQueue<ByteBuf> sealed = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger backlog = new AtomicInteger();
+  private final AtomicInteger credits = new AtomicInteger();
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private final ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
   private ByteBuf current;
-  private int credits;
   private boolean flushScheduled;
-  private boolean drainScheduled;
-  private boolean closing;
-  private boolean closed;
-  private volatile int backlog;
+  /** The flush timer found the producer writing: it seals at its commit. */
+  private volatile boolean flushDue;
+  private volatile boolean closing;
+  private volatile boolean closed;
   private volatile PeerConnectionException failure;
   private volatile Consumer<PeerConnectionException> onFailure = e -> {};
-  private long bytesSent;
-  private long framesSent;
+  private volatile long bytesSent;
+  private volatile long framesSent;
 
   OutboundChannel(PeerConnection connection, int id, String key, DataPlaneConfig config) {
     this.connection = connection;
@@ -52,7 +59,6 @@ public final class OutboundChannel {
     this.bufferBytes = config.bufferBytes();
     this.maxFrameBytes = config.maxFrameBytes();
     this.flushNanos = config.flushTimeout().toNanos();
-    this.backlogLimit = config.creditsPerChannel();
   }
 
   /** The channel's name, as the consumer's worker resolves it. */
@@ -67,7 +73,7 @@ public final class OutboundChannel {
 
   /**
    * Makes room for an element of {@code bytes} and returns the buffer to write it into; the
-   * channel stays locked for this producer until {@link #commit}. Call from one thread.
+   * buffer stays this producer's until {@link #commit}. Call from one thread.
    *
    * @throws PeerConnectionException if the connection failed
    * @throws IllegalArgumentException if the element is larger than the largest frame
@@ -78,30 +84,45 @@ public final class OutboundChannel {
           + " exceeds the data plane's maxFrameBytes (" + maxFrameBytes + ")");
     }
     lock.lock();
-    PeerConnectionException failed = failure;
-    if (failed != null || closed) {
+    try {
+      PeerConnectionException failed = failure;
+      if (failed != null) {
+        throw failed;
+      }
+      if (closed || closing) {
+        throw new IllegalStateException("channel " + key + " to worker " + peer()
+            + " is closed");
+      }
+      if (current != null && current.writerIndex() - Frames.HEADER + bytes > bufferBytes) {
+        sealCurrent();
+      }
+      if (current == null) {
+        current = Frames.allocate(connection.alloc(), Math.max(bufferBytes, bytes));
+      }
+      return current;
+    } catch (RuntimeException | Error e) {
       lock.unlock();
-      throw failed != null ? failed
-          : new IllegalStateException("channel " + key + " to worker " + peer() + " is closed");
+      throw e;
     }
-    if (current != null && current.writerIndex() - Frames.HEADER + bytes > bufferBytes) {
-      sealCurrent();
-    }
-    if (current == null) {
-      current = Frames.allocate(connection.alloc(), Math.max(bufferBytes, bytes));
-    }
-    return current;
   }
 
   /**
-   * Ends the element written since {@link #reserve}.
+   * Ends the element written since {@link #reserve}; call it whatever happened since (in a
+   * {@code finally}), as it gives the buffer back.
    *
    * @param flush send the buffer now (after a barrier or the end of input) instead of when it
    *              fills up or the flush timeout passes
    */
   public void commit(boolean flush) {
     try {
-      if (flush || flushNanos == 0) {
+      if (failure != null || closed) {
+        releaseCurrent();
+      } else if (flush || flushNanos == 0 || flushDue) {
+        if (flushDue) {
+          // The timer that found us writing is spent: the next buffer gets a new one.
+          flushDue = false;
+          flushScheduled = false;
+        }
         sealCurrent();
       } else if (!flushScheduled) {
         flushScheduled = true;
@@ -113,28 +134,20 @@ public final class OutboundChannel {
   }
 
   /**
-   * Whether the producer may go on: fewer sealed buffers wait for credit than the consumer
-   * grants. True once the channel failed, so that the producer finds the failure on its next
-   * {@link #reserve}.
+   * Whether the producer may go on: no sealed buffer waits for credit. (One waiting is enough
+   * to keep the connection busy the moment a credit comes back; more would only put more data
+   * ahead of the next barrier.) True once the channel failed, so that the producer finds the
+   * failure on its next {@link #reserve}.
    */
   public boolean hasCapacity() {
-    return failure != null || backlog < backlogLimit;
+    return failure != null || closed || backlog.get() == 0;
   }
 
   /** Runs {@code resume} once (on any thread) when {@link #hasCapacity()} holds again. */
   public void whenCapacity(Runnable resume) {
-    lock.lock();
-    boolean now;
-    try {
-      now = hasCapacity();
-      if (!now) {
-        waiting.add(resume);
-      }
-    } finally {
-      lock.unlock();
-    }
-    if (now) {
-      resume.run();
+    waiting.add(resume);
+    if (hasCapacity()) {
+      resumeWaiting();
     }
   }
 
@@ -164,44 +177,30 @@ public final class OutboundChannel {
       }
       sealCurrent();
       closing = true;
-      scheduleDrain();
     } finally {
       lock.unlock();
     }
+    scheduleDrain();
   }
 
   /** Drops what is buffered and frees the channel at once (the attempt was canceled). */
   public void abort() {
-    lock.lock();
-    try {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      releaseBuffers();
-    } finally {
-      lock.unlock();
+    if (closed) {
+      return;
     }
+    closed = true;
+    freeBuffers();
     connection.closeChannel(id);
+    resumeWaiting();
   }
 
   /** Bytes and DATA frames handed to the connection so far. */
   public long bytesSent() {
-    lock.lock();
-    try {
-      return bytesSent;
-    } finally {
-      lock.unlock();
-    }
+    return bytesSent;
   }
 
   public long framesSent() {
-    lock.lock();
-    try {
-      return framesSent;
-    } finally {
-      lock.unlock();
-    }
+    return framesSent;
   }
 
   int id() {
@@ -210,91 +209,80 @@ public final class OutboundChannel {
 
   /** The consumer granted {@code n} more buffers (event loop). */
   void addCredits(int n) {
-    lock.lock();
-    try {
-      credits += n;
-      drain();
-    } finally {
-      lock.unlock();
-    }
-    resumeWaiting();
+    credits.addAndGet(n);
+    drain();
   }
 
   /** The connection failed (event loop). */
   void fail(PeerConnectionException error) {
-    lock.lock();
-    try {
-      if (failure != null || closed) {
-        return;
-      }
-      failure = error;
-      releaseBuffers();
-    } finally {
-      lock.unlock();
+    if (failure != null || closed) {
+      return;
     }
+    failure = error;
+    freeBuffers();
     resumeWaiting();
     onFailure.accept(error);
   }
 
   private void flushTimerFired() {
-    lock.lock();
+    if (!lock.tryLock()) {
+      // The producer is writing: it seals at its commit.
+      flushDue = true;
+      return;
+    }
     try {
       flushScheduled = false;
-      sealCurrent();
-      drain();
+      if (failure == null && !closed) {
+        sealCurrent();
+      }
     } finally {
       lock.unlock();
     }
   }
 
-  /** Under the lock: the current buffer, if it holds anything, becomes a frame to send. */
+  /** With the lock: the current buffer, if it holds anything, becomes a frame to send. */
   private void sealCurrent() {
-    if (current == null) {
+    ByteBuf buf = current;
+    if (buf == null || buf.writerIndex() == Frames.HEADER) {
       return;
     }
-    if (current.writerIndex() == Frames.HEADER) {
-      return;
-    }
-    sealed.add(Frames.seal(current, Frames.DATA, id));
     current = null;
-    backlog = sealed.size();
-    if (credits > 0) {
+    sealed.add(Frames.seal(buf, Frames.DATA, id));
+    backlog.incrementAndGet();
+    if (failure != null || closed) {
+      // Failed meanwhile: what the event loop freed did not include this frame.
+      freeSealed();
+      return;
+    }
+    if (credits.get() > 0) {
       scheduleDrain();
     }
   }
 
   private void scheduleDrain() {
-    if (!drainScheduled) {
-      drainScheduled = true;
+    if (drainScheduled.compareAndSet(false, true)) {
       connection.eventLoop().execute(() -> {
-        lock.lock();
-        try {
-          drainScheduled = false;
-          drain();
-        } finally {
-          lock.unlock();
-        }
-        resumeWaiting();
+        drainScheduled.set(false);
+        drain();
       });
     }
   }
 
-  /** Under the lock, on the event loop: writes as many sealed frames as there are credits. */
+  /** On the event loop (the queue's only taker): writes as many frames as there are credits. */
   private void drain() {
-    if (!connection.eventLoop().inEventLoop()) {
-      scheduleDrain();
-      return;
-    }
     boolean wrote = false;
-    while (credits > 0 && !sealed.isEmpty() && failure == null && !closed) {
+    while (credits.get() > 0 && failure == null && !closed) {
       ByteBuf frame = sealed.poll();
-      credits--;
+      if (frame == null) {
+        break;
+      }
+      backlog.decrementAndGet();
+      credits.decrementAndGet();
       bytesSent += frame.readableBytes();
       framesSent++;
       connection.write(frame);
       wrote = true;
     }
-    backlog = sealed.size();
     if (wrote) {
       connection.flush();
     }
@@ -302,32 +290,43 @@ public final class OutboundChannel {
       closed = true;
       connection.closeChannel(id);
     }
+    resumeWaiting();
   }
 
-  private void releaseBuffers() {
+  /** Frees the queued frames and, unless the producer is writing into it, the open buffer. */
+  private void freeBuffers() {
+    freeSealed();
+    if (lock.tryLock()) {
+      try {
+        releaseCurrent();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private void freeSealed() {
+    ByteBuf b;
+    while ((b = sealed.poll()) != null) {
+      backlog.decrementAndGet();
+      b.release();
+    }
+  }
+
+  private void releaseCurrent() {
     if (current != null) {
       current.release();
       current = null;
     }
-    ByteBuf b;
-    while ((b = sealed.poll()) != null) {
-      b.release();
-    }
-    backlog = 0;
   }
 
   private void resumeWaiting() {
-    List<Runnable> ready;
-    lock.lock();
-    try {
-      if (waiting.isEmpty() || !hasCapacity()) {
-        return;
-      }
-      ready = new ArrayList<>(waiting);
-      waiting.clear();
-    } finally {
-      lock.unlock();
+    if (waiting.isEmpty() || !hasCapacity()) {
+      return;
     }
-    ready.forEach(Runnable::run);
+    Runnable r;
+    while ((r = waiting.poll()) != null) {
+      r.run();
+    }
   }
 }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,8 @@ final class PeerConnection extends SimpleChannelInboundHandler<Frames.Frame> {
   private final DataPlaneConfig config;
   private final Handshake handshake;
   private final Runnable onClosed;
+  /** The data plane's count of DATA bytes written. */
+  private final LongAdder sent;
   private final Map<Integer, OutboundChannel> channels = new ConcurrentHashMap<>();
   private final AtomicInteger nextChannel = new AtomicInteger(1);
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -37,9 +40,13 @@ final class PeerConnection extends SimpleChannelInboundHandler<Frames.Frame> {
   private volatile Channel channel;
   private volatile EventLoop eventLoop;
   private volatile PeerConnectionException failure;
+  /** The peer's CHALLENGE held and this worker answered with its PROOF (event loop only). */
+  private boolean proofSent;
 
   PeerConnection(String selfId, String peerId, InetSocketAddress address,
-      DataPlaneConfig config, Handshake handshake, EventLoop eventLoop, Runnable onClosed) {
+      DataPlaneConfig config, Handshake handshake, EventLoop eventLoop, Runnable onClosed,
+      LongAdder sent) {
+    this.sent = sent;
     this.selfId = selfId;
     this.peerId = peerId;
     this.address = address;
@@ -92,6 +99,7 @@ final class PeerConnection extends SimpleChannelInboundHandler<Frames.Frame> {
   }
 
   void write(ByteBuf frame) {
+    sent.add(frame.readableBytes());
     channel.write(frame, channel.voidPromise());
   }
 
@@ -134,6 +142,10 @@ final class PeerConnection extends SimpleChannelInboundHandler<Frames.Frame> {
       switch (frame.type()) {
         case Frames.CHALLENGE -> onChallenge(ctx, body);
         case Frames.WELCOME -> {
+          if (!proofSent || ready.isDone()) {
+            throw new Frames.FrameException("WELCOME before this worker checked the peer's"
+                + " CHALLENGE");
+          }
           ctx.pipeline().get(Frames.Decoder.class).authenticated();
           ready.complete(null);
         }
@@ -160,7 +172,7 @@ final class PeerConnection extends SimpleChannelInboundHandler<Frames.Frame> {
   }
 
   private void onChallenge(ChannelHandlerContext ctx, ByteBuf body) {
-    if (ready.isDone()) {
+    if (proofSent) {
       throw new Frames.FrameException("a second CHALLENGE");
     }
     Handshake.Challenge c = Handshake.Challenge.read(body);
@@ -173,6 +185,7 @@ final class PeerConnection extends SimpleChannelInboundHandler<Frames.Frame> {
       fail(ctx, "failed the handshake (" + wrong + ") with", null);
       return;
     }
+    proofSent = true;
     ctx.writeAndFlush(handshake.proof(ctx.alloc(), nonce, c, selfId));
   }
 
@@ -219,11 +232,13 @@ final class PeerConnection extends SimpleChannelInboundHandler<Frames.Frame> {
     channels.clear();
   }
 
-  /** Closes the connection without failing its channels (this worker is shutting down). */
-  void close() {
+  /**
+   * Closes the connection: its channels fail (their buffers are freed, parked producers resume
+   * and find the failure).
+   */
+  void close(String why) {
+    failWith(new PeerConnectionException(peerId, address, "closed (" + why + ") to", null));
     Channel ch = channel;
-    channels.clear();
-    failure = new PeerConnectionException(peerId, address, "closed by this worker, to", null);
     if (ch != null) {
       ch.close();
     }

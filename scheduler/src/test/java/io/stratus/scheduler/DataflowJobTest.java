@@ -257,7 +257,11 @@ class DataflowJobTest {
     ObjectStore objects = new LocalDirectoryObjectStore(dir.resolve("bucket"));
     cluster = new EmbeddedCluster(objects, 3, BlockCacheConfig.memoryOnly(8 << 20),
         Duration.ofMillis(100), LeaseConfig.defaults(), "test",
-        network ? DataPlaneConfig.defaults() : null);
+        // 4 KiB buffers: the paced filter makes the whole job run backpressured at 8k records/s,
+        // and an aligned barrier waits behind every buffer in flight (32 KiB ones would hold
+        // seconds of this job's input ahead of each barrier).
+        network ? DataPlaneConfig.defaults().withBuffers(4096, Duration.ofMillis(10), 4)
+            : null);
     JobDefinition clean = job("clean", objects, 0);
     cluster.catalog().register(clean);
     JobStatus cleanEnd = cluster.coordinator().submit("clean", null, Map.of()).result()

@@ -23,8 +23,18 @@ public final class ChannelRegistry implements ChannelAcceptor, AutoCloseable {
 
   private record Key(String job, int attempt, int vertex, int subtask) {}
 
+  private record Attempt(String job, int attempt) {}
+
+  /** Released attempts are remembered this many per job: no channel of one is ever late by more. */
+  private static final int RELEASED_KEPT = 16;
+
   private final Map<Key, TaskInbox> inboxes = new ConcurrentHashMap<>();
   private final Map<Key, List<RemoteTarget>> remotes = new ConcurrentHashMap<>();
+  /**
+   * Attempts released here: a channel a producer opens late for one of them is drained and
+   * freed, not given an inbox no task will read; a task of one built late cannot open channels.
+   */
+  private final java.util.Set<Attempt> released = ConcurrentHashMap.newKeySet();
   private final DataPlane dataPlane;
 
   /** Channels within this process only (the embedded cluster, the local runner). */
@@ -61,10 +71,18 @@ public final class ChannelRegistry implements ChannelAcceptor, AutoCloseable {
     return dataPlane;
   }
 
+  /**
+   * The inbox of a task, made on first use.
+   *
+   * @param capacity the bound on local records queued there; 0 leaves it as it is (a remote
+   *                 producer's channel: the task sets it when it is built)
+   */
   TaskInbox inbox(String job, int attempt, int vertex, int subtask, int capacity) {
     TaskInbox inbox = inboxes.computeIfAbsent(new Key(job, attempt, vertex, subtask),
         k -> new TaskInbox(capacity));
-    inbox.capacity(capacity);
+    if (capacity > 0) {
+      inbox.capacity(capacity);
+    }
     return inbox;
   }
 
@@ -74,6 +92,10 @@ public final class ChannelRegistry implements ChannelAcceptor, AutoCloseable {
    */
   ChannelTarget target(TaskSpec producer, TaskPlacement placement, int vertex, int subtask,
       int input, int capacity) {
+    if (released.contains(new Attempt(producer.job(), producer.attempt()))) {
+      throw new IllegalStateException("attempt " + producer.attempt() + " of "
+          + producer.job() + " was canceled");
+    }
     String worker = placement.remoteWorker(vertex, subtask);
     if (worker == null) {
       return inbox(producer.job(), producer.attempt(), vertex, subtask, capacity);
@@ -101,8 +123,11 @@ public final class ChannelRegistry implements ChannelAcceptor, AutoCloseable {
     TaskInbox inbox;
     try {
       input = Integer.parseInt(p[3]);
-      inbox = inbox(p[4], Integer.parseInt(p[0]), Integer.parseInt(p[1]),
-          Integer.parseInt(p[2]), 1);
+      int attempt = Integer.parseInt(p[0]);
+      if (released.contains(new Attempt(p[4], attempt))) {
+        return DRAIN;
+      }
+      inbox = inbox(p[4], attempt, Integer.parseInt(p[1]), Integer.parseInt(p[2]), 0);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("channel name '" + key + "': " + e.getMessage(), e);
     }
@@ -126,8 +151,25 @@ public final class ChannelRegistry implements ChannelAcceptor, AutoCloseable {
     };
   }
 
-  /** Drops the inboxes of one attempt of a job and closes its channels to other workers. */
+  /** The consumer of a channel of a released attempt: frees what arrives, asks for more. */
+  private static final InboundChannel DRAIN = new InboundChannel() {
+    @Override
+    public void onBuffer(ByteBuf payload, Runnable recycle) {
+      payload.release();
+      recycle.run();
+    }
+
+    @Override
+    public void onFailure(PeerConnectionException error) {}
+  };
+
+  /**
+   * Drops the inboxes of one attempt of a job and closes its channels to other workers; later
+   * channels of the attempt are refused (here) or drained (from other workers).
+   */
   public void release(String job, int attempt) {
+    released.add(new Attempt(job, attempt));
+    released.removeIf(a -> a.job().equals(job) && a.attempt() <= attempt - RELEASED_KEPT);
     inboxes.entrySet().removeIf(e -> {
       boolean match = e.getKey().job.equals(job) && e.getKey().attempt == attempt;
       if (match) {

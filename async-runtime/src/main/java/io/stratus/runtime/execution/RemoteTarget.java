@@ -25,10 +25,13 @@ final class RemoteTarget implements ChannelTarget {
   @Override
   public void offer(StreamElement element) {
     ByteBuf buf = channel.reserve(ElementCodec.size(element));
-    ElementCodec.write(element, buf);
     boolean flush = !(element instanceof StreamElement.Record)
         && !(element instanceof StreamElement.Watermark);
-    channel.commit(flush);
+    try {
+      ElementCodec.write(element, buf);
+    } finally {
+      channel.commit(flush);
+    }
     if (element instanceof StreamElement.End) {
       channel.close();
     }

@@ -139,6 +139,11 @@ final class StreamTask implements DeployedTask {
   }
 
   private void pump() {
+    if (inbox.failure() != null) {
+      // Checked before the pause too: a task waiting for downstream space would not see it.
+      fail(null, null, inbox.failure());
+      return;
+    }
     while (!paused) {
       if (stopped) {
         done.complete(null);

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The input queue of one task, fed by several upstream tasks: by elements from producers in
@@ -32,8 +33,8 @@ final class TaskInbox implements ChannelTarget {
   private volatile Runnable consumerWakeUp;
   private volatile Throwable failure;
   private volatile boolean discarded;
-  /** The batch being read (by the consumer's thread; by {@link #discard} once it stopped). */
-  private volatile Batch reading;
+  /** The batch being read (by the consumer's thread; freed by {@link #discard} once it stopped). */
+  private final AtomicReference<Batch> reading = new AtomicReference<>();
 
   TaskInbox(int capacity) {
     this.capacity = capacity;
@@ -111,18 +112,19 @@ final class TaskInbox implements ChannelTarget {
   /** The next element, or {@code null}; call from the consumer's thread. */
   StreamElement poll() {
     while (true) {
-      Batch b = reading;
+      Batch b = reading.get();
       if (b != null) {
         if (b.payload.isReadable()) {
           return ElementCodec.read(b.payload, b.input);
         }
-        reading = null;
-        b.payload.release();
-        b.recycle.run();
+        if (reading.compareAndSet(b, null)) {
+          b.payload.release();
+          b.recycle.run();
+        }
       }
       Object next = queue.poll();
       if (next instanceof Batch batch) {
-        reading = batch;
+        reading.set(batch);
         continue;
       }
       StreamElement e = (StreamElement) next;
@@ -155,8 +157,7 @@ final class TaskInbox implements ChannelTarget {
    */
   void discard() {
     discarded = true;
-    Batch half = reading;
-    reading = null;
+    Batch half = reading.getAndSet(null);
     if (half != null) {
       half.payload.release();
     }
