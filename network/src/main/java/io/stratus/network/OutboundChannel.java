@@ -28,6 +28,9 @@ import java.util.function.Consumer;
  */
 public final class OutboundChannel {
 
+  /** How soon the flush timer looks again when it found the producer writing. */
+  private static final long FLUSH_RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+
   private final PeerConnection connection;
   private final int id;
   private final String key;
@@ -48,6 +51,7 @@ public final class OutboundChannel {
   private volatile boolean closing;
   private volatile boolean closed;
   private volatile PeerConnectionException failure;
+  private final AtomicBoolean failedOnce = new AtomicBoolean();
   private volatile Consumer<PeerConnectionException> onFailure = e -> {};
   private volatile long bytesSent;
   private volatile long framesSent;
@@ -128,6 +132,10 @@ public final class OutboundChannel {
         flushScheduled = true;
         connection.eventLoop().schedule(this::flushTimerFired, flushNanos, TimeUnit.NANOSECONDS);
       }
+      if (failure != null || closed) {
+        // Failed or aborted while we wrote: their tryLock left this buffer to us.
+        releaseCurrent();
+      }
     } finally {
       lock.unlock();
     }
@@ -176,6 +184,8 @@ public final class OutboundChannel {
         return;
       }
       sealCurrent();
+      // An empty buffer (an element whose write failed) is not sent: free it.
+      releaseCurrent();
       closing = true;
     } finally {
       lock.unlock();
@@ -215,7 +225,7 @@ public final class OutboundChannel {
 
   /** The connection failed (event loop). */
   void fail(PeerConnectionException error) {
-    if (failure != null || closed) {
+    if (closed || !failedOnce.compareAndSet(false, true)) {
       return;
     }
     failure = error;
@@ -226,14 +236,20 @@ public final class OutboundChannel {
 
   private void flushTimerFired() {
     if (!lock.tryLock()) {
-      // The producer is writing: it seals at its commit.
+      // The producer is writing: it seals at its commit, unless it had passed that check
+      // already, so look again shortly (the lock is held for one element's write).
       flushDue = true;
+      connection.eventLoop().schedule(this::flushTimerFired, FLUSH_RETRY_NANOS,
+          TimeUnit.NANOSECONDS);
       return;
     }
     try {
       flushScheduled = false;
+      flushDue = false;
       if (failure == null && !closed) {
         sealCurrent();
+      } else {
+        releaseCurrent();
       }
     } finally {
       lock.unlock();
