@@ -223,7 +223,12 @@ final class PeerConnection extends SimpleChannelInboundHandler<Frames.Frame> {
       }
       failure = error;
     }
-    LOG.warn("{}", error.getMessage());
+    if (channels.isEmpty()) {
+      // Nothing was using it (a peer shutting down, an idle connection): not a problem.
+      LOG.info("{}", error.getMessage());
+    } else {
+      LOG.warn("{} ({} channel(s) failed)", error.getMessage(), channels.size());
+    }
     ready.completeExceptionally(error);
     onClosed.run();
     for (OutboundChannel ch : channels.values()) {
