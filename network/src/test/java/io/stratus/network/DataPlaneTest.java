@@ -170,8 +170,12 @@ class DataPlaneTest {
     AtomicInteger moved = new AtomicInteger();
     for (int i = 0; i < 2_000; i++) {
       if (!other.hasCapacity()) {
-        sink.recycleAll("other");
-        awaitCapacity(other);
+        // Buffers still on the way are recycled as they arrive.
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
+            .until(() -> {
+              sink.recycleAll("other");
+              return other.hasCapacity();
+            });
       }
       send(other, i, false);
       moved.incrementAndGet();
