@@ -55,12 +55,16 @@ public final class DataPlaneNode {
       final ExecutorService thread = Executors.newSingleThreadExecutor();
       long expected;
       long buffers;
-      long start = System.nanoTime();
+      /** From the channel's first buffer (not its OPEN: the producer may still be starting). */
+      long start;
       boolean violated;
 
       @Override
       public void onBuffer(ByteBuf payload, Runnable recycle) {
         thread.execute(() -> {
+          if (buffers == 0) {
+            start = System.nanoTime();
+          }
           try {
             consume(payload);
           } finally {
