@@ -1,5 +1,6 @@
 package io.stratus.store.lsm;
 
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.stratus.cache.BlockKey;
 import io.stratus.cache.BlockLoader;
 import io.stratus.cache.HybridBlockCache;
@@ -299,7 +300,18 @@ public final class StateStore implements AutoCloseable {
     lock.lock();
     try {
       checkOpen();
-      awaitWritableLocked();
+      if (Thread.currentThread() instanceof FastThreadLocalThread) {
+        // An event loop (a task) never waits here: it admits records only while the store is
+        // writable (whenWritable), so what it writes now belongs to records already admitted
+        // and the memtable overshoots by at most those. Blocking would stall every other task
+        // and the coordinator sharing the loop until a flush gets through (forever, while the
+        // object store is down).
+        if (stalledLocked()) {
+          maybeScheduleCompaction();
+        }
+      } else {
+        awaitWritableLocked();
+      }
       ReadState s = state;
       long seq = lastSeq + 1;
       s.active().add(key, seq, kind, value);
