@@ -51,7 +51,19 @@ public final class DataPlaneNode {
   private static void consumer(Map<String, String> opts) throws InterruptedException {
     String[] slow = opts.getOrDefault("slow", ":0").split(":");
     String[] stop = opts.getOrDefault("stop", ":0").split(":");
-    ChannelAcceptor acceptor = (peer, key) -> new InboundChannel() {
+    ChannelAcceptor acceptor = (peer, key) -> {
+      print("opened " + key);
+      return consumerOf(key, slow, stop);
+    };
+    DataPlane plane = new DataPlane(opts.get("id"), DataPlaneConfig.defaults(), acceptor);
+    InetSocketAddress address = plane.start().join();
+    print("listening " + address.getHostString() + ":" + address.getPort());
+    Thread.sleep(Long.MAX_VALUE);
+  }
+
+  /** Checks one channel's records on a thread of its own. */
+  private static InboundChannel consumerOf(String key, String[] slow, String[] stop) {
+    return new InboundChannel() {
       final ExecutorService thread = Executors.newSingleThreadExecutor();
       long expected;
       long buffers;
@@ -110,10 +122,6 @@ public final class DataPlaneNode {
         print("failed " + key + " " + error.getMessage());
       }
     };
-    DataPlane plane = new DataPlane(opts.get("id"), DataPlaneConfig.defaults(), acceptor);
-    InetSocketAddress address = plane.start().join();
-    print("listening " + address.getHostString() + ":" + address.getPort());
-    Thread.sleep(Long.MAX_VALUE);
   }
 
   private static void producer(Map<String, String> opts) throws InterruptedException {

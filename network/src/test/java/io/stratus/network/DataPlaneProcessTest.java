@@ -150,8 +150,8 @@ class DataPlaneProcessTest {
         "--records", "1000000,50000,50000");
     assertEquals(50_000, completed(consumer, "ch1"));
     assertEquals(50_000, completed(consumer, "ch2"));
-    Thread.sleep(1_000);
-    assertFalse(consumer.output().contains("complete ch0"));
+    Awaitility.await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+        .until(() -> !consumer.output().contains("complete ch0"));
     long memory = 0;
     Matcher m = Pattern.compile("^memory (\\d+)$", Pattern.MULTILINE).matcher(producer.output());
     while (m.find()) {
@@ -182,8 +182,7 @@ class DataPlaneProcessTest {
     Node consumer = new Node("consumer", "--id", "c1", "--slow", "ch0:50");
     Node producer = new Node("producer", "--id", "p1", "--to", "c1=" + consumer.address(),
         "--records", "100000000,100000000");
-    producer.await("^memory", Duration.ofSeconds(30));
-    Thread.sleep(500);
+    consumer.await("^opened ch1$", Duration.ofSeconds(30));
     long killed = System.nanoTime();
     producer.kill9();
     String failure = consumer.await("^failed ch1 (.*)$", Duration.ofSeconds(5));
@@ -199,7 +198,6 @@ class DataPlaneProcessTest {
     Node producer = new Node("producer", "--id", "p1", "--to", "c1=" + consumer.address(),
         "--records", "100000000");
     producer.await("^memory", Duration.ofSeconds(30));
-    Thread.sleep(500);
     consumer.kill9();
     String failure = producer.await("^failed ch0 (.*)$", Duration.ofSeconds(5));
     assertTrue(failure.contains("worker c1"), failure);

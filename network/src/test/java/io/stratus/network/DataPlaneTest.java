@@ -141,7 +141,7 @@ class DataPlaneTest {
   }
 
   @Test
-  void aConsumerThatStopsHoldsBackOnlyItsOwnChannel() throws InterruptedException {
+  void aConsumerThatStopsHoldsBackOnlyItsOwnChannel() {
     Sink sink = new Sink();
     DataPlane server = plane("consumer", small(), sink);
     DataPlane client = plane("producer", small(), (p, k) -> null);
@@ -154,12 +154,14 @@ class DataPlaneTest {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (System.nanoTime() < deadline) {
       if (!stuck.hasCapacity()) {
-        // Buffers sealed before the event loop sent them on credit also count: look again.
-        Thread.sleep(100);
-        if (!stuck.hasCapacity()) {
+        // Buffers sealed before the event loop sent them on credit also count: it must stay so.
+        try {
+          Awaitility.await().pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(100))
+              .atMost(Duration.ofSeconds(1)).until(() -> !stuck.hasCapacity());
           break;
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          continue;
         }
-        continue;
       }
       send(stuck, written++, false);
     }
