@@ -32,16 +32,16 @@ public final class EmbeddedS3Server implements AutoCloseable {
   private final URI endpoint;
   private final Path dataDirectory;
 
-  private EmbeddedS3Server(Path dataDirectory) throws Exception {
+  private EmbeddedS3Server(Path dataDirectory, int port, String accessKey, String secretKey)
+      throws Exception {
     this.dataDirectory = dataDirectory;
-    SecureRandom random = new SecureRandom();
-    this.accessKey = "stratus-" + HexFormat.of().formatHex(random.generateSeed(6));
-    this.secretKey = HexFormat.of().formatHex(random.generateSeed(20));
+    this.accessKey = accessKey;
+    this.secretKey = secretKey;
     this.blobs = dataDirectory == null ? new TransientNio2BlobStore()
         : new FilesystemNio2BlobStore(dataDirectory.toString());
     this.proxy = S3Proxy.builder()
         .blobStore(blobs)
-        .endpoint(URI.create("http://127.0.0.1:0"))
+        .endpoint(URI.create("http://127.0.0.1:" + port))
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
         .ignoreUnknownHeaders(true)
         .build();
@@ -70,11 +70,33 @@ public final class EmbeddedS3Server implements AutoCloseable {
    * when it is {@code null}.
    */
   public static EmbeddedS3Server start(Path dataDirectory) {
+    return start(dataDirectory, 0);
+  }
+
+  /** As {@link #start(Path)}, on {@code 127.0.0.1:port} (0 for any free port). */
+  public static EmbeddedS3Server start(Path dataDirectory, int port) {
+    String[] credentials = newCredentials();
+    return start(dataDirectory, port, credentials[0], credentials[1]);
+  }
+
+  /** A new random access key and secret, for {@link #start(Path, int, String, String)}. */
+  public static String[] newCredentials() {
+    SecureRandom random = new SecureRandom();
+    return new String[] {"stratus-" + HexFormat.of().formatHex(random.generateSeed(6)),
+        HexFormat.of().formatHex(random.generateSeed(20))};
+  }
+
+  /**
+   * A server on {@code 127.0.0.1:port} (0 for any free port) that accepts requests signed with
+   * these credentials, so that clients configured once keep working across its restarts.
+   */
+  public static EmbeddedS3Server start(Path dataDirectory, int port, String accessKey,
+      String secretKey) {
     try {
       if (dataDirectory != null) {
         Files.createDirectories(dataDirectory);
       }
-      return new EmbeddedS3Server(dataDirectory);
+      return new EmbeddedS3Server(dataDirectory, port, accessKey, secretKey);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded S3 server in " + dataDirectory
           + ": " + e.getMessage(), e);
@@ -82,7 +104,8 @@ public final class EmbeddedS3Server implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while starting the embedded S3 server", e);
     } catch (Exception e) {
-      throw new IllegalStateException("cannot start the embedded S3 server: " + e.getMessage(), e);
+      throw new IllegalStateException("cannot start the embedded S3 server on 127.0.0.1:" + port
+          + ": " + e.getMessage(), e);
     }
   }
 

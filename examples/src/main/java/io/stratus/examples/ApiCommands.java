@@ -111,6 +111,28 @@ final class ApiCommands {
     }
   }
 
+  @Command(name = "catalog", mixinStandardHelpOptions = true,
+      description = "List the jobs the cluster can run, with their parameters.")
+  static final class Catalog extends ApiCommand {
+    @Override
+    JsonNode call(CoordinatorClient client)
+        throws CoordinatorClient.ApiException, InterruptedException {
+      return client.get("/catalog");
+    }
+
+    @Override
+    String describe(JsonNode jobs, CoordinatorClient client) {
+      StringBuilder out = new StringBuilder();
+      for (JsonNode job : jobs) {
+        out.append(job.path("name").asText()).append(": ")
+            .append(job.path("description").asText()).append('\n');
+        job.path("parameters").fields().forEachRemaining(p -> out.append("  -p ")
+            .append(p.getKey()).append("=...  ").append(p.getValue().asText()).append('\n'));
+      }
+      return out.toString();
+    }
+  }
+
   @Command(name = "job", mixinStandardHelpOptions = true,
       description = "A job's status: tasks with their key groups, checkpoints, throughput.")
   static final class Job extends JobCommand {
@@ -217,11 +239,18 @@ final class ApiCommands {
             + "the job's own)")
     Integer parallelism;
 
+    @Option(names = {"-p", "--param"}, paramLabel = "NAME=VALUE",
+        description = "a job parameter (repeatable); 'stratus catalog' lists each job's")
+    Map<String, String> parameters = new LinkedHashMap<>();
+
     @Override
     JsonNode call(CoordinatorClient client)
         throws CoordinatorClient.ApiException, InterruptedException {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("job", name);
+      if (!parameters.isEmpty()) {
+        body.put("parameters", parameters);
+      }
       if (savepoint != null) {
         body.put("savepoint", savepoint);
       }

@@ -15,19 +15,40 @@ import io.stratus.runtime.state.ValueState;
 import io.stratus.scheduler.CheckpointConfig;
 import io.stratus.scheduler.JobDefinition;
 import io.stratus.scheduler.RestartStrategy;
+import io.stratus.scheduler.JobFactory;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * The demo's job: a profile per card holder (payment count, total, largest payment, last
  * amounts and merchant, activity per hour of the week) over a generated payment stream, so its
  * state grows to hundreds of MiB. It checkpoints every 5 s.
  */
-final class CardProfilesJob {
+public final class CardProfilesJob implements JobFactory {
 
   static final String NAME = "card-profiles";
   static final String OPERATOR = "profiles";
+  static final long DEFAULT_USERS = 3_000_000;
 
-  private CardProfilesJob() {}
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "a profile per card holder over an endless generated payment stream (the demo)";
+  }
+
+  @Override
+  public Map<String, String> parameters() {
+    return Map.of("users", "distinct card holders (default " + DEFAULT_USERS + ")");
+  }
+
+  @Override
+  public JobDefinition create(Context context) {
+    return definition(context.getLong("users", DEFAULT_USERS, 1));
+  }
 
   /**
    * What the job keeps per card holder (the features a fraud check would read).

@@ -129,7 +129,6 @@ final class ClusterRun {
           settings.workers(), settings.dataPlane() == null ? ""
               : " (records between them over their data servers, loopback TCP)",
           api, CardProfilesJob.NAME, api);
-      cluster.catalog().register(CardProfilesJob.definition(settings.users()));
       Map<String, Integer> parallelism = new LinkedHashMap<>();
       if (restore != null) {
         restore.operators().forEach(o -> parallelism.put(o.uid(), o.parallelism()));
@@ -140,7 +139,9 @@ final class ClusterRun {
       }
       JobController job;
       try {
-        job = cluster.coordinator().submit(CardProfilesJob.NAME, restore, parallelism);
+        job = cluster.coordinator().submit(CardProfilesJob.NAME,
+            Map.of("users", String.valueOf(settings.users())), restore, settings.restoreFrom(),
+            parallelism);
       } catch (IllegalArgumentException e) {
         return failed("cannot start " + CardProfilesJob.NAME + ": " + e.getMessage());
       }

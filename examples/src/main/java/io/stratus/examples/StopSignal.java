@@ -15,8 +15,13 @@ final class StopSignal {
 
   private StopSignal() {}
 
-  /** Takes over SIGINT and SIGTERM for this process. */
+  /** Takes over SIGINT and SIGTERM for this process (stopping with a savepoint). */
   static StopSignal install() {
+    return install("Stopping with a savepoint (press Ctrl-C again to quit at once)...");
+  }
+
+  /** Takes over SIGINT and SIGTERM; the first prints {@code message}. */
+  static StopSignal install(String message) {
     StopSignal stop = new StopSignal();
     for (String name : new String[] {"INT", "TERM"}) {
       Signal.handle(new Signal(name), signal -> {
@@ -25,7 +30,7 @@ final class StopSignal {
               + "the last completed checkpoint.");
           Runtime.getRuntime().halt(130);
         }
-        System.err.println("\nStopping with a savepoint (press Ctrl-C again to quit at once)...");
+        System.err.println("\n" + message);
       });
     }
     return stop;

@@ -10,6 +10,11 @@ final class StorageOptions {
       description = "embedded S3 data, disk cache and log folder (default: ${DEFAULT-VALUE})")
   Path dataDir;
 
+  @Option(names = "--s3-port", paramLabel = "N",
+      description = "port of the embedded S3 server (default: any free one for demo; 9333 for "
+          + "coordinator, so that workers find it again after a restart)")
+  Integer s3Port;
+
   @Option(names = "--s3-endpoint", paramLabel = "URL",
       description = "use this S3 endpoint instead of the embedded server; credentials come "
           + "from the AWS default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "

@@ -17,8 +17,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "stratus", mixinStandardHelpOptions = true, version = "stratus 0.1.0",
     description = "A stream-processing runtime whose keyed state lives in object storage.",
     subcommands = {
-        StratusCli.Demo.class, StratusCli.Coordinator.class, StoreDemo.class,
-        StratusCli.Worker.class, ApiCommands.Jobs.class, ApiCommands.Job.class,
+        StratusCli.Demo.class, CoordinatorCommand.class, WorkerCommand.class, StoreDemo.class, ApiCommands.Catalog.class, ApiCommands.Jobs.class, ApiCommands.Job.class,
         ApiCommands.Graph.class,
         ApiCommands.Submit.class, ApiCommands.Checkpoints.class, ApiCommands.Rescale.class,
         ApiCommands.Checkpoint.class, ApiCommands.Savepoint.class, ApiCommands.Stop.class,
@@ -101,31 +100,6 @@ public final class StratusCli implements Callable<Integer> {
             "--phase-seconds must be 0 or more, was " + phaseSeconds);
       }
       return run("demo", phaseSeconds, Duration.ofSeconds(2));
-    }
-  }
-
-  @Command(name = "coordinator", mixinStandardHelpOptions = true,
-      description = {
-          "Runs a coordinator with embedded workers, the REST API and the card-profiles job "
-              + "(resumed as by 'demo') until Ctrl-C, then stops it with a savepoint. Drive it "
-              + "with 'stratus jobs | job | rescale | savepoint | stop | submit ...'.", ""})
-  static final class Coordinator extends ClusterCommand {
-    @Override
-    public Integer call() throws InterruptedException {
-      return run("coordinator", 0, Duration.ofSeconds(10));
-    }
-  }
-
-  @Command(name = "worker", mixinStandardHelpOptions = true,
-      description = "Not available yet: workers run inside the coordinator's process "
-          + "('stratus coordinator --workers N').")
-  static final class Worker implements Callable<Integer> {
-    @Override
-    public Integer call() {
-      System.err.println("stratus worker: a worker in its own process needs a clustered event "
-          + "bus, which is not built yet; 'stratus coordinator --workers N' runs N workers in "
-          + "the coordinator's process");
-      return 2;
     }
   }
 }

@@ -35,7 +35,15 @@ final class StratusProcess implements AutoCloseable {
       throws IOException {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-        "-XX:+UseSerialGC", "-cp", classpath(), StratusCli.class.getName()));
+        "-XX:+UseSerialGC"));
+    // As the stratus script starts it: Hazelcast reads JVM internals and warns without these.
+    command.addAll(List.of("--add-modules", "java.se",
+        "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+        "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+        "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED"));
+    command.addAll(List.of("-cp", classpath(), StratusCli.class.getName()));
     command.addAll(List.of(args));
     Files.createDirectories(dir);
     Path output = Files.createTempFile(dir, "stratus-", ".out");
@@ -105,6 +113,16 @@ final class StratusProcess implements AutoCloseable {
    */
   void terminate() throws IOException, InterruptedException {
     new ProcessBuilder("kill", "-TERM", String.valueOf(process.pid())).start().waitFor();
+  }
+
+  /** Kills it with SIGKILL (kill -9): no shutdown hook, no handler, nothing flushed. */
+  void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  boolean alive() {
+    return process.isAlive();
   }
 
   /** The first group of {@code regex} in the output; fails with the output when absent. */

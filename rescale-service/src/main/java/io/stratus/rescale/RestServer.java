@@ -12,6 +12,7 @@ import io.stratus.scheduler.CheckpointStorage;
 import io.stratus.scheduler.Coordinator;
 import io.stratus.scheduler.JobController;
 import io.stratus.scheduler.JobDefinition;
+import io.stratus.scheduler.JobFactory;
 import io.stratus.scheduler.JobStatus;
 import io.stratus.scheduler.RescaleConflictException;
 import io.stratus.scheduler.UnknownJobException;
@@ -119,6 +120,7 @@ public final class RestServer implements AutoCloseable {
       });
     }
     router.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    router.get("/catalog").handler(this::catalog);
     router.get("/jobs").handler(this::listJobs);
     router.post("/jobs").handler(this::submit);
     router.get("/jobs/:id").handler(this::getJob);
@@ -172,10 +174,26 @@ public final class RestServer implements AutoCloseable {
     }));
   }
 
+  /** The jobs this binary can run: name, description and parameters with their meaning. */
+  private void catalog(RoutingContext ctx) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (String name : coordinator.catalog().names()) {
+      JobFactory factory = coordinator.catalog().factory(name);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", name);
+      m.put("description", factory == null ? "" : factory.description());
+      m.put("parameters", factory == null ? Map.of() : new java.util.TreeMap<>(
+          factory.parameters()));
+      out.add(m);
+    }
+    reply(ctx, CompletableFuture.completedFuture(out));
+  }
+
   /**
    * Starts a job of this binary, fresh or from a checkpoint or savepoint: {@code {"job": name,
-   * "savepoint": reference, "parallelism": n}} or {@code "operators": {uid: n}}. Everything is
-   * checked before anything starts.
+   * "parameters": {name: value}, "savepoint": reference, "parallelism": n}} or
+   * {@code "operators": {uid: n}}. Everything is checked before anything starts: an unknown
+   * job or savepoint is a 404, a parameter the job rejects a 400.
    */
   private void submit(RoutingContext ctx) {
     JsonObject body = body(ctx, true);
@@ -186,10 +204,12 @@ public final class RestServer implements AutoCloseable {
     JobDefinition definition;
     Map<String, Integer> parallelism;
     String savepoint;
+    Map<String, String> parameters;
     try {
       name = string(body, "job", true);
       savepoint = string(body, "savepoint", false);
-      definition = coordinator.catalog().get(name);
+      parameters = parameters(body);
+      definition = coordinator.catalog().get(name, parameters);
       parallelism = parallelismOf(body, definition.keyedOperators(), false);
       definition.checkParallelism(parallelism);
     } catch (UnknownJobException e) {
@@ -223,7 +243,7 @@ public final class RestServer implements AutoCloseable {
         });
       }
       resumed.putAll(parallelism);
-      JobController job = coordinator.submit(name, metadata, resumed);
+      JobController job = coordinator.submit(name, parameters, metadata, savepoint, resumed);
       return job.started().thenCompose(v -> job.status());
     }));
   }
@@ -375,6 +395,27 @@ public final class RestServer implements AutoCloseable {
       }
     }
     return target;
+  }
+
+  /** The request's {@code "parameters"}: an object of string (or number, or boolean) values. */
+  private static Map<String, String> parameters(JsonObject body) {
+    Object value = body.getValue("parameters");
+    if (value == null) {
+      return Map.of();
+    }
+    if (!(value instanceof JsonObject o)) {
+      throw new IllegalArgumentException("\"parameters\" must be an object of name: value");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : o) {
+      if (!(e.getValue() instanceof String || e.getValue() instanceof Number
+          || e.getValue() instanceof Boolean)) {
+        throw new IllegalArgumentException("parameter '" + e.getKey() + "' must be a string, "
+            + "number or boolean");
+      }
+      out.put(e.getKey(), String.valueOf(e.getValue()));
+    }
+    return out;
   }
 
   private static String string(JsonObject body, String field, boolean required) {

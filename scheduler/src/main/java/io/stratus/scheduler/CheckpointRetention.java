@@ -5,7 +5,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,19 +29,20 @@ final class CheckpointRetention {
   private final int retain;
   private final CheckpointStorage storage;
   private final SharedFileRegistry registry;
-  private final BooleanSupplier mayDelete;
+  private final Supplier<CompletableFuture<Void>> fence;
   private final Deque<Retained> retained = new ArrayDeque<>();
 
   /**
-   * @param mayDelete whether deleting is allowed now: not once the coordinator lost its lease
+   * @param fence completes when deleting is allowed now, fails once the coordinator lost its
+   *              lease ({@link io.stratus.scheduler.lease.CoordinatorLease#confirmHeld})
    */
   CheckpointRetention(String job, int retain, CheckpointStorage storage,
-      SharedFileRegistry registry, BooleanSupplier mayDelete) {
+      SharedFileRegistry registry, Supplier<CompletableFuture<Void>> fence) {
     this.job = job;
     this.retain = retain;
     this.storage = storage;
     this.registry = registry;
-    this.mayDelete = mayDelete;
+    this.fence = fence;
   }
 
   /**
@@ -99,11 +101,11 @@ final class CheckpointRetention {
 
   /** Deletes the oldest checkpoints beyond the retained count, and files only they used. */
   private void retire() {
-    while (retained.size() > retain && mayDelete.getAsBoolean()) {
+    while (retained.size() > retain) {
       Retained old = retained.removeFirst();
       // Metadata first: a crash in between leaves orphaned files, never a checkpoint whose
-      // files are gone.
-      storage.delete(old.key())
+      // files are gone. Nothing at all once this coordinator may have been deposed.
+      fence.get().thenCompose(v -> storage.delete(old.key()))
           .thenCompose(v -> registry.release(old.registryId()))
           .whenComplete((v, e) -> {
             if (e != null) {

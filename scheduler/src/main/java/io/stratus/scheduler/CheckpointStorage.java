@@ -35,7 +35,7 @@ public final class CheckpointStorage {
     return "jobs/" + safe(job) + "/savepoints/" + safe(name) + "/_metadata";
   }
 
-  private static String safe(String s) {
+  static String safe(String s) {
     return s.replaceAll("[^A-Za-z0-9_.-]", "_");
   }
 

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class Coordinator implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
+  /** How long a new leader waits, after the first worker re-attached, for the others. */
+  private static final Duration REATTACH_SETTLE = Duration.ofSeconds(1);
 
   private final Vertx vertx;
   private final CoordinatorLease lease;
@@ -39,12 +41,23 @@ public final class Coordinator implements AutoCloseable {
   private final Duration heartbeatTimeout;
   private final Map<String, Long> lastHeartbeat = new ConcurrentHashMap<>();
   private final Map<String, JobController> jobs = new ConcurrentHashMap<>();
+  /** Completed when the worker is found lost; see {@link #whenLost}. */
+  private final Map<String, CompletableFuture<Void>> lostWaiters = new ConcurrentHashMap<>();
   /** Each live worker's latest heartbeat: its tasks' counters and its cache's. */
   private final Map<String, Protocol.Heartbeat> reports = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       new NamedDaemonThreadFactory("stratus-coordinator-timer"));
   private final MetricsRegistry metrics = new MetricsRegistry();
   private MessageConsumer<Object> heartbeats;
+  private MessageConsumer<Object> joins;
+  private final JobRecords records;
+  /** What a joining worker process is told (where the bucket is); see {@link #workerSettings}. */
+  private volatile Map<String, String> workerSettings = Map.of();
+  /** State files younger than this are spared by the orphan sweep. */
+  private volatile Duration orphanGrace = Duration.ofSeconds(60);
+  private final OrphanSweep orphans;
+  /** How long a job with no live worker waits for one to join before its attempt fails. */
+  private volatile Duration workerGrace = Duration.ofSeconds(30);
   private ScheduledFuture<?> checkTimer;
 
   /**
@@ -61,6 +74,8 @@ public final class Coordinator implements AutoCloseable {
     this.storage = new CheckpointStorage(objects);
     this.registry = new SharedFileRegistry(objects);
     this.heartbeatTimeout = heartbeatTimeout;
+    this.records = new JobRecords(objects.forControlPlane(), lease.epoch());
+    this.orphans = new OrphanSweep(objects, storage, lease::confirmHeld);
     registerMetrics();
   }
 
@@ -132,6 +147,9 @@ public final class Coordinator implements AutoCloseable {
           }
         }
       }
+      // The new leader listens on the same addresses: messages must not be shared with it.
+      heartbeats.unregister();
+      joins.unregister();
     });
     heartbeats = vertx.eventBus().consumer(Protocol.HEARTBEATS, message -> {
       if (Protocol.decode(message.body()) instanceof Protocol.Heartbeat h) {
@@ -141,6 +159,13 @@ public final class Coordinator implements AutoCloseable {
         reports.put(h.worker(), h);
       }
     });
+    joins = vertx.eventBus().consumer(Protocol.JOIN, message -> {
+      if (Protocol.decode(message.body()) instanceof Protocol.Join j) {
+        LOG.info("Worker {} (cluster node {}) asks to join", j.worker(), j.nodeId());
+        message.reply(new io.vertx.core.json.JsonObject(new java.util.LinkedHashMap<>(
+            workerSettings)).put("epoch", lease.epoch()).encode());
+      }
+    });
     long period = Math.max(50, heartbeatTimeout.toMillis() / 4);
     checkTimer = timer.scheduleAtFixedRate(() -> {
       long now = System.currentTimeMillis();
@@ -148,10 +173,7 @@ public final class Coordinator implements AutoCloseable {
         if (now - e.getValue() > heartbeatTimeout.toMillis()
             && lastHeartbeat.remove(e.getKey(), e.getValue())) {
           LOG.warn("Worker {} lost: no heartbeat for {} ms", e.getKey(), now - e.getValue());
-          reports.remove(e.getKey());
-          for (JobController job : jobs.values()) {
-            job.workerLost(e.getKey());
-          }
+          lost(e.getKey());
         }
       }
     }, period, period, TimeUnit.MILLISECONDS);
@@ -187,15 +209,100 @@ public final class Coordinator implements AutoCloseable {
     return live;
   }
 
+  /**
+   * What worker processes that join are told, as string pairs (where the bucket is: see the
+   * {@code stratus worker} command); the reply also carries this coordinator's epoch.
+   */
+  public void workerSettings(Map<String, String> settings) {
+    this.workerSettings = Map.copyOf(settings);
+  }
+
+  /**
+   * How long a job that lost every worker waits for one to join (a replacement) before the
+   * attempt counts as failed against its restart strategy; 30 s unless set.
+   */
+  public void workerGrace(Duration grace) {
+    this.workerGrace = grace;
+  }
+
+  Duration workerGrace() {
+    return workerGrace;
+  }
+
+  /**
+   * State files written less than {@code grace} ago are never swept as orphans (uploads still
+   * in flight when a process died, clocks that disagree); 60 s unless set.
+   */
+  public void orphanGrace(Duration grace) {
+    this.orphanGrace = grace;
+  }
+
+  /**
+   * A job ended: once none runs under the prefix, the state files that killed processes left
+   * and no checkpoint or savepoint references are deleted ({@link OrphanSweep}).
+   */
+  void jobEnded() {
+    if (closing || lease.lost().isDone()
+        || jobs.values().stream().anyMatch(j -> !j.result().isDone())) {
+      return;
+    }
+    orphans.sweep(java.time.Instant.now().minus(orphanGrace)).whenComplete((deleted, e) -> {
+      if (e != null) {
+        LOG.warn("Sweeping orphaned state files failed: {}", e.toString());
+      } else if (!deleted.isEmpty()) {
+        LOG.info("Deleted {} orphaned state files ({} bytes) that no checkpoint or savepoint "
+            + "references", deleted.size(),
+            deleted.stream().mapToLong(io.stratus.store.objectstore.ObjectInfo::size).sum());
+      }
+    });
+  }
+
+  /**
+   * The cluster node {@code nodeId} left the cluster (its process died or was cut off): the
+   * worker that ran there is lost now, without waiting for its heartbeats to stop.
+   */
+  public void nodeLeft(String nodeId) {
+    for (Protocol.Heartbeat h : reports.values()) {
+      if (nodeId.equals(h.nodeId())) {
+        if (lastHeartbeat.remove(h.worker()) != null) {
+          LOG.warn("Worker {} lost: it left the cluster (node {})", h.worker(), nodeId);
+          lost(h.worker());
+        }
+      }
+    }
+  }
+
   /** A message to {@code worker} found no one listening: treat it as lost now. */
   void workerUnreachable(String worker) {
     if (lastHeartbeat.remove(worker) != null) {
-      reports.remove(worker);
       LOG.warn("Worker {} lost: it does not answer on the event bus", worker);
-      for (JobController job : jobs.values()) {
-        job.workerLost(worker);
-      }
+      lost(worker);
     }
+  }
+
+  private void lost(String worker) {
+    reports.remove(worker);
+    CompletableFuture<Void> waiter = lostWaiters.remove(worker);
+    if (waiter != null) {
+      waiter.complete(null);
+    }
+    for (JobController job : jobs.values()) {
+      job.workerLost(worker);
+    }
+  }
+
+  /**
+   * Completes when {@code worker} is found lost (at once if it is not live): a request to a
+   * dead worker is then answered without waiting for its timeout.
+   */
+  CompletableFuture<Void> whenLost(String worker) {
+    CompletableFuture<Void> waiter = lostWaiters.computeIfAbsent(worker,
+        w -> new CompletableFuture<>());
+    if (!lastHeartbeat.containsKey(worker)) {
+      lostWaiters.remove(worker, waiter);
+      waiter.complete(null);
+    }
+    return waiter;
   }
 
   /** The latest reports of {@code job}'s tasks, from every live worker. */
@@ -262,23 +369,102 @@ public final class Coordinator implements AutoCloseable {
    * @throws IllegalArgumentException naming an unknown operator or a parallelism out of range
    * @throws IllegalStateException if the job runs already
    */
-  public synchronized JobController submit(String jobName, CheckpointMetadata restore,
+  public JobController submit(String jobName, CheckpointMetadata restore,
       Map<String, Integer> parallelism) {
+    return submit(jobName, Map.of(), restore, null, parallelism);
+  }
+
+  /**
+   * Submits a job of the catalog, built with {@code parameters}.
+   *
+   * @param restore     a checkpoint or savepoint to start from, or null
+   * @param restoreName how the user named {@code restore} (kept in the job's record), or null
+   * @param parallelism parallelism per operator uid, overriding the job's
+   * @throws UnknownJobException naming the job if the catalog does not know it
+   * @throws IllegalArgumentException naming a parameter the job rejects, an unknown operator
+   *         or a parallelism out of range
+   * @throws IllegalStateException if the job runs already
+   */
+  public synchronized JobController submit(String jobName, Map<String, String> parameters,
+      CheckpointMetadata restore, String restoreName, Map<String, Integer> parallelism) {
     if (lease.lost().isDone()) {
       throw new IllegalStateException("this coordinator no longer holds the lease on "
           + lease.location() + ": " + lease.lost().join());
     }
-    JobDefinition definition = catalog.get(jobName);
+    JobDefinition definition = catalog.get(jobName, parameters);
     definition.checkParallelism(parallelism);
     JobController running = jobs.get(jobName);
     if (running != null && !running.result().isDone()) {
       throw new IllegalStateException("job '" + jobName + "' is running already");
     }
-    JobController controller = new JobController(this, definition, restore, parallelism,
+    JobController controller = new JobController(this, definition, parameters, restore,
+        restoreName, parallelism,
         running == null ? 1 : Math.max(running.lastAttempt(), running.firstAttempt()) + 1);
     jobs.put(jobName, controller);
     controller.start();
     return controller;
+  }
+
+  /**
+   * Resumes every job that the bucket's records say was running when the previous coordinator
+   * stopped (or died): each from its newest checkpoint or savepoint (else from what it was
+   * submitted with), at the parallelism and with the parameters it ran with, numbering its
+   * attempts after the last one deployed. Jobs this binary does not know, or whose restore
+   * point is gone, are logged and left alone (their records and files stay).
+   *
+   * @return the names of the jobs resumed
+   */
+  public CompletableFuture<List<String>> recoverJobs() {
+    return records.all().thenCompose(all -> {
+      List<JobRecords.JobRecord> running = all.stream().filter(JobRecords.JobRecord::running)
+          .toList();
+      if (running.isEmpty()) {
+        return CompletableFuture.completedFuture(List.of());
+      }
+      // The previous leader's workers re-attach within a heartbeat or two (a cluster that a
+      // restart split merges again within seconds): deploy once they are back, not on the
+      // first one alone.
+      CompletableFuture<Void> settled = new CompletableFuture<>();
+      awaitWorkers(1, workerGrace).whenComplete((v, e) -> timer.schedule(
+          () -> settled.complete(null), REATTACH_SETTLE.toMillis(), TimeUnit.MILLISECONDS));
+      return settled.thenCompose(v -> resume(running));
+    });
+  }
+
+  private CompletableFuture<List<String>> resume(List<JobRecords.JobRecord> running) {
+    List<CompletableFuture<String>> resumed = new ArrayList<>();
+    for (JobRecords.JobRecord r : running) {
+      resumed.add(storage.restorePoints(r.job()).thenCompose(points -> {
+        if (!points.isEmpty()) {
+          return CompletableFuture.completedFuture(points.get(points.size() - 1).metadata());
+        }
+        return r.restoreFrom() == null ? CompletableFuture.completedFuture(null)
+            : storage.resolve(r.job(), r.restoreFrom()).thenApply(p -> p.metadata());
+      }).thenApply(restore -> {
+        JobController job = submit(r.job(), r.parameters(), restore, r.restoreFrom(),
+            r.parallelism());
+        LOG.info("Recovering job {} (last attempt {}) from {}", r.job(), r.attempt(),
+            restore == null ? "its start" : restore.kind() + " " + restore.checkpointId());
+        return job.name();
+      }).exceptionally(e -> {
+        LOG.error("Cannot recover job {}: {}", r.job(), e.getCause() != null
+            ? e.getCause().getMessage() : e.getMessage());
+        return null;
+      }));
+    }
+    return CompletableFuture.allOf(resumed.toArray(CompletableFuture[]::new)).thenApply(v ->
+        resumed.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull)
+            .toList());
+  }
+
+  /** The records of the jobs run under this prefix (shared by the job controllers). */
+  JobRecords records() {
+    return records;
+  }
+
+  /** Whether this coordinator is closing: its jobs stop, but their records stay running. */
+  boolean closing() {
+    return closing;
   }
 
   public JobController job(String name) {
@@ -305,6 +491,9 @@ public final class Coordinator implements AutoCloseable {
     }
     if (heartbeats != null) {
       heartbeats.unregister();
+    }
+    if (joins != null) {
+      joins.unregister();
     }
     timer.shutdownNow();
   }

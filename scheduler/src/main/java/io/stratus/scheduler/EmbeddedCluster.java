@@ -31,7 +31,7 @@ public final class EmbeddedCluster implements AutoCloseable {
   private final CoordinatorLease lease;
   private final Vertx vertx;
   private final ObjectStore objects;
-  private final JobCatalog catalog = new JobCatalog();
+  private final JobCatalog catalog;
   /** The channels every worker shares; null when each worker has its own data plane. */
   private final ChannelRegistry shared;
   private final DataPlaneConfig dataPlane;
@@ -68,20 +68,24 @@ public final class EmbeddedCluster implements AutoCloseable {
    */
   public EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
       Duration heartbeatInterval, LeaseConfig lease, String role, DataPlaneConfig dataPlane) {
+    this(objects, workers, cache, heartbeatInterval, acquire(objects, lease, role), dataPlane);
+  }
+
+  /**
+   * Starts a cluster whose coordinator holds {@code held} (the cluster releases it when it
+   * closes).
+   */
+  public EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
+      Duration heartbeatInterval, CoordinatorLease held, DataPlaneConfig dataPlane) {
     if (dataPlane != null && dataPlane.port() != 0 && workers > 1) {
+      held.close();
       throw new IllegalArgumentException("workers in one process need data port 0 (any), not "
           + dataPlane.port());
     }
     this.dataPlane = dataPlane;
     this.shared = dataPlane == null ? new ChannelRegistry() : null;
-    CoordinatorLease held;
-    try {
-      held = CoordinatorLease.acquire(objects.forControlPlane(), lease,
-          LeaseHolder.thisProcess(role)).join();
-    } catch (CompletionException e) {
-      throw e.getCause() instanceof RuntimeException r ? r : e;
-    }
     this.lease = held;
+    this.catalog = JobCatalog.load(objects, null);
     this.vertx = Vertx.vertx();
     this.objects = objects;
     this.cacheConfig = cache;
@@ -100,6 +104,15 @@ public final class EmbeddedCluster implements AutoCloseable {
     }
   }
 
+  private static CoordinatorLease acquire(ObjectStore objects, LeaseConfig lease, String role) {
+    try {
+      return CoordinatorLease.acquire(objects.forControlPlane(), lease,
+          LeaseHolder.thisProcess(role)).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+  }
+
   /** Starts one more worker; returns it. */
   public Worker addWorker() {
     String id = "worker-" + (workers.size() + 1);
@@ -114,7 +127,7 @@ public final class EmbeddedCluster implements AutoCloseable {
       channels = new ChannelRegistry(id, dataPlane);
       owned.add(channels);
     }
-    Worker worker = new Worker(id,
+    Worker worker = new Worker(id, null,
         new RuntimeResources(vertx, store), catalog, channels, heartbeatInterval).start();
     workers.add(worker);
     return worker;

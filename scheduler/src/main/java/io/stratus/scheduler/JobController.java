@@ -10,6 +10,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -68,6 +69,14 @@ public final class JobController {
 
   private final Coordinator coordinator;
   private final JobDefinition definition;
+  /** What the job was built from: workers build it the same way. */
+  private final Map<String, String> parameters;
+  /** How the user named the restore point the job was submitted with, or null. */
+  private final String restoreName;
+  /** The job's record in the bucket as last written (null before the first deploy). */
+  private JobRecords.JobRecord record;
+  /** The coordinator lost its lease: the job's record is no longer this one's to write. */
+  private boolean deposed;
   private final Vertx vertx;
   private final Context context;
   private final CompletableFuture<JobStatus> result = new CompletableFuture<>();
@@ -139,9 +148,12 @@ public final class JobController {
    * A controller whose first attempt is {@code firstAttempt}: attempts of one job number on
    * across submissions, since workers remember canceled attempts by number.
    */
-  JobController(Coordinator coordinator, JobDefinition definition, CheckpointMetadata restore,
+  JobController(Coordinator coordinator, JobDefinition definition,
+      Map<String, String> parameters, CheckpointMetadata restore, String restoreName,
       Map<String, Integer> initialParallelism, int firstAttempt) {
     this.coordinator = coordinator;
+    this.parameters = Map.copyOf(parameters);
+    this.restoreName = restoreName;
     this.firstAttempt = firstAttempt;
     this.definition = definition;
     this.vertx = coordinator.vertx();
@@ -149,7 +161,7 @@ public final class JobController {
     this.restoreFrom = restore;
     this.retention = new CheckpointRetention(definition.name(),
         definition.checkpoints().retained(), coordinator.storage(), coordinator.registry(),
-        () -> !coordinator.lease().lost().isDone());
+        coordinator.lease()::confirmHeld);
     if (restore != null) {
       nextCheckpointId = restore.checkpointId() + 1;
     }
@@ -193,12 +205,35 @@ public final class JobController {
           } else {
             nextCheckpointId = Math.max(nextCheckpointId,
                 retention.adoptAtStart(points, restoreFrom));
-            startAttempts();
+            recordSubmission();
           }
         })));
   }
 
-  private void startAttempts() {
+  /**
+   * Writes the job's record (a coordinator that takes over reads it), numbering the first
+   * attempt after every attempt an earlier run of the job deployed, then deploys it.
+   */
+  private void recordSubmission() {
+    long epoch = coordinator.lease().epoch();
+    coordinator.records().take(name(), previous -> JobRecords.submitted(name(), parameters,
+            parallelism, restoreName,
+            Math.max(firstAttempt, previous == null ? 1 : previous.attempt() + 1), epoch))
+        .whenComplete((r, e) -> context.runOnContext(x -> {
+          if (state.terminal()) {
+            return;
+          }
+          if (e != null) {
+            fail("cannot write the job's record " + JobRecords.key(name()) + ": "
+                + rootMessage(e));
+            return;
+          }
+          record = r;
+          startAttempts(r.attempt());
+        }));
+  }
+
+  private void startAttempts(int first) {
     consumer = vertx.eventBus().consumer(Protocol.jobAddress(name()), message -> {
       try {
         onMessage(Protocol.decode(message.body()));
@@ -206,7 +241,7 @@ public final class JobController {
         LOG.warn("Job {} ignored a message it could not read: {}", name(), e.toString());
       }
     });
-    deploy(firstAttempt);
+    deploy(first);
     sampler = coordinator.timer().scheduleAtFixedRate(
         () -> context.runOnContext(x -> sampleThroughput()), 1, 1, TimeUnit.SECONDS);
   }
@@ -228,6 +263,38 @@ public final class JobController {
     finishedSources.clear();
     finalCommittables.clear();
     carried.clear();
+    int deploying = attempt;
+    recordAttempt().whenComplete((v, e) -> context.runOnContext(x -> {
+      if (deploying != attempt || state.terminal()) {
+        return;
+      }
+      if (e != null && rootCause(e) instanceof JobRecords.FencedException f) {
+        deposed = true;
+        fail("another coordinator runs this job now: " + f.getMessage());
+      } else if (e != null) {
+        failover("cannot record attempt " + deploying + " in " + JobRecords.key(name()) + ": "
+            + rootMessage(e));
+      } else {
+        commitRestoredAndDeploy();
+      }
+    }));
+  }
+
+  /**
+   * Records the attempt about to be deployed (and the parallelism) in the job's record, so that
+   * a coordinator that takes over numbers its attempts after it; fails with
+   * {@link JobRecords.FencedException} once such a coordinator has taken the record.
+   */
+  private CompletableFuture<Void> recordAttempt() {
+    if (record.attempt() == attempt) {
+      return CompletableFuture.completedFuture(null);
+    }
+    JobRecords.JobRecord next = record.with(attempt, parallelism, true,
+        coordinator.lease().epoch());
+    return coordinator.records().update(next).thenAccept(v -> record = next);
+  }
+
+  private void commitRestoredAndDeploy() {
     if (restoreFrom == null || restoreFrom.committed().isEmpty()) {
       deployTasks();
       return;
@@ -251,7 +318,22 @@ public final class JobController {
   private void deployTasks() {
     List<String> workers = coordinator.liveWorkers();
     if (workers.isEmpty()) {
-      failover("no live worker to deploy to");
+      // No worker to restart on: wait a while for one to join (a replacement) before this
+      // counts as a failed attempt.
+      int waiting = attempt;
+      Duration grace = coordinator.workerGrace();
+      LOG.warn("Job {} attempt {} waits up to {} s for a worker to join", name(), attempt,
+          grace.toSeconds());
+      coordinator.awaitWorkers(1, grace).whenComplete((v, e) -> context.runOnContext(x -> {
+        if (waiting != attempt || state.terminal()) {
+          return;
+        }
+        if (e != null) {
+          failover("no live worker to deploy to: " + rootMessage(e));
+        } else {
+          deployTasks();
+        }
+      }));
       return;
     }
     List<TaskSpec> tasks;
@@ -281,7 +363,7 @@ public final class JobController {
     Map<String, String> addresses = coordinator.dataAddresses(perWorker.keySet());
     List<CompletableFuture<Object>> deployed = new ArrayList<>();
     for (Map.Entry<String, List<TaskSpec>> e : perWorker.entrySet()) {
-      deployed.add(request(e.getKey(), new Protocol.Deploy(name(), attempt,
+      deployed.add(request(e.getKey(), new Protocol.Deploy(name(), parameters, attempt,
           Map.copyOf(parallelism), e.getValue(), Map.copyOf(placement), addresses)));
     }
     CompletableFuture.allOf(deployed.toArray(CompletableFuture[]::new))
@@ -413,6 +495,7 @@ public final class JobController {
   /** The coordinator lost its lease: the job fails at once and writes nothing more. */
   void stepDown(String reason) {
     context.runOnContext(v -> {
+      deposed = true;
       if (!state.terminal()) {
         fail(reason);
       }
@@ -465,7 +548,9 @@ public final class JobController {
     List<CompletableFuture<Object>> cancels = new ArrayList<>();
     for (String worker : new HashSet<>(placement.values())) {
       if (coordinator.isLive(worker)) {
-        cancels.add(request(worker, new Protocol.Cancel(name(), which))
+        // A worker that died does not answer: it is done once the coordinator finds it lost.
+        cancels.add(CompletableFuture.anyOf(request(worker, new Protocol.Cancel(name(), which)),
+                coordinator.whenLost(worker))
             .orTimeout(60, TimeUnit.SECONDS).exceptionally(e -> null));
       }
     }
@@ -519,7 +604,27 @@ public final class JobController {
     running.values().forEach(f -> f.completeExceptionally(ended));
     firstRecord.values().forEach(f -> f.completeExceptionally(ended));
     snapshot = statusNow();
+    recordEnd();
     result.complete(snapshot);
+    coordinator.jobEnded();
+  }
+
+  /**
+   * Marks the job's record as ended, so no later coordinator resumes it; not when this
+   * coordinator closes (the next one resumes its jobs) or lost its lease.
+   */
+  private void recordEnd() {
+    if (record == null || deposed || coordinator.closing()) {
+      return;
+    }
+    JobRecords.JobRecord ended = record.with(attempt, parallelism, false,
+        coordinator.lease().epoch());
+    coordinator.records().update(ended).whenComplete((v, e) -> {
+      if (e != null) {
+        LOG.warn("Job {} ended, but its record {} could not say so (the next coordinator may "
+            + "resume it): {}", name(), JobRecords.key(name()), rootMessage(e));
+      }
+    });
   }
 
   // ---------------------------------------------------------------------------- checkpoints
@@ -703,7 +808,9 @@ public final class JobController {
     List<String> carriedHere = List.copyOf(carried);
     carried.clear();
     CheckpointMetadata metadata = metadataOf(p, carriedHere);
-    coordinator.storage().write(metadata, p.savepointName)
+    // Fenced: a coordinator that a successor deposed never completes a checkpoint.
+    coordinator.lease().confirmHeld()
+        .thenCompose(v -> coordinator.storage().write(metadata, p.savepointName))
         .whenComplete((key, error) -> context.runOnContext(v -> {
           if (pending == p) {
             pending = null;
@@ -1102,6 +1209,14 @@ public final class JobController {
    * The message that explains {@code e}: an object-store failure's own (it names the operation,
    * key and endpoint; its causes do not), else the root cause's.
    */
+  private static Throwable rootCause(Throwable e) {
+    Throwable c = e;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c;
+  }
+
   private static String rootMessage(Throwable e) {
     Throwable c = e;
     while (c.getCause() != null && c.getCause() != c && !(c instanceof ObjectStoreException)) {

@@ -18,12 +18,15 @@ import java.util.Map;
  *       {@link Trigger} (inject a checkpoint barrier at the sources), {@link Cancel};
  *   <li>to a job's coordinator ({@code stratus.job.<name>}): {@link Ack}, {@link Decline},
  *       {@link TaskFailed}, {@link TaskFinished};
- *   <li>to {@code stratus.coordinator.heartbeats}: {@link Heartbeat}.
+ *   <li>to {@code stratus.coordinator.heartbeats}: {@link Heartbeat};
+ *   <li>to {@code stratus.coordinator.join} (a request): {@link Join}.
  * </ul>
  */
 final class Protocol {
 
   static final String HEARTBEATS = "stratus.coordinator.heartbeats";
+  /** A worker process asks here for what it needs before it can run tasks ({@link Join}). */
+  static final String JOIN = "stratus.coordinator.join";
 
   static String workerAddress(String worker) {
     return "stratus.worker." + worker;
@@ -44,16 +47,19 @@ final class Protocol {
       @JsonSubTypes.Type(value = TaskFailed.class, name = "task-failed"),
       @JsonSubTypes.Type(value = TaskFinished.class, name = "task-finished"),
       @JsonSubTypes.Type(value = FirstRecord.class, name = "first-record"),
-      @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat")})
+      @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat"),
+      @JsonSubTypes.Type(value = Join.class, name = "join")})
   sealed interface Message {}
 
   /**
-   * Build these tasks of the job's attempt (operator parallelism by uid). {@code placement}
+   * Build these tasks of the job's attempt (the job built from its {@code parameters},
+   * operator parallelism by uid), and cancel the job's older attempts. {@code placement}
    * names the worker of every task of the attempt and {@code dataAddresses} where each of those
    * workers' data server listens (absent when every worker shares this process's channels).
    */
-  record Deploy(String job, int attempt, Map<String, Integer> parallelism, List<TaskSpec> tasks,
-      Map<String, String> placement, Map<String, String> dataAddresses) implements Message {}
+  record Deploy(String job, Map<String, String> parameters, int attempt,
+      Map<String, Integer> parallelism, List<TaskSpec> tasks, Map<String, String> placement,
+      Map<String, String> dataAddresses) implements Message {}
 
   /** Start the attempt's tasks (keyed tasks first, then sources). */
   record Start(String job, int attempt) implements Message {}
@@ -87,11 +93,19 @@ final class Protocol {
   record FirstRecord(String job, int attempt, String task) implements Message {}
 
   /**
-   * A worker is alive; with what its tasks have done so far, its block cache's counters and
-   * where its data server listens ({@code host:port}; null if it has none).
+   * A worker is alive; with what its tasks have done so far, its block cache's counters, where
+   * its data server listens ({@code host:port}; null if it has none) and its cluster node id
+   * (null in one process), by which the coordinator learns at once that it left the cluster.
    */
   record Heartbeat(String worker, long sentAt, List<TaskReport> tasks, long cacheHits,
-      long cacheMisses, String dataAddress) implements Message {}
+      long cacheMisses, String dataAddress, String nodeId) implements Message {}
+
+  /**
+   * A worker process asks the leading coordinator to join; the reply is a JSON object of what
+   * the coordinator offers its workers (where the bucket is, see
+   * {@link Coordinator#workerSettings}).
+   */
+  record Join(String worker, String nodeId) implements Message {}
 
   /** One task's counters, as of a heartbeat. */
   record TaskReport(String job, int attempt, String task, long records, long stateBytes) {}

@@ -38,6 +38,7 @@ public final class Worker implements AutoCloseable {
   private record Attempt(String job, int attempt) {}
 
   private final String id;
+  private final String nodeId;
   private final RuntimeResources resources;
   private final JobCatalog catalog;
   private final ChannelRegistry channels;
@@ -58,9 +59,16 @@ public final class Worker implements AutoCloseable {
   /** Task state closing in the background after a cancel. */
   private final Set<CompletableFuture<Void>> closing = ConcurrentHashMap.newKeySet();
 
-  public Worker(String id, RuntimeResources resources, JobCatalog catalog,
+  /**
+   * A worker.
+   *
+   * @param nodeId its cluster node's id (the coordinator learns from the cluster at once when
+   *               that node leaves), or null when it shares the coordinator's process
+   */
+  public Worker(String id, String nodeId, RuntimeResources resources, JobCatalog catalog,
       ChannelRegistry channels, Duration heartbeatInterval) {
     this.id = id;
+    this.nodeId = nodeId;
     this.resources = resources;
     this.catalog = catalog;
     this.channels = channels;
@@ -69,6 +77,40 @@ public final class Worker implements AutoCloseable {
 
   public String id() {
     return id;
+  }
+
+  /**
+   * Asks the leading coordinator, over the cluster's event bus, to let worker {@code id} join;
+   * retries until one answers or {@code timeout} passes. Completes with what the coordinator
+   * offers its workers (see {@link Coordinator#workerSettings}) plus its {@code epoch}.
+   *
+   * @throws IllegalStateException (in the future) when no coordinator answered in time, naming
+   *         the likely causes
+   */
+  public static CompletableFuture<Map<String, String>> join(io.vertx.core.Vertx vertx,
+      String id, String nodeId, String coordinatorAddress, Duration timeout) {
+    CompletableFuture<Map<String, String>> joined = new CompletableFuture<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String request = Protocol.encode(new Protocol.Join(id, nodeId));
+    Runnable[] attempt = new Runnable[1];
+    attempt[0] = () -> vertx.eventBus().request(Protocol.JOIN, request,
+        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(2_000)).onComplete(ar -> {
+          if (ar.succeeded()) {
+            Map<String, String> settings = new java.util.LinkedHashMap<>();
+            new io.vertx.core.json.JsonObject(String.valueOf(ar.result().body()))
+                .forEach(e -> settings.put(e.getKey(), String.valueOf(e.getValue())));
+            joined.complete(settings);
+          } else if (System.nanoTime() > deadline) {
+            joined.completeExceptionally(new IllegalStateException("no coordinator answered "
+                + "at " + coordinatorAddress + " within " + timeout.toSeconds() + " s ("
+                + ar.cause().getMessage() + "): is it running and reachable from here, and "
+                + "does this worker have the same cluster secret?"));
+          } else {
+            vertx.setTimer(250, t -> attempt[0].run());
+          }
+        });
+    attempt[0].run();
+    return joined;
   }
 
   public RuntimeResources resources() {
@@ -118,7 +160,7 @@ public final class Worker implements AutoCloseable {
       resources.vertx().eventBus().send(Protocol.HEARTBEATS, Protocol.encode(
           new Protocol.Heartbeat(id, System.currentTimeMillis(), reports,
               cache.memory().hits() + cache.disk().hits(), cache.misses(),
-              channels.dataAddress())));
+              channels.dataAddress(), nodeId)));
     }
   }
 
@@ -159,7 +201,21 @@ public final class Worker implements AutoCloseable {
   }
 
   private CompletableFuture<Void> deploy(Protocol.Deploy d) {
-    JobDefinition job = catalog.get(d.job());
+    // Tasks of an older attempt may still run here when a coordinator that took over from a
+    // dead one deploys the job anew: they stop first (the new attempt restores their state).
+    for (Attempt a : List.copyOf(tasks.keySet())) {
+      if (a.job().equals(d.job()) && a.attempt() < d.attempt()) {
+        LOG.info("Worker {} cancels attempt {} of {}: attempt {} replaces it", id, a.attempt(),
+            a.job(), d.attempt());
+        cancel(a.job(), a.attempt());
+      }
+    }
+    JobDefinition job;
+    try {
+      job = catalog.get(d.job(), d.parameters());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     TaskPlacement placement = d.dataAddresses() == null || d.dataAddresses().isEmpty()
         ? TaskPlacement.local() : new TaskPlacement(id, d.placement(), d.dataAddresses());
     TaskBuilder builder = new TaskBuilder(new JobTopology(job.graph(), job.runtime(),

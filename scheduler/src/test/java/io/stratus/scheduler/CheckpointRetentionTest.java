@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,7 +64,9 @@ class CheckpointRetentionTest {
   }
 
   private CheckpointRetention retention(String job, int retain) {
-    return new CheckpointRetention(job, retain, storage, registry, leaseHeld::get);
+    return new CheckpointRetention(job, retain, storage, registry, () -> leaseHeld.get()
+        ? CompletableFuture.completedFuture(null)
+        : CompletableFuture.failedFuture(new IllegalStateException("lease lost")));
   }
 
   @Test

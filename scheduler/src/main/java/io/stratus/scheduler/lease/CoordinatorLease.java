@@ -323,6 +323,38 @@ public final class CoordinatorLease implements AutoCloseable {
   }
 
   /**
+   * Renews the lease now; completes once that renewal succeeded, or fails naming why this
+   * process cannot be sure it still holds the lease (taken over, lost, or the renewal did not
+   * get through). Writes that a deposed coordinator must never make (a checkpoint's metadata,
+   * deletes) start only after it: a successor takes over no sooner than a full ttl after our
+   * last successful renewal, so a write started at once lands while the lease is still ours.
+   * This is the fencing: the renewal is a conditional write on the lease object, which fails
+   * once a successor has written its epoch there.
+   */
+  public CompletableFuture<Void> confirmHeld() {
+    CompletableFuture<Void> confirmed = new CompletableFuture<>();
+    thread.execute(() -> {
+      long before;
+      synchronized (this) {
+        before = confirmedAtNanos;
+      }
+      renew();
+      synchronized (this) {
+        if (lost.isDone()) {
+          confirmed.completeExceptionally(new IllegalStateException("this coordinator no "
+              + "longer holds the lease on " + objects.location() + ": " + lost.join()));
+        } else if (closed || confirmedAtNanos == before) {
+          confirmed.completeExceptionally(new IllegalStateException("the lease on "
+              + objects.location() + " could not be confirmed just now"));
+        } else {
+          confirmed.complete(null);
+        }
+      }
+    });
+    return confirmed;
+  }
+
+  /**
    * Completes, with the reason, when this process no longer holds the lease: it must then stop
    * writing to the prefix at once.
    */
