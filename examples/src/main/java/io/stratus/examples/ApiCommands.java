@@ -327,6 +327,54 @@ final class ApiCommands {
     }
   }
 
+  @Command(name = "workers", mixinStandardHelpOptions = true,
+      description = "List the live workers.")
+  static final class Workers extends ApiCommand {
+    @Override
+    JsonNode call(CoordinatorClient client)
+        throws CoordinatorClient.ApiException, InterruptedException {
+      return client.get("/workers");
+    }
+
+    @Override
+    String describe(JsonNode workers, CoordinatorClient client) {
+      if (workers.isEmpty()) {
+        return "No worker has joined " + client.api() + " (start one with 'stratus worker "
+            + "--coordinator HOST:PORT').\n";
+      }
+      TextTable table = new TextTable("WORKER", "DATA SERVER", ">TASKS", ">CACHE HITS",
+          ">CACHE MISSES", "LAST HEARTBEAT", "DRAINING");
+      for (JsonNode w : workers) {
+        table.row(w.path("id").asText(), w.path("dataAddress").asText("-"),
+            w.path("tasks").asInt(), Units.count(w.path("cacheHits").asLong()),
+            Units.count(w.path("cacheMisses").asLong()),
+            Units.time(w.path("lastHeartbeat").asLong()),
+            w.path("draining").asBoolean() ? "yes" : "no");
+      }
+      return table.toString();
+    }
+  }
+
+  @Command(name = "drain", mixinStandardHelpOptions = true,
+      description = "Move every task off a worker (each job on it is rescaled at its "
+          + "parallelism onto the others); the worker stays, with no tasks, until it stops.")
+  static final class Drain extends ApiCommand {
+    @Parameters(index = "0", paramLabel = "WORKER", description = "the worker's name")
+    String worker;
+
+    @Override
+    JsonNode call(CoordinatorClient client)
+        throws CoordinatorClient.ApiException, InterruptedException {
+      return client.post("/workers/" + worker + "/drain", null, Duration.ofMinutes(5));
+    }
+
+    @Override
+    String describe(JsonNode r, CoordinatorClient client) {
+      return r.path("jobsMoved").isEmpty() ? "Worker " + worker + " drained: no job ran on it.\n"
+          : "Worker " + worker + " drained: moved " + r.path("jobsMoved") + ".\n";
+    }
+  }
+
   @Command(name = "checkpoint", mixinStandardHelpOptions = true,
       description = "Take a checkpoint now.")
   static final class Checkpoint extends JobCommand {

@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "stratus", mixinStandardHelpOptions = true, version = "stratus 0.1.0",
     description = "A stream-processing runtime whose keyed state lives in object storage.",
     subcommands = {
-        StratusCli.Demo.class, CoordinatorCommand.class, WorkerCommand.class, StoreDemo.class, ApiCommands.Catalog.class, ApiCommands.Jobs.class, ApiCommands.Job.class,
+        StratusCli.Demo.class, CoordinatorCommand.class, WorkerCommand.class, StoreDemo.class, ApiCommands.Catalog.class, ApiCommands.Workers.class, ApiCommands.Drain.class,
+        ApiCommands.Jobs.class, ApiCommands.Job.class,
         ApiCommands.Graph.class,
         ApiCommands.Submit.class, ApiCommands.Checkpoints.class, ApiCommands.Rescale.class,
         ApiCommands.Checkpoint.class, ApiCommands.Savepoint.class, ApiCommands.Stop.class,

@@ -82,6 +82,12 @@ final class WorkerCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE})")
   Duration joinTimeout;
 
+  @Option(names = "--drain-timeout", paramLabel = "TIME", defaultValue = "2m",
+      converter = ClusterOptions.DurationConverter.class,
+      description = "on SIGTERM, how long to wait for the coordinator to move this worker's "
+          + "tasks to the others before stopping anyway (default: ${DEFAULT-VALUE})")
+  Duration drainTimeout;
+
   @Option(names = "--heartbeat", paramLabel = "MS", defaultValue = "500",
       description = "milliseconds between heartbeats (default: ${DEFAULT-VALUE})")
   long heartbeatMillis;
@@ -101,15 +107,15 @@ final class WorkerCommand implements Callable<Integer> {
         coordinators);
     DataPlaneConfig dataPlane;
     try {
-      dataPlane = DataPlaneConfig.defaults().withBind(member.bind, dataPort);
-      if (clusterConfig.secret() != null) {
-        dataPlane = dataPlane.withSecret(clusterConfig.secret());
-      }
+      // The secret first: a data server off loopback is refused without one.
+      dataPlane = clusterConfig.secret() == null ? DataPlaneConfig.defaults()
+          : DataPlaneConfig.defaults().withSecret(clusterConfig.secret());
+      dataPlane = dataPlane.withBind(member.bind, dataPort);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    StopSignal stop = StopSignal.install("Stopping the worker (the coordinator restarts its "
-        + "tasks elsewhere)...");
+    StopSignal stop = StopSignal.install("Stopping the worker (press Ctrl-C again to quit at "
+        + "once; the coordinator then restarts its tasks elsewhere)...");
     Path dataDir = storage.dataDir.toAbsolutePath();
     ClusterLog.writeTo(dataDir.resolve("stratus-" + name + ".log"));
     ClusterNode node;
@@ -165,6 +171,15 @@ final class WorkerCommand implements Callable<Integer> {
         System.out.println("Ready.");
         while (!stop.requested()) {
           Thread.sleep(100);
+        }
+        // Leave as a rescale, not as a failure: the coordinator moves the tasks first.
+        System.out.println("Leaving: the coordinator moves this worker's tasks to the others...");
+        try {
+          List<String> moved = worker.leave(drainTimeout).join();
+          System.out.println(moved.isEmpty() ? "No task ran here." : "Moved " + moved + ".");
+        } catch (CompletionException e) {
+          System.out.println("Stopping anyway (" + CoordinatorCommand.rootMessage(e) + "): the "
+              + "coordinator restarts its tasks elsewhere from the last checkpoint.");
         }
         System.out.println("Stopped.");
         return 0;

@@ -40,6 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterProcessTest {
 
   private static final Duration START = Duration.ofSeconds(90);
+  /**
+   * Many short-lived JVMs share two cores here: the quick compiler only, so that starting one
+   * does not take the CPU from the others for seconds.
+   */
+  private static final List<String> JVM = List.of("-XX:TieredStopAtLevel=1");
 
   @TempDir
   Path dir;
@@ -93,23 +98,35 @@ class ClusterProcessTest {
     }
   }
 
-  private StratusProcess startCoordinator() throws IOException {
-    coordinator = StratusProcess.start(dir.resolve("coordinator"), env, "coordinator",
-        "--data-dir", dir.resolve("coordinator").toString(),
-        "--cluster-port", String.valueOf(clusterPort), "--api-port", String.valueOf(apiPort),
-        "--s3-endpoint", s3.endpoint().toString(), "--bucket", "stratus", "--prefix", "cluster/",
-        "--heartbeat-timeout", "3s", "--lease-ttl", "6s", "--orphan-grace", "1s");
-    all.add(coordinator);
+  private StratusProcess startCoordinator(String... more) throws IOException {
+    coordinator = coordinatorProcess(clusterPort, apiPort, more);
     return coordinator;
   }
 
-  private StratusProcess startWorker() throws IOException {
+  private StratusProcess coordinatorProcess(int cluster, int api, String... more)
+      throws IOException {
+    List<String> args = new ArrayList<>(List.of("coordinator",
+        "--data-dir", dir.resolve("coordinator").toString(),
+        "--cluster-port", String.valueOf(cluster), "--api-port", String.valueOf(api),
+        "--s3-endpoint", s3.endpoint().toString(), "--bucket", "stratus", "--prefix", "cluster/",
+        "--heartbeat-timeout", "3s", "--lease-ttl", "6s", "--orphan-grace", "1s"));
+    args.addAll(List.of(more));
+    StratusProcess p = StratusProcess.start(dir.resolve("coordinator"), env, JVM,
+        args.toArray(String[]::new));
+    all.add(p);
+    return p;
+  }
+
+  private StratusProcess startWorker(String... more) throws IOException {
     String id = "w" + (++workersStarted);
-    StratusProcess worker = StratusProcess.start(dir.resolve("workers"), env, "worker",
+    List<String> args = new ArrayList<>(List.of("worker",
         "--coordinator", "127.0.0.1:" + clusterPort, "--id", id,
         "--cluster-port", String.valueOf(clusterPort + 1),
         "--data-dir", dir.resolve("workers").toString(),
-        "--cache-mib", "32", "--disk-cache-mib", "64", "--heartbeat", "250");
+        "--cache-mib", "32", "--disk-cache-mib", "64", "--heartbeat", "250"));
+    args.addAll(List.of(more));
+    StratusProcess worker = StratusProcess.start(dir.resolve("workers"), env, JVM,
+        args.toArray(String[]::new));
     workers.add(worker);
     all.add(worker);
     return worker;
@@ -117,6 +134,79 @@ class ClusterProcessTest {
 
   private CoordinatorClient api() {
     return new CoordinatorClient("http://127.0.0.1:" + apiPort, null);
+  }
+
+  private void submit(long events, long users, int rate, int parallelism)
+      throws CoordinatorClient.ApiException, InterruptedException {
+    Map<String, Object> submit = new LinkedHashMap<>();
+    submit.put("job", PaymentTotalsJob.NAME);
+    submit.put("parameters", Map.of("events", events, "rate", rate, "users", users,
+        "checkpoint-ms", 300));
+    submit.put("parallelism", parallelism);
+    api().post("/jobs", submit, Duration.ofMinutes(2));
+    log("submitted");
+  }
+
+  private void awaitFinishedWithExactOutput(long events, long users, String context) {
+    Awaitility.await("the job to finish (" + context + ")").atMost(Duration.ofMinutes(4))
+        .pollInterval(Duration.ofSeconds(1)).until(() -> state().equals("FINISHED"));
+    log("finished");
+    List<String> expected = PaymentTotalsJob.expectedOutput(events, users);
+    List<String> committed = PaymentTotalsJob.committedOutput(bucket);
+    assertEquals(expected.size(), committed.size(), context + ": lines committed");
+    assertEquals(expected, committed, context);
+  }
+
+  @Test
+  void aWorkerThatCannotJoinSaysWhyAndExits() throws Exception {
+    // Nothing listens at the coordinator's address.
+    StratusProcess lonely = startWorker("--join-timeout", "3s");
+    assertEquals(1, lonely.awaitExit(START));
+    assertTrue(lonely.output().contains("stratus worker: no coordinator answered at 127.0.0.1:"
+        + clusterPort + " within 3 s"), lonely.output());
+
+    // A coordinator with a secret; a worker with another one cannot join it.
+    startCoordinator("--cluster-secret", "the-secret-of-this-cluster").awaitOutput("Ready.",
+        START);
+    StratusProcess stranger = startWorker("--join-timeout", "5s", "--cluster-secret",
+        "a-secret-of-another-cluster");
+    assertEquals(1, stranger.awaitExit(START));
+    assertTrue(stranger.output().contains("does this worker have the same cluster secret?"),
+        stranger.output());
+    // One with the right secret joins; the coordinator was not disturbed.
+    startWorker("--cluster-secret", "the-secret-of-this-cluster").awaitOutput("Ready.", START);
+    assertTrue(coordinator.alive());
+    assertTrue(coordinator.output().contains("Ready."));
+  }
+
+  @Test
+  void aSecondCoordinatorRefusesOrStandsByAndTakesOverWhenTheLeaderIsKilled()
+      throws Exception {
+    startCoordinator().awaitOutput("Ready.", START);
+    // Without --standby a second coordinator on the same bucket refuses, naming the holder.
+    StratusProcess second = coordinatorProcess(freePort(), freePort());
+    assertEquals(1, second.awaitExit(START));
+    assertTrue(second.output().contains("is in use by pid " + coordinator.pid()),
+        second.output());
+    assertTrue(coordinator.alive());
+
+    int standbyApi = freePort();
+    StratusProcess standby = coordinatorProcess(freePort(), standbyApi, "--standby", "--peer",
+        "127.0.0.1:" + clusterPort);
+    standby.awaitOutput("standby:", START);
+    startWorker().awaitOutput("Ready.", START);
+    long events = 60_000;
+    submit(events, 500, 4_000, 2);
+    Awaitility.await("a checkpoint").atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(200)).until(() ->
+            api().get("/jobs/" + PaymentTotalsJob.NAME).path("completedCheckpoints").asLong() > 0);
+    coordinator.kill9();
+    log("killed the leader");
+    standby.awaitOutput("Ready.", START);
+    log("the standby leads");
+    assertTrue(standby.output().contains("leading at epoch 2"), standby.output());
+    apiPort = standbyApi;
+    awaitFinishedWithExactOutput(events, 500, "after the standby took over");
   }
 
   @Test
@@ -130,13 +220,7 @@ class ClusterProcessTest {
     for (StratusProcess w : workers) {
       w.awaitOutput("Ready.", START);
     }
-    Map<String, Object> submit = new LinkedHashMap<>();
-    submit.put("job", PaymentTotalsJob.NAME);
-    submit.put("parameters", Map.of("events", events, "rate", 4_000, "users", users,
-        "checkpoint-ms", 300));
-    submit.put("parallelism", 3);
-    api().post("/jobs", submit, Duration.ofMinutes(2));
-    log("submitted");
+    submit(events, users, 4_000, 3);
 
     long seed = System.nanoTime();
     Random random = new Random(seed);
@@ -156,6 +240,18 @@ class ClusterProcessTest {
         rescaleTo(4);
         log("rescaled to 4");
         scaledOut = true;
+        // A worker asked to stop leaves by a rescale, not by a failure and a restart.
+        long restartsBefore = api().get("/jobs/" + PaymentTotalsJob.NAME).path("restarts")
+            .asLong();
+        StratusProcess leaving = workers.remove(0);
+        leaving.terminate();
+        assertEquals(0, leaving.awaitExit(START));
+        assertTrue(leaving.output().contains("Moved [" + PaymentTotalsJob.NAME + "]"),
+            leaving.output());
+        assertEquals(restartsBefore, api().get("/jobs/" + PaymentTotalsJob.NAME)
+            .path("restarts").asLong(), "restarts while a worker left");
+        log("a worker left by SIGTERM; its tasks moved by a rescale");
+        startWorker();
       } else if ((workerKills == 3 && coordinatorKills == 0)
           || (workerKills == 8 && coordinatorKills == 1)) {
         coordinator.kill9();
@@ -171,14 +267,7 @@ class ClusterProcessTest {
         log("killed a worker (" + workerKills + "), started w" + workersStarted);
       }
     }
-    Awaitility.await("the job to finish (seed " + seed + ")").atMost(Duration.ofMinutes(4))
-        .pollInterval(Duration.ofSeconds(1)).until(() -> state().equals("FINISHED"));
-    log("finished");
-
-    List<String> expected = PaymentTotalsJob.expectedOutput(events, users);
-    List<String> committed = PaymentTotalsJob.committedOutput(bucket);
-    assertEquals(expected.size(), committed.size(), "seed " + seed + ": lines committed");
-    assertEquals(expected, committed, "seed " + seed);
+    awaitFinishedWithExactOutput(events, users, "seed " + seed);
 
     // The files that killed workers left are swept once the job has ended.
     Awaitility.await("no orphaned state files (seed " + seed + ")").atMost(Duration.ofSeconds(30))

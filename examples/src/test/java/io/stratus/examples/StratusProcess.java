@@ -33,9 +33,16 @@ final class StratusProcess implements AutoCloseable {
    */
   static StratusProcess start(Path dir, Map<String, String> env, String... args)
       throws IOException {
+    return start(dir, env, List.of(), args);
+  }
+
+  /** As {@link #start(Path, Map, String...)}, with more JVM options. */
+  static StratusProcess start(Path dir, Map<String, String> env, List<String> jvmOptions,
+      String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
         "-XX:+UseSerialGC"));
+    command.addAll(jvmOptions);
     // As the stratus script starts it: Hazelcast reads JVM internals and warns without these.
     command.addAll(List.of("--add-modules", "java.se",
         "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",

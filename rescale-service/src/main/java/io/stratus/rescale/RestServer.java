@@ -121,6 +121,9 @@ public final class RestServer implements AutoCloseable {
     }
     router.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
     router.get("/catalog").handler(this::catalog);
+    router.get("/workers").handler(ctx -> reply(ctx,
+        CompletableFuture.completedFuture(coordinator.workers())));
+    router.post("/workers/:id/drain").handler(this::drain);
     router.get("/jobs").handler(this::listJobs);
     router.post("/jobs").handler(this::submit);
     router.get("/jobs/:id").handler(this::getJob);
@@ -296,6 +299,25 @@ public final class RestServer implements AutoCloseable {
     if (job != null) {
       reply(ctx, job.status());
     }
+  }
+
+  /**
+   * Drains a worker: its tasks move to the others by a rescale of each job on it; answers once
+   * none is left on it, with the jobs moved.
+   */
+  private void drain(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (!coordinator.liveWorkers().contains(id)) {
+      error(ctx, 404, "no live worker '" + id + "'; live workers: "
+          + coordinator.liveWorkers());
+      return;
+    }
+    reply(ctx, coordinator.drain(id).thenApply(moved -> {
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("worker", id);
+      out.put("jobsMoved", moved);
+      return out;
+    }));
   }
 
   private void rescale(RoutingContext ctx) {

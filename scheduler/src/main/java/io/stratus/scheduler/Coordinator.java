@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -50,6 +51,9 @@ public final class Coordinator implements AutoCloseable {
   private final MetricsRegistry metrics = new MetricsRegistry();
   private MessageConsumer<Object> heartbeats;
   private MessageConsumer<Object> joins;
+  private MessageConsumer<Object> leaves;
+  /** Workers being drained: live, but no task is placed on them any more. */
+  private final Set<String> draining = ConcurrentHashMap.newKeySet();
   private final JobRecords records;
   /** What a joining worker process is told (where the bucket is); see {@link #workerSettings}. */
   private volatile Map<String, String> workerSettings = Map.of();
@@ -150,6 +154,7 @@ public final class Coordinator implements AutoCloseable {
       // The new leader listens on the same addresses: messages must not be shared with it.
       heartbeats.unregister();
       joins.unregister();
+      leaves.unregister();
     });
     heartbeats = vertx.eventBus().consumer(Protocol.HEARTBEATS, message -> {
       if (Protocol.decode(message.body()) instanceof Protocol.Heartbeat h) {
@@ -164,6 +169,18 @@ public final class Coordinator implements AutoCloseable {
         LOG.info("Worker {} (cluster node {}) asks to join", j.worker(), j.nodeId());
         message.reply(new io.vertx.core.json.JsonObject(new java.util.LinkedHashMap<>(
             workerSettings)).put("epoch", lease.epoch()).encode());
+      }
+    });
+    leaves = vertx.eventBus().consumer(Protocol.LEAVE, message -> {
+      if (Protocol.decode(message.body()) instanceof Protocol.Leave l) {
+        drain(l.worker()).whenComplete((moved, e) -> {
+          if (e != null) {
+            message.fail(500, String.valueOf(e.getCause() != null ? e.getCause().getMessage()
+                : e.getMessage()));
+          } else {
+            message.reply(String.join(",", moved));
+          }
+        });
       }
     });
     long period = Math.max(50, heartbeatTimeout.toMillis() / 4);
@@ -272,6 +289,77 @@ public final class Coordinator implements AutoCloseable {
     }
   }
 
+  /** The live workers, sorted by id. */
+  public List<WorkerStatus> workers() {
+    List<WorkerStatus> out = new ArrayList<>();
+    for (String id : liveWorkers()) {
+      Protocol.Heartbeat h = reports.get(id);
+      if (h != null) {
+        out.add(new WorkerStatus(id, h.dataAddress(), h.sentAt(), h.tasks().size(),
+            h.cacheHits(), h.cacheMisses(), draining.contains(id)));
+      }
+    }
+    return out;
+  }
+
+  /** Live workers that tasks may be placed on (not being drained), sorted by id. */
+  List<String> placeableWorkers() {
+    List<String> out = new ArrayList<>(liveWorkers());
+    out.removeAll(draining);
+    return out;
+  }
+
+  /** Whether {@code worker} is being drained. */
+  public boolean draining(String worker) {
+    return draining.contains(worker);
+  }
+
+  /**
+   * Drains a worker: no task is placed on it any more, and every job with tasks on it is
+   * rescaled at its current parallelism, which moves its key groups to the other workers by
+   * pointers, as a rescale does (not a failure: nothing restarts from an older checkpoint).
+   * A job that is restarting or being rescaled already lands elsewhere by itself.
+   *
+   * @return (in the future) the jobs whose tasks moved
+   * @throws IllegalArgumentException (in the future) naming the worker when it is not live
+   * @throws IllegalStateException (in the future) when it is the only live worker while jobs
+   *         run on it
+   */
+  public CompletableFuture<List<String>> drain(String worker) {
+    if (!isLive(worker)) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("no live worker named '"
+          + worker + "'; live workers: " + liveWorkers()));
+    }
+    draining.add(worker);
+    LOG.info("Draining worker {}", worker);
+    List<CompletableFuture<String>> moves = new ArrayList<>();
+    for (JobController job : jobs.values()) {
+      moves.add(job.placedOn(worker).thenCompose(on -> {
+        if (!on) {
+          return CompletableFuture.completedFuture(null);
+        }
+        if (placeableWorkers().isEmpty()) {
+          draining.remove(worker);
+          throw new IllegalStateException("worker " + worker + " is the only one left: job '"
+              + job.name() + "' has nowhere to go (start another worker first)");
+        }
+        return job.redeploy().handle((report, e) -> {
+          if (e != null && !(e instanceof RescaleConflictException
+              || e.getCause() instanceof RescaleConflictException)) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+          return job.name();
+        });
+      }));
+    }
+    return CompletableFuture.allOf(moves.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      List<String> moved = moves.stream().map(CompletableFuture::join)
+          .filter(java.util.Objects::nonNull).toList();
+      LOG.info("Worker {} drained; jobs moved off it: {}", worker, moved);
+      return moved;
+    });
+  }
+
   /** A message to {@code worker} found no one listening: treat it as lost now. */
   void workerUnreachable(String worker) {
     if (lastHeartbeat.remove(worker) != null) {
@@ -282,6 +370,7 @@ public final class Coordinator implements AutoCloseable {
 
   private void lost(String worker) {
     reports.remove(worker);
+    draining.remove(worker);
     CompletableFuture<Void> waiter = lostWaiters.remove(worker);
     if (waiter != null) {
       waiter.complete(null);
@@ -494,6 +583,9 @@ public final class Coordinator implements AutoCloseable {
     }
     if (joins != null) {
       joins.unregister();
+    }
+    if (leaves != null) {
+      leaves.unregister();
     }
     timer.shutdownNow();
   }

@@ -316,7 +316,7 @@ public final class JobController {
   }
 
   private void deployTasks() {
-    List<String> workers = coordinator.liveWorkers();
+    List<String> workers = coordinator.placeableWorkers();
     if (workers.isEmpty()) {
       // No worker to restart on: wait a while for one to join (a replacement) before this
       // counts as a failed attempt.
@@ -1061,6 +1061,20 @@ public final class JobController {
       }
       return false;
     });
+  }
+
+  /**
+   * Redeploys the job at its current parallelism, by a rescale: its tasks land on the workers
+   * tasks may be placed on now (how a worker is drained).
+   */
+  CompletableFuture<RescaleReport> redeploy() {
+    return onContext(() -> rescale(Map.copyOf(parallelism)));
+  }
+
+  /** Whether a task of the running attempt is placed on {@code worker}. */
+  CompletableFuture<Boolean> placedOn(String worker) {
+    return onContext(() -> CompletableFuture.completedFuture(!state.terminal()
+        && placement.containsValue(worker)));
   }
 
   /** The last completed rescale, or null. */

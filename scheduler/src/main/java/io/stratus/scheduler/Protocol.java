@@ -19,7 +19,8 @@ import java.util.Map;
  *   <li>to a job's coordinator ({@code stratus.job.<name>}): {@link Ack}, {@link Decline},
  *       {@link TaskFailed}, {@link TaskFinished};
  *   <li>to {@code stratus.coordinator.heartbeats}: {@link Heartbeat};
- *   <li>to {@code stratus.coordinator.join} (a request): {@link Join}.
+ *   <li>to {@code stratus.coordinator.join} (a request): {@link Join};
+ *   <li>to {@code stratus.coordinator.leave} (a request): {@link Leave}.
  * </ul>
  */
 final class Protocol {
@@ -27,6 +28,8 @@ final class Protocol {
   static final String HEARTBEATS = "stratus.coordinator.heartbeats";
   /** A worker process asks here for what it needs before it can run tasks ({@link Join}). */
   static final String JOIN = "stratus.coordinator.join";
+  /** A worker asked to stop asks here to have its tasks moved first ({@link Leave}). */
+  static final String LEAVE = "stratus.coordinator.leave";
 
   static String workerAddress(String worker) {
     return "stratus.worker." + worker;
@@ -48,7 +51,8 @@ final class Protocol {
       @JsonSubTypes.Type(value = TaskFinished.class, name = "task-finished"),
       @JsonSubTypes.Type(value = FirstRecord.class, name = "first-record"),
       @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat"),
-      @JsonSubTypes.Type(value = Join.class, name = "join")})
+      @JsonSubTypes.Type(value = Join.class, name = "join"),
+      @JsonSubTypes.Type(value = Leave.class, name = "leave")})
   sealed interface Message {}
 
   /**
@@ -106,6 +110,13 @@ final class Protocol {
    * {@link Coordinator#workerSettings}).
    */
   record Join(String worker, String nodeId) implements Message {}
+
+  /**
+   * A worker is about to stop: the coordinator moves its tasks to the other workers by a
+   * rescale (no failure, no replay beyond the rescale's checkpoint) and replies once none is
+   * left on it.
+   */
+  record Leave(String worker) implements Message {}
 
   /** One task's counters, as of a heartbeat. */
   record TaskReport(String job, int attempt, String task, long records, long stateBytes) {}

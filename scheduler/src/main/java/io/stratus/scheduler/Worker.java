@@ -274,6 +274,27 @@ public final class Worker implements AutoCloseable {
     return stopped;
   }
 
+  /**
+   * Asks the coordinator to move this worker's tasks to the others (a drain) before it stops;
+   * completes with the jobs moved, or fails naming why (no coordinator answered within
+   * {@code timeout}, or it could not move them).
+   */
+  public CompletableFuture<List<String>> leave(Duration timeout) {
+    CompletableFuture<List<String>> left = new CompletableFuture<>();
+    resources.vertx().eventBus().request(Protocol.LEAVE, Protocol.encode(new Protocol.Leave(id)),
+        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeout.toMillis()))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            String moved = String.valueOf(ar.result().body());
+            left.complete(moved.isEmpty() ? List.of() : List.of(moved.split(",")));
+          } else {
+            left.completeExceptionally(new IllegalStateException("the coordinator did not move "
+                + "this worker's tasks: " + ar.cause().getMessage()));
+          }
+        });
+    return left;
+  }
+
   private static void closeState(DeployedTask task) {
     try {
       task.releaseState();
