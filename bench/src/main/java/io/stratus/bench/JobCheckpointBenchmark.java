@@ -10,9 +10,8 @@ import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.sink.DiscardingSink;
 import io.stratus.runtime.source.Payment;
 import io.stratus.runtime.source.PaymentGenerator;
+import io.stratus.runtime.source.RateLimitedSource;
 import io.stratus.runtime.source.Source;
-import io.stratus.runtime.source.SourceReader;
-import io.stratus.runtime.source.SourceRecord;
 import io.stratus.runtime.state.DisaggregatedBackend;
 import io.stratus.runtime.state.RocksDbBackend;
 import io.stratus.runtime.state.StateDescriptor;
@@ -59,9 +58,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class JobCheckpointBenchmark {
 
-  private static final String OPERATOR = "counts";
-  private static final String STATE = "count";
-  private static final int MAX_PARALLELISM = 128;
+  static final String OPERATOR = "counts";
+  static final String STATE = "count";
+  static final int MAX_PARALLELISM = 128;
   private static final int PARALLELISM = 2;
 
   /** Set to make the next record fail; the time it failed; the first record after it. */
@@ -110,50 +109,10 @@ public final class JobCheckpointBenchmark {
     }
   }
 
-  /** Payments at a fixed rate per second of wall time, from any offset. */
-  static final class RateLimitedPayments implements Source<Payment> {
-    private final PaymentGenerator generator;
-    private final long perSecond;
-
-    RateLimitedPayments(long users, long perSecond) {
-      this.generator = new PaymentGenerator(7, users, Long.MAX_VALUE, 1000, 0, 0);
-      this.perSecond = perSecond;
-    }
-
-    @Override
-    public boolean bounded() {
-      return false;
-    }
-
-    @Override
-    public SourceReader<Payment> createReader(int split, int splits) {
-      SourceReader<Payment> inner = generator.createReader(split, splits);
-      return new SourceReader<>() {
-        private final long startedAt = System.nanoTime();
-        private long emitted;
-
-        @Override
-        public List<SourceRecord<Payment>> poll(int max) {
-          long due = (System.nanoTime() - startedAt) * perSecond / 1_000_000_000L - emitted;
-          if (due <= 0) {
-            return List.of();
-          }
-          List<SourceRecord<Payment>> out = inner.poll((int) Math.min(max, due));
-          emitted += out.size();
-          return out;
-        }
-
-        @Override
-        public long offset() {
-          return inner.offset();
-        }
-
-        @Override
-        public void seek(long offset) {
-          inner.seek(offset);
-        }
-      };
-    }
+  /** Payments over {@code users} users at {@code perSecond} per second of wall time. */
+  static Source<Payment> payments(long users, long perSecond) {
+    return new RateLimitedSource<>(new PaymentGenerator(7, users, Long.MAX_VALUE, 1000, 0, 0),
+        perSecond);
   }
 
   public static void main(String[] args) throws Exception {
@@ -225,8 +184,8 @@ public final class JobCheckpointBenchmark {
       network.setModel(cloud);
 
       StreamEnvironment env = StreamEnvironment.plan(runtime);
-      env.fromSource(new RateLimitedPayments(users, rate), WatermarkStrategy.noWatermarks(),
-              "payments", 1)
+      env.fromSource(payments(users, rate), WatermarkStrategy.noWatermarks(), "payments", 1)
+          .returns(Serdes.record(Payment.class))
           .keyBy(Payment::userId, Serdes.LONG)
           .process(new CountPerUser(), OPERATOR)
           .sinkTo(new DiscardingSink<>());

@@ -327,7 +327,8 @@ class RestApiTest {
     JsonObject paths = new JsonObject(doc.body()).getJsonObject("paths");
     for (String path : List.of("/jobs", "/jobs/{id}", "/jobs/{id}/rescale",
         "/jobs/{id}/checkpoints", "/jobs/{id}/graph",
-        "/jobs/{id}/savepoints", "/jobs/{id}/stop", "/metrics")) {
+        "/jobs/{id}/savepoints", "/jobs/{id}/stop", "/metrics", "/catalog", "/workers",
+        "/workers/{id}/drain")) {
       assertTrue(paths.containsKey(path), path);
     }
     assertTrue(paths.getJsonObject("/jobs").containsKey("post"));

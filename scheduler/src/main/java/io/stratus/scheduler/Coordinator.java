@@ -532,6 +532,8 @@ public final class Coordinator implements AutoCloseable {
       }).thenApply(restore -> {
         JobController job = submit(r.job(), r.parameters(), restore, r.restoreFrom(),
             r.parallelism());
+        job.recovering("resumed by the coordinator of epoch " + lease.epoch()
+            + " (the previous one stopped or died)");
         LOG.info("Recovering job {} (last attempt {}) from {}", r.job(), r.attempt(),
             restore == null ? "its start" : restore.kind() + " " + restore.checkpointId());
         return job.name();

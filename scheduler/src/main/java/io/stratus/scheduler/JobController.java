@@ -139,6 +139,12 @@ public final class JobController {
    */
   private int haltedAttempt = -1;
   private RescaleReport lastRescale;
+  private RecoveryReport lastRecovery;
+  /** The failure being recovered from: its cause and when it was detected (0: none). */
+  private String recoveringFrom;
+  private long failureDetectedAt;
+  private long attemptCanceledAt;
+  private long attemptRunningAt;
   /** Source records of attempts that ended, so counts stay monotonic across restarts. */
   private long sourceRecordsBefore;
   private long attemptSourceRecords;
@@ -379,6 +385,7 @@ public final class JobController {
             request(worker, new Protocol.Start(name(), attempt));
           }
           state = JobState.RUNNING;
+          attemptRunningAt = System.currentTimeMillis();
           started.complete(null);
           completeWaiter(running, attempt);
           LOG.info("Job {} attempt {} running: {} tasks on {} worker(s){}", name(), attempt,
@@ -475,6 +482,15 @@ public final class JobController {
       failover("task " + f.task() + " failed on worker " + f.worker() + ": " + f.error());
     } else if (m instanceof Protocol.FirstRecord f && f.attempt() == attempt) {
       completeWaiter(firstRecord, attempt);
+      if (failureDetectedAt != 0) {
+        lastRecovery = new RecoveryReport(recoveringFrom, attempt,
+            restoreFrom == null ? -1 : restoreFrom.checkpointId(), failureDetectedAt,
+            Math.max(failureDetectedAt, attemptCanceledAt), attemptRunningAt,
+            System.currentTimeMillis());
+        failureDetectedAt = 0;
+        LOG.info("Job {} recovered in {} ms (attempt {} processed records again): {}", name(),
+            lastRecovery.totalMillis(), attempt, recoveringFrom);
+      }
     } else if (m instanceof Protocol.TaskFinished f && f.attempt() == attempt) {
       finished.add(f.task());
       if (f.sourceOffset() != null) {
@@ -520,6 +536,10 @@ public final class JobController {
     }
     restartScheduled = true;
     lastFailure = reason;
+    if (failureDetectedAt == 0) {
+      failureDetectedAt = System.currentTimeMillis();
+      recoveringFrom = reason;
+    }
     LOG.warn("Job {} attempt {} failed: {}", name(), attempt, reason);
     state = JobState.RESTARTING;
     stopPeriodicCheckpoints();
@@ -529,6 +549,7 @@ public final class JobController {
         ? pending.completion.handle((m, e) -> null) : CompletableFuture.completedFuture(null);
     cancelAttempt(failed).thenCombine(finalizing, (a, b) -> null)
         .whenComplete((v, e) -> context.runOnContext(x -> {
+      attemptCanceledAt = System.currentTimeMillis();
       restarts++;
       if (restarts > definition.restarts().maxRestarts()) {
         fail("gave up after " + definition.restarts().maxRestarts() + " restarts; last failure: "
@@ -1071,6 +1092,18 @@ public final class JobController {
     return onContext(() -> rescale(Map.copyOf(parallelism)));
   }
 
+  /**
+   * Marks the job's first attempt as a recovery from {@code cause} (a new leader resuming the
+   * job), so that {@link JobStatus#lastRecovery} reports how long it took.
+   */
+  void recovering(String cause) {
+    context.runOnContext(v -> {
+      failureDetectedAt = System.currentTimeMillis();
+      attemptCanceledAt = failureDetectedAt;
+      recoveringFrom = cause;
+    });
+  }
+
   /** Whether a task of the running attempt is placed on {@code worker}. */
   CompletableFuture<Boolean> placedOn(String worker) {
     return onContext(() -> CompletableFuture.completedFuture(!state.terminal()
@@ -1148,7 +1181,7 @@ public final class JobController {
     }
     return new JobStatus(name(), state, attempt, restarts, Map.copyOf(parallelism), tasks,
         List.copyOf(summaries), lastFailure, abortedCheckpoints, completedCheckpoints,
-        sourceRecords(reports), recordsPerSecond(), stateBytes, lastRescale);
+        sourceRecords(reports), recordsPerSecond(), stateBytes, lastRescale, lastRecovery);
   }
 
   /** The running attempt's tasks' latest reports, by task id. */
@@ -1189,7 +1222,7 @@ public final class JobController {
   JobStatus snapshot() {
     JobStatus s = snapshot;
     return s != null ? s : new JobStatus(name(), JobState.SUBMITTED, 0, 0, Map.of(), List.of(),
-        List.of(), null, 0, 0, 0, 0, 0, null);
+        List.of(), null, 0, 0, 0, 0, 0, null, null);
   }
 
   private double recordsPerSecond() {

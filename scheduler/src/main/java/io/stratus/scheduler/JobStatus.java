@@ -21,11 +21,13 @@ import java.util.Map;
  * @param recordsPerSecond source records per second over the last few seconds
  * @param stateBytes  about how many bytes of keyed state the running tasks hold
  * @param lastRescale the last completed rescale, or null
+ * @param lastRecovery the last restart after a failure that processed records again, or null
  */
 public record JobStatus(String name, JobState state, int attempt, int restarts,
     Map<String, Integer> parallelism, List<TaskStatus> tasks, List<CheckpointSummary> checkpoints,
     String lastFailure, long abortedCheckpoints, long completedCheckpoints, long recordsIn,
-    double recordsPerSecond, long stateBytes, RescaleReport lastRescale) {
+    double recordsPerSecond, long stateBytes, RescaleReport lastRescale,
+    RecoveryReport lastRecovery) {
 
   /**
    * One task.

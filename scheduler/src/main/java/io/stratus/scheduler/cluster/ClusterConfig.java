@@ -55,8 +55,11 @@ public record ClusterConfig(String bindHost, int port, int portRange, int eventB
     members = List.copyOf(members);
     for (String m : members) {
       int colon = m.lastIndexOf(':');
-      if (colon <= 0 || !m.substring(colon + 1).matches("\\d{1,5}")) {
-        throw new IllegalArgumentException("cluster member '" + m + "' is not HOST:PORT");
+      if (colon <= 0 || !m.substring(colon + 1).matches("\\d{1,5}")
+          || Integer.parseInt(m.substring(colon + 1)) < 1
+          || Integer.parseInt(m.substring(colon + 1)) > 65535) {
+        throw new IllegalArgumentException("cluster member '" + m + "' is not HOST:PORT with a "
+            + "port in 1..65535");
       }
     }
     if (secret != null && secret.length() < 16) {
@@ -72,28 +75,8 @@ public record ClusterConfig(String bindHost, int port, int portRange, int eventB
     }
   }
 
-  /** A member on 127.0.0.1 at {@code port} (exactly), joining {@code members}, no secret. */
-  public static ClusterConfig loopback(int port, List<String> members) {
-    return new ClusterConfig("127.0.0.1", port, 1, 0, members, null, Duration.ofSeconds(5));
-  }
-
-  public ClusterConfig withPortRange(int range) {
-    return new ClusterConfig(bindHost, port, range, eventBusPort, members, secret,
-        memberTimeout);
-  }
-
   public ClusterConfig withMembers(List<String> join) {
     return new ClusterConfig(bindHost, port, portRange, eventBusPort, join, secret,
-        memberTimeout);
-  }
-
-  public ClusterConfig withSecret(String clusterSecret) {
-    return new ClusterConfig(bindHost, port, portRange, eventBusPort, members, clusterSecret,
-        memberTimeout);
-  }
-
-  public ClusterConfig withBindHost(String host) {
-    return new ClusterConfig(host, port, portRange, eventBusPort, members, secret,
         memberTimeout);
   }
 

@@ -60,6 +60,7 @@ public final class ClusterNode implements AutoCloseable {
    *         bound
    */
   public static CompletableFuture<ClusterNode> join(ClusterConfig config) {
+    long start = System.nanoTime();
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast(config));
     VertxOptions options = new VertxOptions().setEventBusOptions(new EventBusOptions()
         .setHost(config.bindHost()).setPort(config.eventBusPort())
@@ -72,7 +73,10 @@ public final class ClusterNode implements AutoCloseable {
                 + ":" + config.port() + (config.portRange() > 1 ? "+" : "") + ": "
                 + rootMessage(e), e);
           }
-          return new ClusterNode(vertx, manager);
+          ClusterNode node = new ClusterNode(vertx, manager);
+          LOG.info("Joined the cluster in {} ms as {}; members: {}",
+              (System.nanoTime() - start) / 1_000_000, node.nodeId(), node.members());
+          return node;
         });
   }
 

@@ -1,0 +1,190 @@
+package io.stratus.runtime.source;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.stratus.runtime.serde.Serdes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class RateLimitedSourceTest {
+
+  private static List<Long> values(List<SourceRecord<Long>> batch) {
+    return batch.stream().map(SourceRecord::value).toList();
+  }
+
+  @Test
+  void aReaderReturnsAnEmptyBatchRightAfterItsCreation() {
+    // 10/s: the first record is due 100 ms after the reader's creation.
+    RateLimitedSource<Long> source = new RateLimitedSource<>(new SequenceSource(0, 1_000_000),
+        10);
+    SourceReader<Long> reader = source.createReader(0, 1);
+    List<SourceRecord<Long>> batch = reader.poll(100);
+    assertNotNull(batch, "not the end of the split");
+    assertEquals(List.of(), batch);
+    assertEquals(0, reader.offset());
+  }
+
+  @Test
+  void eachReaderKeepsItsOwnPace() throws Exception {
+    RateLimitedSource<Long> source = new RateLimitedSource<>(new SequenceSource(0, 1_000_000),
+        20);
+    SourceReader<Long> first = source.createReader(0, 2);
+    Thread.sleep(220);
+    List<Long> firstRead = values(first.poll(100));
+    assertTrue(firstRead.size() >= 3 && firstRead.size() <= 10, String.valueOf(firstRead));
+    assertEquals(0L, firstRead.get(0));
+    assertEquals(2L, firstRead.get(1), "split 0 of 2");
+    // A reader created now starts from nothing, whatever the first one read.
+    SourceReader<Long> second = source.createReader(1, 2);
+    assertEquals(List.of(), second.poll(100));
+    AtomicReference<List<SourceRecord<Long>>> batch = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
+      batch.set(second.poll(100));
+      return !batch.get().isEmpty();
+    });
+    // The first record of split 1, due 50 ms after the second reader was created.
+    assertEquals(1L, values(batch.get()).get(0));
+    assertTrue(batch.get().size() <= 2, String.valueOf(values(batch.get())));
+  }
+
+  @Test
+  void holdsEachReaderToTheRateByWallClock() throws Exception {
+    RateLimitedSource<Long> source = new RateLimitedSource<>(new SequenceSource(0, 1_000_000),
+        1000);
+    SourceReader<Long> reader = source.createReader(0, 1);
+    List<Long> read = new ArrayList<>();
+    long start = System.nanoTime();
+    while (System.nanoTime() - start < 500_000_000L) {
+      List<SourceRecord<Long>> batch = reader.poll(10_000);
+      assertNotNull(batch);
+      read.addAll(values(batch));
+      Thread.sleep(10);
+    }
+    assertTrue(read.size() >= 300 && read.size() <= 700, read.size() + " records in 500 ms");
+    // In order, without gaps: the wrapped reader's records, only paced.
+    for (int i = 0; i < read.size(); i++) {
+      assertEquals(i, read.get(i));
+    }
+    assertEquals(read.size(), reader.offset());
+  }
+
+  @Test
+  void aBatchIsNeverLargerThanAsked() throws Exception {
+    SourceReader<Long> reader = new RateLimitedSource<>(new SequenceSource(0, 1_000_000),
+        100_000).createReader(0, 1);
+    Thread.sleep(100);
+    // About 10 000 records are allowed by now.
+    List<SourceRecord<Long>> batch = reader.poll(7);
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L), values(batch));
+    assertEquals(7, reader.offset());
+  }
+
+  @Test
+  void offsetsAndSeekPassThrough() throws Exception {
+    SourceReader<Long> reader = new RateLimitedSource<>(new SequenceSource(0, 10_000), 1000)
+        .createReader(0, 1);
+    reader.seek(5_000);
+    assertEquals(5_000, reader.offset());
+    AtomicReference<List<SourceRecord<Long>>> first = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
+      List<SourceRecord<Long>> batch = reader.poll(3);
+      first.set(batch);
+      return !batch.isEmpty();
+    });
+    List<Long> got = values(first.get());
+    assertFalse(got.isEmpty());
+    assertEquals(5_000L, got.get(0));
+    assertEquals(5_000 + got.size(), reader.offset());
+    assertEquals(5_000L, first.get().get(0).timestamp(), "the wrapped record, unchanged");
+  }
+
+  @Test
+  void collectionSourceOffsetsPassThroughToo() {
+    SourceReader<String> reader = new RateLimitedSource<>(
+        new CollectionSource<>(List.of("a", "b", "c", "d", "e")), 1000).createReader(0, 1);
+    reader.seek(3);
+    assertEquals(3, reader.offset());
+    List<String> read = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
+      List<SourceRecord<String>> batch = reader.poll(10);
+      if (batch == null) {
+        return true;
+      }
+      batch.forEach(r -> read.add(r.value()));
+      return false;
+    });
+    assertEquals(List.of("d", "e"), read);
+    assertEquals(5, reader.offset());
+  }
+
+  @Test
+  void theEndOfABoundedSourceIsStillNull() {
+    RateLimitedSource<Long> source = new RateLimitedSource<>(new SequenceSource(1, 20), 1000);
+    assertTrue(source.bounded());
+    SourceReader<Long> reader = source.createReader(0, 1);
+    List<Long> read = new ArrayList<>();
+    AtomicBoolean ended = new AtomicBoolean();
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
+      List<SourceRecord<Long>> batch = reader.poll(100);
+      if (batch == null) {
+        ended.set(true);
+        return true;
+      }
+      read.addAll(values(batch));
+      return false;
+    });
+    assertTrue(ended.get());
+    List<Long> expected = new ArrayList<>();
+    for (long i = 1; i <= 20; i++) {
+      expected.add(i);
+    }
+    assertEquals(expected, read);
+    assertNull(reader.poll(100), "an ended split stays ended");
+    reader.close();
+  }
+
+  @Test
+  void keepsTheWrappedSourcesSerdeAndBoundedness() {
+    SequenceSource numbers = new SequenceSource(0, 1);
+    RateLimitedSource<Long> limited = new RateLimitedSource<>(numbers, 5);
+    assertSame(Serdes.LONG, limited.serde());
+    assertTrue(limited.bounded());
+    Source<Long> unbounded = new Source<>() {
+      @Override
+      public SourceReader<Long> createReader(int split, int splits) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public boolean bounded() {
+        return false;
+      }
+    };
+    assertFalse(new RateLimitedSource<>(unbounded, 5).bounded());
+    assertNull(new RateLimitedSource<>(unbounded, 5).serde());
+  }
+
+  @Test
+  void aRateBelowOneIsRefused() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new RateLimitedSource<>(new SequenceSource(0, 1), 0));
+    assertEquals("a rate limit must be at least 1 record/s, was 0", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new RateLimitedSource<>(new SequenceSource(0, 1), -5));
+    assertEquals("a rate limit must be at least 1 record/s, was -5", e.getMessage());
+    // 1/s is allowed: nothing is due before a second has passed.
+    assertEquals(List.of(), new RateLimitedSource<>(new SequenceSource(0, 1), 1)
+        .createReader(0, 1).poll(10));
+  }
+}
