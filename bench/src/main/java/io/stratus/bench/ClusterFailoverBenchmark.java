@@ -106,9 +106,14 @@ public final class ClusterFailoverBenchmark {
       this.apiPort = freePort();
     }
 
-    Member start(String name, List<String> args) throws IOException {
+    /**
+     * Starts a process with {@code heap}; a worker needs room for its cache, memtables, the
+     * pinned index and filter blocks of its files and a canceled attempt's state closing
+     * beside the next one (1 GiB ran out of heap at 4 GiB of state).
+     */
+    Member start(String name, String heap, List<String> args) throws IOException {
       List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap));
       command.addAll(JVM_ACCESS);
       command.addAll(List.of("-cp", classpath(), "io.stratus.examples.StratusCli"));
       command.addAll(args);
@@ -122,17 +127,17 @@ public final class ClusterFailoverBenchmark {
     }
 
     Member startCoordinator() throws IOException {
-      coordinator = start("coordinator-" + (++started), List.of("coordinator",
+      coordinator = start("coordinator-" + (++started), "1g", List.of("coordinator",
           "--data-dir", dir.resolve("coordinator").toString(),
           "--cluster-port", String.valueOf(clusterPort), "--api-port", String.valueOf(apiPort),
           "--s3-endpoint", s3.endpoint().toString(), "--bucket", "stratus", "--prefix",
-          "bench/", "--heartbeat-timeout", "3s"));
+          "bench/"));
       return coordinator;
     }
 
     Member startWorker() throws IOException {
       String id = "w" + (++started);
-      Member w = start(id, List.of("worker", "--coordinator", "127.0.0.1:" + clusterPort,
+      Member w = start(id, "3g", List.of("worker", "--coordinator", "127.0.0.1:" + clusterPort,
           "--id", id, "--cluster-port", String.valueOf(clusterPort + 1),
           "--data-dir", dir.resolve("workers").toString(),
           "--cache-mib", String.valueOf(cacheMiB), "--disk-cache-mib", "0"));
@@ -217,7 +222,7 @@ public final class ClusterFailoverBenchmark {
         .config("sizesGiB", sizes).config("workerKills", kills)
         .config("coordinatorKills", coordinatorKills).config("eventsPerSecond", rate)
         .config("workers", 3).config("keyedParallelism", 2)
-        .config("cachePerWorkerMiB", cacheMiB).config("heartbeatTimeout", "3s")
+        .config("cachePerWorkerMiB", cacheMiB).config("workerHeap", "3g").config("heartbeatTimeout", "10s")
         .config("objectStore", "S3Proxy on loopback (filesystem), in the benchmark's JVM");
     for (double gib : sizes) {
       report.row(runSize(gib, kills, coordinatorKills, rate, cacheMiB, work));
@@ -300,8 +305,24 @@ public final class ClusterFailoverBenchmark {
         Member added = cluster.startWorker();
         String id = added.name;
         long registered = awaitWorker(cluster, id);
-        JsonNode rescale = cluster.post("/jobs/" + BenchCountsJob.NAME + "/rescale",
-            Map.of("parallelism", 3));
+        // A rescale is refused (409) while its halting checkpoint cannot complete, e.g. while
+        // the keyed tasks are backpressured on a cold cache: then it is tried again, counted.
+        JsonNode rescale = null;
+        int refusals = 0;
+        while (rescale == null) {
+          try {
+            rescale = cluster.post("/jobs/" + BenchCountsJob.NAME + "/rescale",
+                Map.of("parallelism", 3));
+          } catch (IOException e) {
+            if (!e.getMessage().contains(": 409 ") || ++refusals > 3) {
+              throw e;
+            }
+            System.out.println("  rescale refused, trying again: " + e.getMessage());
+            long checkpoints = cluster.job().path("completedCheckpoints").asLong();
+            cluster.awaitJob(j -> j.path("completedCheckpoints").asLong() > checkpoints,
+                Duration.ofMinutes(5));
+          }
+        }
         long rescaled = System.currentTimeMillis();
         System.out.printf("  scale-out: registered %d ms after start, rescale %d ms%n",
             registered - added.startedAt, rescale.path("totalMillis").asLong());
@@ -338,12 +359,23 @@ public final class ClusterFailoverBenchmark {
         row.put("scaleOutRegisteredMs", registered - added.startedAt);
         row.put("scaleOutRescaleMs", rescale.path("totalMillis").asLong());
         row.put("scaleOutTotalMs", rescaled - added.startedAt);
+        row.put("scaleOutRescalesRefused", refusals);
         row.put("coordinatorKillToFirstRecordMsMin", f[0]);
         row.put("coordinatorKillToFirstRecordMsMedian", f[1]);
         row.put("coordinatorKillToFirstRecordMsMax", f[2]);
         return row;
       }
     } finally {
+      // The processes' output and logs stay (git-ignored), for a look at what was slow.
+      Path logs = Path.of("bench", "results", "raw", "cluster-failover-logs", gib + "GiB");
+      Files.createDirectories(logs);
+      try (var files = Files.walk(dir)) {
+        for (Path f : files.filter(f -> f.toString().endsWith(".log")
+            || f.toString().endsWith(".out")).toList()) {
+          Files.copy(f, logs.resolve(f.getFileName()),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
       Directories.deleteRecursively(dir);
     }
   }
@@ -372,10 +404,19 @@ public final class ClusterFailoverBenchmark {
     throw new IllegalStateException("worker " + id + " never registered");
   }
 
+  /**
+   * This JVM's class path for the child processes, the stratus command's jar first: its
+   * logging configuration (a log file per process) wins over the benchmark's.
+   */
   private static String classpath() {
     List<String> absolute = new ArrayList<>();
     for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-      absolute.add(Path.of(entry).toAbsolutePath().toString());
+      String path = Path.of(entry).toAbsolutePath().toString();
+      if (path.contains("stratus-examples")) {
+        absolute.add(0, path);
+      } else {
+        absolute.add(path);
+      }
     }
     return String.join(File.pathSeparator, absolute);
   }

@@ -83,10 +83,11 @@ final class CoordinatorCommand implements Callable<Integer> {
           + "on another machine waits after the leader died (default: ${DEFAULT-VALUE})")
   Duration leaseTtl;
 
-  @Option(names = "--heartbeat-timeout", paramLabel = "TIME", defaultValue = "3s",
+  @Option(names = "--heartbeat-timeout", paramLabel = "TIME", defaultValue = "10s",
       converter = ClusterOptions.DurationConverter.class,
-      description = "a worker without a heartbeat for this long is lost (one that leaves the "
-          + "cluster is lost at once) (default: ${DEFAULT-VALUE})")
+      description = "a worker without a heartbeat for this long is lost: one that hangs or is "
+          + "cut off (a killed one is lost at once, when it leaves the cluster; a shorter "
+          + "timeout only adds false alarms on a busy machine) (default: ${DEFAULT-VALUE})")
   Duration heartbeatTimeout;
 
   @Option(names = "--orphan-grace", paramLabel = "TIME", defaultValue = "60s",

@@ -109,7 +109,7 @@ class ClusterProcessTest {
         "--data-dir", dir.resolve("coordinator").toString(),
         "--cluster-port", String.valueOf(cluster), "--api-port", String.valueOf(api),
         "--s3-endpoint", s3.endpoint().toString(), "--bucket", "stratus", "--prefix", "cluster/",
-        "--heartbeat-timeout", "3s", "--lease-ttl", "6s", "--orphan-grace", "1s"));
+        "--lease-ttl", "6s", "--orphan-grace", "1s"));
     args.addAll(List.of(more));
     StratusProcess p = StratusProcess.start(dir.resolve("coordinator"), env, JVM,
         args.toArray(String[]::new));
