@@ -6,7 +6,7 @@ import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** The options of the commands that run a cluster in this process: demo and coordinator. */
+/** The options of {@code stratus demo}, which runs a whole cluster in this process. */
 final class ClusterOptions {
 
   @Option(names = "--users", paramLabel = "N", defaultValue = "3000000",

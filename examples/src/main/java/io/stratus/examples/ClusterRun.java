@@ -35,8 +35,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the card-profiles job on an embedded cluster (coordinator, workers, REST API) over the
- * command's storage, as {@code stratus demo} and {@code stratus coordinator} do: it refuses to
- * start while another process uses the same prefix, resumes from the newest checkpoint or
+ * command's storage, as {@code stratus demo} does: it refuses to start while another process
+ * uses the same prefix, resumes from the newest checkpoint or
  * savepoint an earlier run left (or starts over with {@code --fresh}, saying what it removes),
  * optionally rescales live through the REST API, prints a status line every few seconds, and on
  * Ctrl-C, {@code --duration} or the end of the job stops with a savepoint and says where it is.

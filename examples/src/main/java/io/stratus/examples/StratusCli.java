@@ -10,9 +10,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code stratus} command (picocli): commands that run a cluster in this process
- * ({@code demo}, {@code coordinator}), the store demo, and commands against a running
- * coordinator's REST API. Usage errors print one line naming the problem and exit with 2.
+ * The {@code stratus} command (picocli): the demo (a whole cluster in this process), the
+ * cluster's processes ({@code coordinator}, {@code worker}), the store demo, and commands
+ * against a running coordinator's REST API. Usage errors print one line naming the problem
+ * and exit with 2.
  */
 @Command(name = "stratus", mixinStandardHelpOptions = true, version = "stratus 0.1.0",
     description = "A stream-processing runtime whose keyed state lives in object storage.",
@@ -59,7 +60,7 @@ public final class StratusCli implements Callable<Integer> {
     return 2;
   }
 
-  /** What the commands that run a cluster in this process share. */
+  /** What a command that runs a whole cluster in this process needs (the demo). */
   abstract static class ClusterCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
