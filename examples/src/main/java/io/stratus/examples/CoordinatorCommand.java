@@ -42,6 +42,9 @@ import picocli.CommandLine.Spec;
             + "<data-dir>/s3 and tells the workers where it is.", ""})
 final class CoordinatorCommand implements Callable<Integer> {
 
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(CoordinatorCommand.class);
+
   @Spec
   CommandLine.Model.CommandSpec spec;
   @Mixin
@@ -184,7 +187,13 @@ final class CoordinatorCommand implements Callable<Integer> {
     node.onMemberLeft(coordinator::nodeLeft);
     Runnable writeMembers = () -> {
       if (!lease.lost().isDone()) {
-        KnownMembers.write(bucket.objects().forControlPlane(), node.members());
+        KnownMembers.write(bucket.objects().forControlPlane(), node.members())
+            .whenComplete((v, e) -> {
+              if (e != null) {
+                LOG.warn("Cannot write {} (a restarted coordinator may not find the workers "
+                    + "at once): {}", KnownMembers.KEY, rootMessage(e));
+              }
+            });
       }
     };
     node.onMembersChanged(writeMembers);
@@ -201,7 +210,12 @@ final class CoordinatorCommand implements Callable<Integer> {
       try (rest) {
         System.out.printf("  leading at epoch %d; REST API on http://%s:%d; jobs it can run: "
             + "%s%n", lease.epoch(), api.host(), rest.port(), catalog.names());
-        List<String> resumed = coordinator.recoverJobs().join();
+        List<String> resumed;
+        try {
+          resumed = coordinator.recoverJobs().join();
+        } catch (CompletionException e) {
+          return failed("cannot read the jobs to resume from the bucket: " + rootMessage(e));
+        }
         System.out.println(resumed.isEmpty() ? "  no job to resume"
             : "  resuming " + resumed);
         System.out.println("Ready.");

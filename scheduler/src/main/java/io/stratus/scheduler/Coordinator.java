@@ -139,23 +139,6 @@ public final class Coordinator implements AutoCloseable {
   }
 
   public Coordinator start() {
-    // A coordinator that lost its lease may be running beside its successor: it must stop
-    // touching the prefix at once, before the successor starts deleting unreferenced files.
-    lease.lost().thenAccept(reason -> {
-      // Under the monitor submit holds: a job submitted concurrently either sees the loss or
-      // is in the map by now.
-      synchronized (this) {
-        if (!closing) {
-          for (JobController job : jobs.values()) {
-            job.stepDown("the coordinator stepped down: " + reason);
-          }
-        }
-      }
-      // The new leader listens on the same addresses: messages must not be shared with it.
-      heartbeats.unregister();
-      joins.unregister();
-      leaves.unregister();
-    });
     heartbeats = vertx.eventBus().consumer(Protocol.HEARTBEATS, message -> {
       if (Protocol.decode(message.body()) instanceof Protocol.Heartbeat h) {
         if (lastHeartbeat.put(h.worker(), System.currentTimeMillis()) == null) {
@@ -182,6 +165,22 @@ public final class Coordinator implements AutoCloseable {
           }
         });
       }
+    });
+    // Registered after the consumers, which it unregisters.
+    // A coordinator that lost its lease may be running beside its successor: it must stop
+    // touching the prefix at once, before the successor starts deleting unreferenced files.
+    lease.lost().thenAccept(reason -> {
+      // Under the monitor submit holds: a job submitted concurrently either sees the loss or
+      // is in the map by now.
+      synchronized (this) {
+        if (!closing) {
+          for (JobController job : jobs.values()) {
+            job.stepDown("the coordinator stepped down: " + reason);
+          }
+        }
+      }
+      // The new leader listens on the same addresses: messages must not be shared with it.
+      unregisterConsumers();
     });
     long period = Math.max(50, heartbeatTimeout.toMillis() / 4);
     checkTimer = timer.scheduleAtFixedRate(() -> {
@@ -352,7 +351,13 @@ public final class Coordinator implements AutoCloseable {
         });
       }));
     }
-    return CompletableFuture.allOf(moves.toArray(CompletableFuture[]::new)).thenApply(v -> {
+    return CompletableFuture.allOf(moves.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+      if (e != null) {
+        // Not drained: the worker may take tasks again.
+        draining.remove(worker);
+        throw e instanceof java.util.concurrent.CompletionException c ? c
+            : new java.util.concurrent.CompletionException(e);
+      }
       List<String> moved = moves.stream().map(CompletableFuture::join)
           .filter(java.util.Objects::nonNull).toList();
       LOG.info("Worker {} drained; jobs moved off it: {}", worker, moved);
@@ -433,11 +438,24 @@ public final class Coordinator implements AutoCloseable {
 
   /** Waits until {@code count} workers have sent heartbeats (at start-up). */
   public CompletableFuture<Void> awaitWorkers(int count, Duration timeout) {
+    return awaitWorkers(count, timeout, false);
+  }
+
+  /**
+   * Waits until {@code count} live workers that are not being drained exist (a job with
+   * nowhere to run waits for one to join).
+   */
+  CompletableFuture<Void> awaitPlaceableWorker(Duration timeout) {
+    return awaitWorkers(1, timeout, true);
+  }
+
+  private CompletableFuture<Void> awaitWorkers(int count, Duration timeout,
+      boolean placeableOnly) {
     CompletableFuture<Void> ready = new CompletableFuture<>();
     long deadline = System.currentTimeMillis() + timeout.toMillis();
     long[] timer = new long[1];
     timer[0] = vertx.setPeriodic(10, t -> {
-      if (lastHeartbeat.size() >= count) {
+      if ((placeableOnly ? placeableWorkers().size() : lastHeartbeat.size()) >= count) {
         vertx.cancelTimer(timer[0]);
         ready.complete(null);
       } else if (System.currentTimeMillis() > deadline) {
@@ -571,6 +589,14 @@ public final class Coordinator implements AutoCloseable {
     return lease;
   }
 
+  private void unregisterConsumers() {
+    for (MessageConsumer<Object> c : java.util.Arrays.asList(heartbeats, joins, leaves)) {
+      if (c != null) {
+        c.unregister();
+      }
+    }
+  }
+
   @Override
   public void close() {
     closing = true;
@@ -580,15 +606,7 @@ public final class Coordinator implements AutoCloseable {
             .join();
       }
     }
-    if (heartbeats != null) {
-      heartbeats.unregister();
-    }
-    if (joins != null) {
-      joins.unregister();
-    }
-    if (leaves != null) {
-      leaves.unregister();
-    }
+    unregisterConsumers();
     timer.shutdownNow();
   }
 }

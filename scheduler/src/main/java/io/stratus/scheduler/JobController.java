@@ -77,6 +77,8 @@ public final class JobController {
   private JobRecords.JobRecord record;
   /** The coordinator lost its lease: the job's record is no longer this one's to write. */
   private boolean deposed;
+  /** The record writes in flight, chained so that each starts from the one before. */
+  private CompletableFuture<Void> recordWrites = CompletableFuture.completedFuture(null);
   private final Vertx vertx;
   private final Context context;
   private final CompletableFuture<JobStatus> result = new CompletableFuture<>();
@@ -295,9 +297,19 @@ public final class JobController {
     if (record.attempt() == attempt) {
       return CompletableFuture.completedFuture(null);
     }
-    JobRecords.JobRecord next = record.with(attempt, parallelism, true,
-        coordinator.lease().epoch());
-    return coordinator.records().update(next).thenAccept(v -> record = next);
+    return writeRecord(record.with(attempt, parallelism, true, coordinator.lease().epoch()));
+  }
+
+  /**
+   * Writes the job's record after the writes before it (an attempt's and the end's must not
+   * race from one version: the later would undo the earlier). On the job's context.
+   */
+  private CompletableFuture<Void> writeRecord(JobRecords.JobRecord next) {
+    record = next;
+    CompletableFuture<Void> written = recordWrites.handle((v, e) -> null)
+        .thenCompose(v -> coordinator.records().update(next));
+    recordWrites = written;
+    return written;
   }
 
   private void commitRestoredAndDeploy() {
@@ -330,7 +342,7 @@ public final class JobController {
       Duration grace = coordinator.workerGrace();
       LOG.warn("Job {} attempt {} waits up to {} s for a worker to join", name(), attempt,
           grace.toSeconds());
-      coordinator.awaitWorkers(1, grace).whenComplete((v, e) -> context.runOnContext(x -> {
+      coordinator.awaitPlaceableWorker(grace).whenComplete((v, e) -> context.runOnContext(x -> {
         if (waiting != attempt || state.terminal()) {
           return;
         }
@@ -369,8 +381,15 @@ public final class JobController {
     Map<String, String> addresses = coordinator.dataAddresses(perWorker.keySet());
     List<CompletableFuture<Object>> deployed = new ArrayList<>();
     for (Map.Entry<String, List<TaskSpec>> e : perWorker.entrySet()) {
-      deployed.add(request(e.getKey(), new Protocol.Deploy(name(), parameters, attempt,
-          Map.copyOf(parallelism), e.getValue(), Map.copyOf(placement), addresses)));
+      String worker = e.getKey();
+      // A worker that dies after it got its deploy never answers: fail the deploy once it is
+      // known lost, not after the deploy timeout.
+      CompletableFuture<Object> lostFirst = coordinator.whenLost(worker).thenCompose(v ->
+          CompletableFuture.failedFuture(new IllegalStateException("worker " + worker
+              + " was lost while the attempt was deployed")));
+      deployed.add(request(worker, new Protocol.Deploy(name(), parameters, attempt,
+          Map.copyOf(parallelism), e.getValue(), Map.copyOf(placement), addresses))
+          .applyToEither(lostFirst, reply -> reply));
     }
     CompletableFuture.allOf(deployed.toArray(CompletableFuture[]::new))
         .whenComplete((v, error) -> context.runOnContext(x -> {
@@ -638,14 +657,13 @@ public final class JobController {
     if (record == null || deposed || coordinator.closing()) {
       return;
     }
-    JobRecords.JobRecord ended = record.with(attempt, parallelism, false,
-        coordinator.lease().epoch());
-    coordinator.records().update(ended).whenComplete((v, e) -> {
-      if (e != null) {
-        LOG.warn("Job {} ended, but its record {} could not say so (the next coordinator may "
-            + "resume it): {}", name(), JobRecords.key(name()), rootMessage(e));
-      }
-    });
+    writeRecord(record.with(attempt, parallelism, false, coordinator.lease().epoch()))
+        .whenComplete((v, e) -> {
+          if (e != null) {
+            LOG.warn("Job {} ended, but its record {} could not say so (the next coordinator "
+                + "may resume it): {}", name(), JobRecords.key(name()), rootMessage(e));
+          }
+        });
   }
 
   // ---------------------------------------------------------------------------- checkpoints
@@ -1252,10 +1270,7 @@ public final class JobController {
     return out;
   }
 
-  /**
-   * The message that explains {@code e}: an object-store failure's own (it names the operation,
-   * key and endpoint; its causes do not), else the root cause's.
-   */
+  /** The innermost cause of {@code e}. */
   private static Throwable rootCause(Throwable e) {
     Throwable c = e;
     while (c.getCause() != null && c.getCause() != c) {
@@ -1264,6 +1279,10 @@ public final class JobController {
     return c;
   }
 
+  /**
+   * The message that explains {@code e}: an object-store failure's own (it names the operation,
+   * key and endpoint; its causes do not), else the root cause's.
+   */
   private static String rootMessage(Throwable e) {
     Throwable c = e;
     while (c.getCause() != null && c.getCause() != c && !(c instanceof ObjectStoreException)) {

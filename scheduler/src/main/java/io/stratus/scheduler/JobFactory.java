@@ -20,7 +20,7 @@ public interface JobFactory {
   /** The job's name: what {@code POST /jobs} and {@code stratus submit} name. */
   String name();
 
-  /** One line saying what the job does, for {@code GET /jobs/available}. */
+  /** One line saying what the job does, for {@code GET /catalog}. */
   String description();
 
   /** The parameters {@link #create} reads, by name, each with its meaning and default. */

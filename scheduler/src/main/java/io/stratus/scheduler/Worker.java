@@ -202,7 +202,8 @@ public final class Worker implements AutoCloseable {
 
   private CompletableFuture<Void> deploy(Protocol.Deploy d) {
     // Tasks of an older attempt may still run here when a coordinator that took over from a
-    // dead one deploys the job anew: they stop first (the new attempt restores their state).
+    // dead one deploys the job anew: they are canceled (the new attempt restores the state of
+    // the checkpoint it names, whose files the old tasks never delete).
     for (Attempt a : List.copyOf(tasks.keySet())) {
       if (a.job().equals(d.job()) && a.attempt() < d.attempt()) {
         LOG.info("Worker {} cancels attempt {} of {}: attempt {} replaces it", id, a.attempt(),
