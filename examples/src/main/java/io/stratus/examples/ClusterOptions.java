@@ -1,7 +1,6 @@
 package io.stratus.examples;
 
 import io.stratus.network.DataPlaneConfig;
-import io.stratus.rescale.RestConfig;
 import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -17,18 +16,8 @@ final class ClusterOptions {
       description = "workers in the process, 1 to 64 (default: ${DEFAULT-VALUE})")
   int workers;
 
-  @Option(names = "--api-port", paramLabel = "N", defaultValue = "8081",
-      description = "REST API port, 0 for any free one (default: ${DEFAULT-VALUE})")
-  int apiPort;
-
-  @Option(names = "--api-host", paramLabel = "HOST", defaultValue = "127.0.0.1",
-      description = "REST API interface; any other than loopback needs a token "
-          + "(default: ${DEFAULT-VALUE})")
-  String apiHost;
-
-  @Option(names = "--api-token", paramLabel = "T", defaultValue = "${env:STRATUS_API_TOKEN}",
-      description = "bearer token the API requires (default: $STRATUS_API_TOKEN)")
-  String apiToken;
+  @CommandLine.Mixin
+  ApiServerOptions api;
 
   @Option(names = "--exchange", paramLabel = "HOW", defaultValue = "memory",
       description = "how records move between the workers: memory, or network (each worker "
@@ -86,15 +75,6 @@ final class ClusterOptions {
       DataPlaneConfig config = DataPlaneConfig.defaults();
       return clusterSecret == null || clusterSecret.isEmpty() ? config
           : config.withSecret(clusterSecret);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(commandLine, e.getMessage());
-    }
-  }
-
-  /** The API's configuration; a bad host, port or a missing token is a usage error. */
-  RestConfig api(CommandLine commandLine) {
-    try {
-      return new RestConfig(apiHost, apiPort, apiToken);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(commandLine, e.getMessage());
     }

@@ -67,18 +67,8 @@ final class CoordinatorCommand implements Callable<Integer> {
           + "and take over when it is gone (default: refuse to start)")
   boolean standby;
 
-  @Option(names = "--api-port", paramLabel = "N", defaultValue = "8081",
-      description = "REST API port, 0 for any free one (default: ${DEFAULT-VALUE})")
-  int apiPort;
-
-  @Option(names = "--api-host", paramLabel = "HOST", defaultValue = "127.0.0.1",
-      description = "REST API interface; any other than loopback needs a token "
-          + "(default: ${DEFAULT-VALUE})")
-  String apiHost;
-
-  @Option(names = "--api-token", paramLabel = "T", defaultValue = "${env:STRATUS_API_TOKEN}",
-      description = "bearer token the API requires (default: $STRATUS_API_TOKEN)")
-  String apiToken;
+  @Mixin
+  ApiServerOptions apiOptions;
 
   @Option(names = "--lease-ttl", paramLabel = "TIME", defaultValue = "15s",
       converter = ClusterOptions.DurationConverter.class,
@@ -103,10 +93,9 @@ final class CoordinatorCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     ClusterConfig clusterConfig = member.config(spec.commandLine(), clusterPort, 1, peers);
     String self = clusterConfig.bindHost() + ":" + clusterPort;
-    RestConfig api;
+    RestConfig api = apiOptions.config(spec.commandLine());
     LeaseConfig leaseConfig;
     try {
-      api = new RestConfig(apiHost, apiPort, apiToken);
       leaseConfig = new LeaseConfig(leaseTtl, leaseTtl.dividedBy(5));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -74,7 +74,7 @@ public final class StratusCli implements Callable<Integer> {
         throws InterruptedException {
       cluster.check(spec.commandLine());
       return new ClusterRun(new ClusterRun.Settings(command, cluster.users, cluster.workers,
-          cluster.api(spec.commandLine()), cluster.dataPlane(spec.commandLine()), cluster.fresh,
+          cluster.api.config(spec.commandLine()), cluster.dataPlane(spec.commandLine()), cluster.fresh,
           cluster.savepoint, phaseSeconds, cluster.duration, reportEvery),
           StopSignal.install()).run(storage);
     }
