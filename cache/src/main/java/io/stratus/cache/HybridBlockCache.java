@@ -220,6 +220,8 @@ public final class HybridBlockCache implements AutoCloseable {
    * worker hands over with a key-group range so the next owner can {@link #prefetch} them.
    */
   public List<BlockKey> hottestBlocks(int limit) {
+    // Reads are recorded in a buffer the policy drains later: rank them too.
+    memory.synchronous().cleanUp();
     return List.copyOf(memory.synchronous().policy().eviction().orElseThrow()
         .hottest(limit).keySet());
   }

@@ -164,7 +164,7 @@ public final class CheckpointStorage {
         return read(reference).handle((m, e) -> {
           if (e != null) {
             throw new IllegalArgumentException("no checkpoint or savepoint at " + reference
-                + " in " + location() + ": " + rootMessage(e));
+                + " in " + location() + ": " + Failures.message(e));
           }
           return new RestorePoint(reference, reference, m);
         });
@@ -177,14 +177,6 @@ public final class CheckpointStorage {
 
   /** The reference {@link #resolve} takes for the newest checkpoint or savepoint. */
   public static final String LATEST = "latest";
-
-  private static String rootMessage(Throwable e) {
-    Throwable c = e;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return String.valueOf(c.getMessage());
-  }
 
   /** The newest completed checkpoint of {@code job}, if any. */
   public CompletableFuture<Optional<CheckpointMetadata>> latest(String job) {

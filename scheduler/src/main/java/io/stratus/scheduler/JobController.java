@@ -1,19 +1,13 @@
 package io.stratus.scheduler;
 
 import io.stratus.runtime.execution.JobTopology;
-import io.stratus.runtime.graph.Transformation;
-import io.stratus.runtime.execution.TaskSnapshot;
 import io.stratus.runtime.execution.TaskSpec;
-import io.stratus.runtime.state.StateHandle;
-import io.stratus.store.objectstore.ObjectStoreException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -21,51 +15,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one job for the coordinator: deploys its tasks to workers as an attempt, coordinates
- * checkpoints and savepoints (trigger barriers at the sources, collect every task's ack, write
- * {@code _metadata}, commit sink output, retire old checkpoints), and on a task failure or a
- * lost worker cancels the attempt and deploys the next one from the last completed checkpoint,
- * as the restart strategy allows. Confined to its own Vert.x context; public methods hop there.
+ * Runs one job for the coordinator, as a sequence of attempts: each attempt is planned
+ * ({@link AttemptPlan}: tasks, where they start from, which worker runs them), deployed and
+ * started; a task failure or a lost worker cancels it and deploys the next one from the last
+ * completed checkpoint, as the restart strategy allows; a rescale replaces it after a halting
+ * checkpoint. The checkpoints themselves are its {@link CheckpointCoordinator}'s.
+ *
+ * <p>One failure, from detection to the first record: {@link #onMessage} ({@code TaskFailed})
+ * or {@link #workerLost} → {@link #failover} (a {@link Recovery} starts, the attempt is
+ * canceled) → after the restart delay {@link #deploy} (the next attempt is recorded in the
+ * bucket) → {@link #deployTasks} (planned from {@link CheckpointCoordinator#latest}, deployed,
+ * started) → {@code FirstRecord} ends the recovery in {@link JobStatus#lastRecovery}.
+ *
+ * <p>Confined to its own Vert.x context; public methods hop there.
  */
 public final class JobController {
 
   private static final Logger LOG = LoggerFactory.getLogger(JobController.class);
-  private static final int SUMMARIES = 20;
-  private static final java.time.Duration DEPLOY_TIMEOUT = java.time.Duration.ofMinutes(30);
-
-  /** A checkpoint waiting for acks. */
-  private static final class Pending {
-    final long id;
-    final int attempt;
-    final String savepointName;
-    final long startedAt = System.currentTimeMillis();
-    final Set<String> waitingFor;
-    final Map<String, TaskSnapshot> acks = new HashMap<>();
-    final CompletableFuture<CheckpointMetadata> completion = new CompletableFuture<>();
-    java.util.concurrent.ScheduledFuture<?> timeoutTimer;
-    /** Every ack is in and the metadata is being written: it can no longer be aborted. */
-    boolean finalizing;
-    /** Sources that had ended when it began, with their end offsets. */
-    final Map<String, Long> finishedSources;
-    /** Output the ended tasks staged at their end (a prefix of the job's final output). */
-    final List<String> finishedOutput;
-
-    Pending(long id, int attempt, String savepointName, Set<String> tasks,
-        Map<String, Long> finishedSources, List<String> finishedOutput) {
-      this.id = id;
-      this.attempt = attempt;
-      this.savepointName = savepointName;
-      this.waitingFor = new HashSet<>(tasks);
-      this.finishedSources = Map.copyOf(finishedSources);
-      this.finishedOutput = List.copyOf(finishedOutput);
-    }
-  }
+  private static final Duration DEPLOY_TIMEOUT = Duration.ofMinutes(30);
 
   private final Coordinator coordinator;
   private final JobDefinition definition;
@@ -84,73 +58,30 @@ public final class JobController {
   private final CompletableFuture<JobStatus> result = new CompletableFuture<>();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final Map<String, Integer> parallelism = new LinkedHashMap<>();
-  private JobTopology topology;
+  private final CheckpointCoordinator checkpoints;
+  private final JobThroughput throughput = new JobThroughput();
   private JobState state = JobState.SUBMITTED;
   private final int firstAttempt;
   private int attempt;
-  private Map<String, String> placement = new LinkedHashMap<>();
-  private Map<String, TaskSpec> specs = new LinkedHashMap<>();
+  private AttemptPlan plan = AttemptPlan.NONE;
+  /** Tasks of the attempt that processed all their input. */
   private final Set<String> finished = new HashSet<>();
-  /** Where each finished source task ended: checkpoints after its end record it. */
-  private final Map<String, Long> finishedSources = new HashMap<>();
-  /**
-   * Output the finished tasks staged at their end and no completed checkpoint has committed
-   * yet: the next checkpoint commits it (its records are all before that checkpoint's
-   * barriers), else the job's end does.
-   */
-  private final List<String> finalCommittables = new ArrayList<>();
-  /** Output staged for checkpoints of this attempt that were aborted: it covers records before
-   * their barriers, which no replay will bring back, so the next completed checkpoint commits
-   * it. */
-  private final List<String> carried = new ArrayList<>();
-  private CheckpointMetadata restoreFrom;
   private int restarts;
-  private long nextCheckpointId = 1;
-  private Pending pending;
-  /** Checkpoint, savepoint and rescale requests waiting for {@link #pending}, oldest first. */
-  private final Deque<Runnable> waiting = new ArrayDeque<>();
-  private final CheckpointRetention retention;
-  private final Deque<JobStatus.CheckpointSummary> summaries = new ArrayDeque<>();
-  private long lastCheckpointEnd;
-  private java.util.concurrent.ScheduledFuture<?> periodicTimer;
   private String lastFailure;
   private MessageConsumer<Object> consumer;
   private long attemptStartedAt;
   private boolean restartScheduled;
-  private long abortedCheckpoints;
-  /**
-   * Completes when every commit started so far has ended. A job is finished only after that:
-   * a checkpoint's commit still running would make its output appear after the job reported
-   * its end.
-   */
-  private CompletableFuture<Void> commitsInFlight = CompletableFuture.completedFuture(null);
-  private long completedCheckpoints;
   /** Waiters for an attempt to run, and for its first processed record, by attempt. */
   private final Map<Integer, CompletableFuture<Long>> running = new HashMap<>();
   private final Map<Integer, CompletableFuture<Long>> firstRecord = new HashMap<>();
-  private java.util.concurrent.ScheduledFuture<?> sampler;
+  private ScheduledFuture<?> sampler;
   private volatile JobStatus snapshot;
   private boolean rescaling;
   private int rescalingFrom = -1;
-  /**
-   * The attempt whose sources were sent a halting barrier (a rescale's checkpoint), or -1. Its
-   * sources emit nothing after that barrier and it is canceled next: no other checkpoint may
-   * begin on it. Its barrier would race the cancel; unless every task acked first, the
-   * checkpoint would stay pending (the next attempt ignores the old one's acks), holding back
-   * every later checkpoint and rescale until it timed out.
-   */
-  private int haltedAttempt = -1;
   private RescaleReport lastRescale;
+  /** The failure being recovered from, or null. */
+  private Recovery recovery;
   private RecoveryReport lastRecovery;
-  /** The failure being recovered from: its cause and when it was detected (0: none). */
-  private String recoveringFrom;
-  private long failureDetectedAt;
-  private long attemptCanceledAt;
-  private long attemptRunningAt;
-  /** Source records of attempts that ended, so counts stay monotonic across restarts. */
-  private long sourceRecordsBefore;
-  private long attemptSourceRecords;
-  private final Deque<long[]> throughputSamples = new ArrayDeque<>();
 
   /**
    * A controller whose first attempt is {@code firstAttempt}: attempts of one job number on
@@ -166,13 +97,49 @@ public final class JobController {
     this.definition = definition;
     this.vertx = coordinator.vertx();
     this.context = vertx.getOrCreateContext();
-    this.restoreFrom = restore;
-    this.retention = new CheckpointRetention(definition.name(),
-        definition.checkpoints().retained(), coordinator.storage(), coordinator.registry(),
-        coordinator.lease()::confirmHeld);
-    if (restore != null) {
-      nextCheckpointId = restore.checkpointId() + 1;
-    }
+    this.checkpoints = new CheckpointCoordinator(new CheckpointCoordinator.Job() {
+      @Override
+      public String name() {
+        return JobController.this.name();
+      }
+
+      @Override
+      public int attempt() {
+        return attempt;
+      }
+
+      @Override
+      public AttemptPlan plan() {
+        return plan;
+      }
+
+      @Override
+      public Set<String> finishedTasks() {
+        return finished;
+      }
+
+      @Override
+      public JobState state() {
+        return state;
+      }
+
+      @Override
+      public boolean rescaling() {
+        return rescaling;
+      }
+
+      @Override
+      public CompletableFuture<Object> request(String worker, Protocol.Message message) {
+        return JobController.this.request(worker, message);
+      }
+
+      @Override
+      public void commitFailed(int failedAttempt, String message) {
+        if (failedAttempt == attempt) {
+          failover(message);
+        }
+      }
+    }, definition, coordinator, context, restore);
     this.parallelism.putAll(initialParallelism);
   }
 
@@ -202,17 +169,15 @@ public final class JobController {
    * the job before any task runs, so nothing is half-written and the error names the endpoint.
    */
   void start() {
-    context.runOnContext(v -> coordinator.storage().allRestorePoints()
-        .whenComplete((points, e) -> context.runOnContext(x -> {
+    context.runOnContext(v -> checkpoints.adoptExisting()
+        .whenComplete((x, e) -> context.runOnContext(y -> {
           if (state.terminal()) {
             return;
           }
           if (e != null) {
             fail("checkpoint storage " + coordinator.storage().location()
-                + " cannot be used: " + rootMessage(e));
+                + " cannot be used: " + Failures.message(e));
           } else {
-            nextCheckpointId = Math.max(nextCheckpointId,
-                retention.adoptAtStart(points, restoreFrom));
             recordSubmission();
           }
         })));
@@ -233,7 +198,7 @@ public final class JobController {
           }
           if (e != null) {
             fail("cannot write the job's record " + JobRecords.key(name()) + ": "
-                + rootMessage(e));
+                + Failures.message(e));
             return;
           }
           record = r;
@@ -257,31 +222,23 @@ public final class JobController {
   // ------------------------------------------------------------------------------- attempts
 
   private void deploy(int nextAttempt) {
-    // Acks of an older attempt are ignored from now on: a checkpoint of it still waiting for
-    // acks can never complete, and would hold back every later checkpoint and rescale.
-    if (pending != null && pending.attempt != nextAttempt) {
-      abortPending("attempt " + pending.attempt + " was replaced by attempt " + nextAttempt, -1);
-    }
-    sourceRecordsBefore = sourceRecords(reportsOfAttempt());
-    attemptSourceRecords = 0;
+    checkpoints.attemptStarting(nextAttempt);
+    throughput.attemptStarting(plan, reportsOfAttempt().values());
     restartScheduled = false;
     attempt = nextAttempt;
     attemptStartedAt = System.currentTimeMillis();
     finished.clear();
-    finishedSources.clear();
-    finalCommittables.clear();
-    carried.clear();
     int deploying = attempt;
     recordAttempt().whenComplete((v, e) -> context.runOnContext(x -> {
       if (deploying != attempt || state.terminal()) {
         return;
       }
-      if (e != null && rootCause(e) instanceof JobRecords.FencedException f) {
+      if (e != null && Failures.cause(e) instanceof JobRecords.FencedException f) {
         deposed = true;
         fail("another coordinator runs this job now: " + f.getMessage());
       } else if (e != null) {
         failover("cannot record attempt " + deploying + " in " + JobRecords.key(name()) + ": "
-            + rootMessage(e));
+            + Failures.message(e));
       } else {
         commitRestoredAndDeploy();
       }
@@ -313,6 +270,7 @@ public final class JobController {
   }
 
   private void commitRestoredAndDeploy() {
+    CheckpointMetadata restoreFrom = checkpoints.latest();
     if (restoreFrom == null || restoreFrom.committed().isEmpty()) {
       deployTasks();
       return;
@@ -320,17 +278,18 @@ public final class JobController {
     // The restore point's output may not be committed yet (its commit failed, or the previous
     // coordinator stopped first); committing is idempotent.
     int deploying = attempt;
-    commit(restoreFrom.committed()).whenComplete((v, e) -> context.runOnContext(x -> {
-      if (deploying != attempt || state.terminal()) {
-        return;
-      }
-      if (e != null) {
-        failover("committing the output of " + restoreFrom.kind() + " "
-            + restoreFrom.checkpointId() + " failed: " + rootMessage(e));
-      } else {
-        deployTasks();
-      }
-    }));
+    checkpoints.commit(restoreFrom.committed()).whenComplete((v, e) -> context.runOnContext(
+        x -> {
+          if (deploying != attempt || state.terminal()) {
+            return;
+          }
+          if (e != null) {
+            failover("committing the output of " + restoreFrom.kind() + " "
+                + restoreFrom.checkpointId() + " failed: " + Failures.message(e));
+          } else {
+            deployTasks();
+          }
+        }));
   }
 
   private void deployTasks() {
@@ -347,36 +306,28 @@ public final class JobController {
           return;
         }
         if (e != null) {
-          failover("no live worker to deploy to: " + rootMessage(e));
+          failover("no live worker to deploy to: " + Failures.message(e));
         } else {
           deployTasks();
         }
       }));
       return;
     }
-    List<TaskSpec> tasks;
+    CheckpointMetadata restoreFrom = checkpoints.latest();
     try {
-      topology = new JobTopology(definition.graph(), definition.runtime(), parallelism);
-      for (JobTopology.Vertex v : topology.vertices()) {
-        if (topology.keyedHead(v.index()) != null) {
-          parallelism.put(topology.keyedHead(v.index()).uid(), v.parallelism());
-        }
-      }
-      tasks = withRestore(topology.tasks(attempt));
+      plan = AttemptPlan.of(definition, parallelism, attempt, restoreFrom,
+          checkpoints.handedOver(), workers);
     } catch (RuntimeException e) {
       fail("cannot deploy: " + e.getMessage());
       return;
     }
-    placement = new LinkedHashMap<>();
-    specs = new LinkedHashMap<>();
-    Map<String, List<TaskSpec>> perWorker = new LinkedHashMap<>();
-    int next = 0;
-    for (TaskSpec t : tasks) {
-      String worker = workers.get(next++ % workers.size());
-      placement.put(t.taskId(), worker);
-      specs.put(t.taskId(), t);
-      perWorker.computeIfAbsent(worker, w -> new ArrayList<>()).add(t);
+    JobTopology topology = plan.topology();
+    for (JobTopology.Vertex v : topology.vertices()) {
+      if (topology.keyedHead(v.index()) != null) {
+        parallelism.put(topology.keyedHead(v.index()).uid(), v.parallelism());
+      }
     }
+    Map<String, List<TaskSpec>> perWorker = plan.tasksByWorker();
     int deploying = attempt;
     Map<String, String> addresses = coordinator.dataAddresses(perWorker.keySet());
     List<CompletableFuture<Object>> deployed = new ArrayList<>();
@@ -388,7 +339,7 @@ public final class JobController {
           CompletableFuture.failedFuture(new IllegalStateException("worker " + worker
               + " was lost while the attempt was deployed")));
       deployed.add(request(worker, new Protocol.Deploy(name(), parameters, attempt,
-          Map.copyOf(parallelism), e.getValue(), Map.copyOf(placement), addresses))
+          Map.copyOf(parallelism), e.getValue(), plan.placement(), addresses))
           .applyToEither(lostFirst, reply -> reply));
     }
     CompletableFuture.allOf(deployed.toArray(CompletableFuture[]::new))
@@ -397,76 +348,23 @@ public final class JobController {
             return;
           }
           if (error != null) {
-            failover("deploying attempt " + deploying + " failed: " + rootMessage(error));
+            failover("deploying attempt " + deploying + " failed: " + Failures.message(error));
             return;
           }
           for (String worker : perWorker.keySet()) {
             request(worker, new Protocol.Start(name(), attempt));
           }
           state = JobState.RUNNING;
-          attemptRunningAt = System.currentTimeMillis();
+          if (recovery != null) {
+            recovery.running();
+          }
           started.complete(null);
           completeWaiter(running, attempt);
           LOG.info("Job {} attempt {} running: {} tasks on {} worker(s){}", name(), attempt,
-              tasks.size(), perWorker.size(), restoreFrom == null ? ""
+              plan.specs().size(), perWorker.size(), restoreFrom == null ? ""
                   : ", restored from " + restoreFrom.kind() + " " + restoreFrom.checkpointId());
-          schedulePeriodicCheckpoint();
+          checkpoints.schedulePeriodic();
         }));
-  }
-
-  /** The attempt's tasks with their sources' offsets and keyed state from the restore point. */
-  private List<TaskSpec> withRestore(List<TaskSpec> fresh) {
-    if (restoreFrom == null) {
-      return fresh;
-    }
-    long sources = topology.vertices().stream()
-        .filter(v -> topology.sourceHead(v.index()) != null).count();
-    if (sources > 1 && restoreFrom.sources().stream().anyMatch(s -> s.source() == null)) {
-      throw new IllegalArgumentException(restoreFrom.kind() + " " + restoreFrom.checkpointId()
-          + " was taken when the job had one source (its splits carry no source name); the "
-          + "job now has " + sources + ", so which one its offsets belong to is unknown");
-    }
-    List<TaskSpec> out = new ArrayList<>();
-    for (TaskSpec t : fresh) {
-      Transformation.SourceNode source = topology.sourceHead(t.vertex());
-      Transformation.KeyedProcessNode keyed = topology.keyedHead(t.vertex());
-      if (source != null) {
-        Long offset = null;
-        for (CheckpointMetadata.SourceSplit split : restoreFrom.splitsOf(source.name())) {
-          if (split.parallelism() != t.parallelism()) {
-            throw new IllegalArgumentException("source '" + source.name() + "' had parallelism "
-                + split.parallelism() + " in " + restoreFrom.kind() + " "
-                + restoreFrom.checkpointId() + ", now " + t.parallelism()
-                + "; source parallelism cannot change");
-          }
-          if (split.subtask() == t.subtask()) {
-            offset = split.offset();
-          }
-        }
-        out.add(new TaskSpec(t.job(), t.attempt(), t.vertex(), t.subtask(), t.parallelism(),
-            null, offset, List.of()));
-      } else if (keyed != null) {
-        if (!restoreFrom.backend().equals(definition.runtime().backend())) {
-          throw new IllegalArgumentException(restoreFrom.kind() + " "
-              + restoreFrom.checkpointId() + " holds " + restoreFrom.backend()
-              + " state; the job runs the " + definition.runtime().backend() + " backend");
-        }
-        CheckpointMetadata.Operator op = restoreFrom.operator(keyed.uid());
-        List<StateHandle> handles = new ArrayList<>();
-        if (op != null) {
-          for (CheckpointMetadata.TaskState s : op.tasks()) {
-            if (s.keyGroups().overlaps(t.keyGroups())) {
-              handles.add(s.state());
-            }
-          }
-        }
-        out.add(new TaskSpec(t.job(), t.attempt(), t.vertex(), t.subtask(), t.parallelism(),
-            t.keyGroups(), null, handles));
-      } else {
-        out.add(t);
-      }
-    }
-    return out;
   }
 
   private CompletableFuture<Object> request(String worker, Protocol.Message m) {
@@ -492,36 +390,25 @@ public final class JobController {
 
   private void onMessage(Protocol.Message m) {
     if (m instanceof Protocol.Ack a && a.attempt() == attempt) {
-      onAck(a);
+      checkpoints.acked(a);
     } else if (m instanceof Protocol.Decline d && d.attempt() == attempt) {
-      carried.addAll(d.staged());
-      abortPending("task " + d.task() + " declined checkpoint " + d.checkpointId() + ": "
-          + d.reason(), d.checkpointId());
+      checkpoints.declined(d);
     } else if (m instanceof Protocol.TaskFailed f && f.attempt() == attempt) {
       failover("task " + f.task() + " failed on worker " + f.worker() + ": " + f.error());
     } else if (m instanceof Protocol.FirstRecord f && f.attempt() == attempt) {
       completeWaiter(firstRecord, attempt);
-      if (failureDetectedAt != 0) {
-        lastRecovery = new RecoveryReport(recoveringFrom, attempt,
-            restoreFrom == null ? -1 : restoreFrom.checkpointId(), failureDetectedAt,
-            Math.max(failureDetectedAt, attemptCanceledAt), attemptRunningAt,
-            System.currentTimeMillis());
-        failureDetectedAt = 0;
+      if (recovery != null) {
+        CheckpointMetadata restoredFrom = checkpoints.latest();
+        lastRecovery = recovery.recovered(attempt,
+            restoredFrom == null ? -1 : restoredFrom.checkpointId());
+        recovery = null;
         LOG.info("Job {} recovered in {} ms (attempt {} processed records again): {}", name(),
-            lastRecovery.totalMillis(), attempt, recoveringFrom);
+            lastRecovery.totalMillis(), attempt, lastRecovery.cause());
       }
     } else if (m instanceof Protocol.TaskFinished f && f.attempt() == attempt) {
       finished.add(f.task());
-      if (f.sourceOffset() != null) {
-        finishedSources.put(f.task(), f.sourceOffset());
-      }
-      if (pending != null && pending.waitingFor.contains(f.task())) {
-        // It ended before the checkpoint's barrier reached it: it will never ack.
-        abortPending("task " + f.task() + " ended before checkpoint " + pending.id
-            + " reached it", pending.id);
-      }
-      finalCommittables.addAll(f.committables());
-      if (finished.size() == placement.size()) {
+      checkpoints.taskFinished(f);
+      if (finished.size() == plan.placement().size()) {
         finish();
       }
     }
@@ -540,7 +427,7 @@ public final class JobController {
   /** A worker stopped sending heartbeats. */
   void workerLost(String worker) {
     context.runOnContext(v -> {
-      if (placement.containsValue(worker) && (state == JobState.RUNNING
+      if (plan.placedOn(worker) && (state == JobState.RUNNING
           || state == JobState.SUBMITTED || state == JobState.RESCALING)) {
         failover("worker " + worker + " was lost");
       }
@@ -555,38 +442,37 @@ public final class JobController {
     }
     restartScheduled = true;
     lastFailure = reason;
-    if (failureDetectedAt == 0) {
-      failureDetectedAt = System.currentTimeMillis();
-      recoveringFrom = reason;
+    if (recovery == null) {
+      recovery = Recovery.detected(reason);
     }
     LOG.warn("Job {} attempt {} failed: {}", name(), attempt, reason);
     state = JobState.RESTARTING;
-    stopPeriodicCheckpoints();
-    abortPending("the job is restarting", -1);
+    checkpoints.stopPeriodic();
+    checkpoints.abort("the job is restarting", -1);
     int failed = attempt;
-    CompletableFuture<?> finalizing = pending != null && pending.finalizing
-        ? pending.completion.handle((m, e) -> null) : CompletableFuture.completedFuture(null);
-    cancelAttempt(failed).thenCombine(finalizing, (a, b) -> null)
+    cancelAttempt(failed).thenCombine(checkpoints.whenFinalized(), (a, b) -> null)
         .whenComplete((v, e) -> context.runOnContext(x -> {
-      attemptCanceledAt = System.currentTimeMillis();
-      restarts++;
-      if (restarts > definition.restarts().maxRestarts()) {
-        fail("gave up after " + definition.restarts().maxRestarts() + " restarts; last failure: "
-            + reason);
-        return;
-      }
-      long delay = definition.restarts().delayBefore(restarts).toMillis();
-      coordinator.timer().schedule(() -> context.runOnContext(y -> {
-        if (state == JobState.RESTARTING) {
-          deploy(failed + 1);
-        }
-      }), delay, TimeUnit.MILLISECONDS);
-    }));
+          if (recovery != null) {
+            recovery.canceled();
+          }
+          restarts++;
+          if (restarts > definition.restarts().maxRestarts()) {
+            fail("gave up after " + definition.restarts().maxRestarts()
+                + " restarts; last failure: " + reason);
+            return;
+          }
+          long delay = definition.restarts().delayBefore(restarts).toMillis();
+          coordinator.timer().schedule(() -> context.runOnContext(y -> {
+            if (state == JobState.RESTARTING) {
+              deploy(failed + 1);
+            }
+          }), delay, TimeUnit.MILLISECONDS);
+        }));
   }
 
   private CompletableFuture<Void> cancelAttempt(int which) {
     List<CompletableFuture<Object>> cancels = new ArrayList<>();
-    for (String worker : new HashSet<>(placement.values())) {
+    for (String worker : new HashSet<>(plan.placement().values())) {
       if (coordinator.isLive(worker)) {
         // A worker that died does not answer: it is done once the coordinator finds it lost.
         cancels.add(CompletableFuture.anyOf(request(worker, new Protocol.Cancel(name(), which)),
@@ -599,32 +485,28 @@ public final class JobController {
   }
 
   private void finish() {
-    stopPeriodicCheckpoints();
-    abortPending("the job finished", -1);
+    checkpoints.stopPeriodic();
+    checkpoints.abort("the job finished", -1);
     // A checkpoint whose acks are all in completes (and commits) on its own; wait for it, and
     // for every commit in flight, so that FINISHED means all output is visible.
-    CompletableFuture<?> finalizing = pending != null && pending.finalizing
-        ? pending.completion.handle((m, e) -> null) : CompletableFuture.completedFuture(null);
-    finalizing.thenCompose(v -> onContext(() -> {
-      finalCommittables.addAll(carried);
-      carried.clear();
-      return commit(finalCommittables).thenCompose(c -> commitsInFlight);
-    })).whenComplete((v, e) -> context.runOnContext(x -> {
-      cancelAttempt(attempt);
-      if (e != null) {
-        fail("committing the final output failed: " + rootMessage(e));
-        return;
-      }
-      state = JobState.FINISHED;
-      LOG.info("Job {} finished after {} restart(s)", name(), restarts);
-      done();
-    }));
+    checkpoints.whenFinalized()
+        .thenCompose(v -> onContext(checkpoints::commitFinalOutput))
+        .whenComplete((v, e) -> context.runOnContext(x -> {
+          cancelAttempt(attempt);
+          if (e != null) {
+            fail("committing the final output failed: " + Failures.message(e));
+            return;
+          }
+          state = JobState.FINISHED;
+          LOG.info("Job {} finished after {} restart(s)", name(), restarts);
+          done();
+        }));
   }
 
   private void fail(String reason) {
     lastFailure = reason;
-    stopPeriodicCheckpoints();
-    abortPending("the job failed", -1);
+    checkpoints.stopPeriodic();
+    checkpoints.abort("the job failed", -1);
     cancelAttempt(attempt);
     state = JobState.FAILED;
     LOG.error("Job {} failed: {}", name(), reason);
@@ -661,320 +543,26 @@ public final class JobController {
         .whenComplete((v, e) -> {
           if (e != null) {
             LOG.warn("Job {} ended, but its record {} could not say so (the next coordinator "
-                + "may resume it): {}", name(), JobRecords.key(name()), rootMessage(e));
+                + "may resume it): {}", name(), JobRecords.key(name()), Failures.message(e));
           }
         });
   }
 
   // ---------------------------------------------------------------------------- checkpoints
 
-  private void schedulePeriodicCheckpoint() {
-    stopPeriodicCheckpoints();
-    long interval = definition.checkpoints().interval().toMillis();
-    if (interval <= 0) {
-      return;
-    }
-    // Timed from the coordinator's own thread: Vert.x timers on an event loop that tasks keep
-    // busy fire late.
-    periodicTimer = coordinator.timer().scheduleAtFixedRate(() -> context.runOnContext(v -> {
-      long sinceLast = System.currentTimeMillis() - lastCheckpointEnd;
-      // A rescale takes its own (halting) checkpoint: none in between, which would delay it.
-      if (state == JobState.RUNNING && pending == null && waiting.isEmpty()
-          && canCheckpoint() && !rescaling
-          && sinceLast >= definition.checkpoints().minPause().toMillis()) {
-        begin(null);
-      }
-    }), interval, interval, TimeUnit.MILLISECONDS);
-  }
-
-  private void stopPeriodicCheckpoints() {
-    if (periodicTimer != null) {
-      periodicTimer.cancel(false);
-      periodicTimer = null;
-    }
-  }
-
   /** Triggers a checkpoint now (after one in progress). */
   public CompletableFuture<CheckpointMetadata> triggerCheckpoint() {
-    return onContext(() -> afterPending(() -> begin(null)));
+    return onContext(() -> checkpoints.trigger(null));
   }
 
   /** Takes a savepoint: a checkpoint under {@code savepoints/<name>} that GC never deletes. */
   public CompletableFuture<CheckpointMetadata> triggerSavepoint(String savepointName) {
-    return onContext(() -> afterPending(() -> begin(savepointName)));
+    return onContext(() -> checkpoints.trigger(savepointName));
   }
 
   /** Takes a savepoint, then cancels the job. */
   public CompletableFuture<CheckpointMetadata> stopWithSavepoint(String savepointName) {
     return triggerSavepoint(savepointName).thenCompose(m -> cancel().thenApply(s -> m));
-  }
-
-  /**
-   * Runs {@code next} (which begins a checkpoint) now if none is in progress and no request
-   * waits, else once the requests before it have begun theirs: requests are served in arrival
-   * order, and before any periodic checkpoint, so that none waits indefinitely.
-   */
-  private CompletableFuture<CheckpointMetadata> afterPending(
-      Supplier<CompletableFuture<CheckpointMetadata>> next) {
-    if (pending == null && waiting.isEmpty()) {
-      return next.get();
-    }
-    CompletableFuture<CheckpointMetadata> out = new CompletableFuture<>();
-    waiting.addLast(() -> {
-      CompletableFuture<CheckpointMetadata> begun;
-      try {
-        begun = next.get();
-      } catch (RuntimeException e) {
-        begun = CompletableFuture.failedFuture(e);
-      }
-      begun.whenComplete((m, e) -> {
-        if (e != null) {
-          out.completeExceptionally(e);
-        } else {
-          out.complete(m);
-        }
-      });
-    });
-    return out;
-  }
-
-  /** Begins the waiting requests, in order, until one has a checkpoint in progress. */
-  private void startWaiting() {
-    while (pending == null && !waiting.isEmpty()) {
-      waiting.removeFirst().run();
-    }
-  }
-
-  private CompletableFuture<CheckpointMetadata> begin(String savepointName) {
-    return begin(savepointName, false);
-  }
-
-  /**
-   * Whether a checkpoint can be taken: the job runs, and every task that has not ended still
-   * has a running source upstream, whose barrier will reach it. Tasks that ended are recorded
-   * as ended, as Flink does since FLIP-147: a source at its end offset, any other task with no
-   * state (all its input has ended: restored, it ends again at once, with nothing to emit); the
-   * output they staged at their end is committed with the checkpoint.
-   */
-  private boolean canCheckpoint() {
-    if (state != JobState.RUNNING) {
-      return false;
-    }
-    Set<Integer> runningSources = new HashSet<>();
-    for (String task : sourceTasks()) {
-      if (!finished.contains(task)) {
-        runningSources.add(specs.get(task).vertex());
-      }
-    }
-    if (runningSources.isEmpty()) {
-      return false;
-    }
-    for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
-      if (!finished.contains(e.getKey()) && topology.sourcesUpstreamOf(e.getValue().vertex())
-          .stream().noneMatch(runningSources::contains)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private List<String> sourceTasks() {
-    List<String> out = new ArrayList<>();
-    for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
-      if (topology.sourceHead(e.getValue().vertex()) != null) {
-        out.add(e.getKey());
-      }
-    }
-    return out;
-  }
-
-  /** Why {@link #canCheckpoint} says no, for messages. */
-  private String whyNoCheckpoint() {
-    return "job " + name() + " is " + state + (finished.isEmpty() ? ""
-        : " and finishing (tasks " + finished + " of attempt " + attempt + " ended)");
-  }
-
-  private CompletableFuture<CheckpointMetadata> begin(String savepointName, boolean halt) {
-    if (!canCheckpoint()) {
-      return CompletableFuture.failedFuture(new IllegalStateException(whyNoCheckpoint()
-          + "; it cannot checkpoint now"));
-    }
-    if (attempt == haltedAttempt) {
-      return CompletableFuture.failedFuture(new IllegalStateException("job " + name()
-          + " is being rescaled (the sources of attempt " + attempt + " have halted); it "
-          + "cannot checkpoint now"));
-    }
-    if (halt) {
-      haltedAttempt = attempt;
-    }
-    Set<String> running = new HashSet<>(placement.keySet());
-    running.removeAll(finished);
-    Pending p = new Pending(nextCheckpointId++, attempt, savepointName, running,
-        finishedSources, finalCommittables);
-    pending = p;
-    Map<String, List<String>> sourcesByWorker = new LinkedHashMap<>();
-    for (String task : sourceTasks()) {
-      if (!finished.contains(task)) {
-        sourcesByWorker.computeIfAbsent(placement.get(task), w -> new ArrayList<>()).add(task);
-      }
-    }
-    sourcesByWorker.forEach((worker, tasks) ->
-        request(worker, new Protocol.Trigger(name(), attempt, p.id, halt, tasks)));
-    p.timeoutTimer = coordinator.timer().schedule(() -> context.runOnContext(v ->
-            abortPending("checkpoint " + p.id + " timed out after "
-                + definition.checkpoints().timeout(), p.id)),
-        definition.checkpoints().timeout().toMillis(), TimeUnit.MILLISECONDS);
-    return p.completion;
-  }
-
-  private void onAck(Protocol.Ack a) {
-    Pending p = pending;
-    if (p == null || p.id != a.checkpointId()) {
-      // A late ack of an aborted checkpoint.
-      carried.addAll(a.snapshot().committables());
-      return;
-    }
-    p.acks.put(a.task(), a.snapshot());
-    p.waitingFor.remove(a.task());
-    if (p.waitingFor.isEmpty()) {
-      completePending(p);
-    }
-  }
-
-  private void completePending(Pending p) {
-    p.timeoutTimer.cancel(false);
-    p.finalizing = true;
-    List<String> carriedHere = List.copyOf(carried);
-    carried.clear();
-    CheckpointMetadata metadata = metadataOf(p, carriedHere);
-    // Fenced: a coordinator that a successor deposed never completes a checkpoint.
-    coordinator.lease().confirmHeld()
-        .thenCompose(v -> coordinator.storage().write(metadata, p.savepointName))
-        .whenComplete((key, error) -> context.runOnContext(v -> {
-          if (pending == p) {
-            pending = null;
-            context.runOnContext(x -> startWaiting());
-          }
-          lastCheckpointEnd = System.currentTimeMillis();
-          if (error != null) {
-            carried.addAll(0, carriedHere);
-            for (TaskSnapshot s : p.acks.values()) {
-              carried.addAll(s.committables());
-            }
-            abortedCheckpoints++;
-            LOG.warn("Checkpoint {} of job {} could not be completed; the previous one stays "
-                + "valid: {}", p.id, name(), rootMessage(error));
-            p.completion.completeExceptionally(error);
-            return;
-          }
-          // Its metadata is written: the checkpoint has happened, and every restart restores
-          // from it (and commits its output again, which is idempotent).
-          retention.completed(metadata, key);
-          restoreFrom = metadata;
-          if (p.attempt == attempt) {
-            // Committed with this checkpoint from now on: not again at the job's end.
-            finalCommittables.subList(0, p.finishedOutput.size()).clear();
-          }
-          completedCheckpoints++;
-          LOG.info("{} {} of job {} completed in {} ms: {}", metadata.kind(), p.id, name(),
-              lastCheckpointEnd - p.startedAt, key);
-          long uploaded = 0;
-          for (TaskSnapshot s : p.acks.values()) {
-            uploaded += s.uploadedBytes();
-          }
-          summaries.addLast(new JobStatus.CheckpointSummary(p.id, metadata.kind(), key,
-              lastCheckpointEnd - p.startedAt, lastCheckpointEnd, uploaded));
-          while (summaries.size() > SUMMARIES) {
-            summaries.removeFirst();
-          }
-          int committing = attempt;
-          commit(metadata.committed()).whenComplete((c, commitError) -> context.runOnContext(
-              x -> {
-                if (commitError == null) {
-                  p.completion.complete(metadata);
-                  return;
-                }
-                String message = "committing the output of " + metadata.kind() + " " + p.id
-                    + " failed: " + rootMessage(commitError);
-                p.completion.completeExceptionally(new IllegalStateException(message
-                    + "; it completed, and the restart commits its output again", commitError));
-                if (committing == attempt) {
-                  failover(message);
-                }
-              }));
-        }));
-  }
-
-  private CheckpointMetadata metadataOf(Pending p, List<String> carriedHere) {
-    List<CheckpointMetadata.SourceSplit> sources = new ArrayList<>();
-    Map<Integer, List<CheckpointMetadata.TaskState>> byVertex = new HashMap<>();
-    List<String> committed = new ArrayList<>(carriedHere);
-    committed.addAll(p.finishedOutput);
-    p.finishedSources.forEach((task, offset) -> {
-      TaskSpec spec = specs.get(task);
-      sources.add(new CheckpointMetadata.SourceSplit(topology.sourceHead(spec.vertex()).name(),
-          spec.subtask(), spec.parallelism(), offset));
-    });
-    for (Map.Entry<String, TaskSnapshot> e : p.acks.entrySet()) {
-      TaskSpec spec = specs.get(e.getKey());
-      TaskSnapshot s = e.getValue();
-      committed.addAll(s.committables());
-      Transformation.SourceNode source = topology.sourceHead(spec.vertex());
-      if (source != null) {
-        sources.add(new CheckpointMetadata.SourceSplit(source.name(), spec.subtask(),
-            spec.parallelism(), s.sourceOffset()));
-      } else if (s.state() != null) {
-        byVertex.computeIfAbsent(spec.vertex(), k -> new ArrayList<>())
-            .add(new CheckpointMetadata.TaskState(spec.subtask(), spec.keyGroups(), s.state()));
-      }
-    }
-    sources.sort((a, b) -> a.source().equals(b.source())
-        ? Integer.compare(a.subtask(), b.subtask()) : a.source().compareTo(b.source()));
-    List<CheckpointMetadata.Operator> operators = new ArrayList<>();
-    for (JobTopology.Vertex v : topology.vertices()) {
-      Transformation.KeyedProcessNode keyed = topology.keyedHead(v.index());
-      if (keyed == null) {
-        continue;
-      }
-      List<CheckpointMetadata.TaskState> sorted = new ArrayList<>(
-          byVertex.getOrDefault(v.index(), List.of()));
-      sorted.sort((a, b) -> Integer.compare(a.subtask(), b.subtask()));
-      operators.add(new CheckpointMetadata.Operator(keyed.uid(), v.parallelism(), sorted));
-    }
-    return new CheckpointMetadata(name(), p.id,
-        p.savepointName != null ? CheckpointMetadata.SAVEPOINT : CheckpointMetadata.CHECKPOINT,
-        System.currentTimeMillis(), definition.runtime().backend(), topology.maxParallelism(),
-        sources, operators, committed);
-  }
-
-  private void abortPending(String reason, long checkpointId) {
-    Pending p = pending;
-    if (p == null || p.finalizing || (checkpointId >= 0 && p.id != checkpointId)) {
-      return;
-    }
-    pending = null;
-    context.runOnContext(x -> startWaiting());
-    lastCheckpointEnd = System.currentTimeMillis();
-    for (TaskSnapshot s : p.acks.values()) {
-      carried.addAll(s.committables());
-    }
-    if (p.timeoutTimer != null) {
-      p.timeoutTimer.cancel(false);
-    }
-    abortedCheckpoints++;
-    LOG.warn("Checkpoint {} of job {} aborted; the previous one stays valid: {}", p.id, name(),
-        reason);
-    p.completion.completeExceptionally(new IllegalStateException("checkpoint " + p.id
-        + " aborted: " + reason));
-  }
-
-  private CompletableFuture<Void> commit(List<String> committables) {
-    if (committables.isEmpty()) {
-      return CompletableFuture.completedFuture(null);
-    }
-    CompletableFuture<Void> done = definition.graph().commit(committables);
-    commitsInFlight = CompletableFuture.allOf(commitsInFlight, done.handle((v, e) -> null));
-    return done;
   }
 
   // -------------------------------------------------------------------------------- rescale
@@ -999,12 +587,7 @@ public final class JobController {
       Map<String, Integer> before = Map.copyOf(parallelism);
       long start = System.nanoTime();
       long[] at = new long[3];
-      return afterPending(() -> {
-        if (!canCheckpoint()) {
-          throw new RescaleConflictException(whyNoCheckpoint() + "; nothing changed");
-        }
-        return begin(null, true);
-      }).handle((metadata, error) -> {
+      return checkpoints.halting().handle((metadata, error) -> {
         if (error instanceof RescaleConflictException
             || error != null && error.getCause() instanceof RescaleConflictException) {
           throw error instanceof RescaleConflictException c ? c
@@ -1013,15 +596,15 @@ public final class JobController {
         if (error != null) {
           // The sources may have halted at the barrier: only a restart resumes them.
           context.runOnContext(v -> failover("rescale checkpoint failed: "
-              + rootMessage(error)));
+              + Failures.message(error)));
           throw new IllegalStateException("the rescale's checkpoint failed, so the job runs on "
-              + "at parallelism " + before + ": " + rootMessage(error), error);
+              + "at parallelism " + before + ": " + Failures.message(error), error);
         }
         at[0] = System.nanoTime();
         return metadata;
       }).thenCompose(metadata -> onContext(() -> {
         state = JobState.RESCALING;
-        stopPeriodicCheckpoints();
+        checkpoints.stopPeriodic();
         int old = attempt;
         rescalingFrom = old;
         return cancelAttempt(old).thenCompose(v -> onContext(() -> {
@@ -1076,9 +659,9 @@ public final class JobController {
     if (rescaling) {
       throw new RescaleConflictException("job " + name() + " is being rescaled already");
     }
-    if (!canCheckpoint()) {
-      throw new RescaleConflictException(whyNoCheckpoint() + "; only a running job with a "
-          + "running source can be rescaled");
+    if (!checkpoints.canCheckpoint()) {
+      throw new RescaleConflictException(checkpoints.whyNoCheckpoint()
+          + "; only a running job with a running source can be rescaled");
     }
   }
 
@@ -1115,17 +698,13 @@ public final class JobController {
    * job), so that {@link JobStatus#lastRecovery} reports how long it took.
    */
   void recovering(String cause) {
-    context.runOnContext(v -> {
-      failureDetectedAt = System.currentTimeMillis();
-      attemptCanceledAt = failureDetectedAt;
-      recoveringFrom = cause;
-    });
+    context.runOnContext(v -> recovery = Recovery.resumed(cause));
   }
 
   /** Whether a task of the running attempt is placed on {@code worker}. */
   CompletableFuture<Boolean> placedOn(String worker) {
     return onContext(() -> CompletableFuture.completedFuture(!state.terminal()
-        && placement.containsValue(worker)));
+        && plan.placedOn(worker)));
   }
 
   /** The last completed rescale, or null. */
@@ -1140,8 +719,8 @@ public final class JobController {
     return onContext(() -> {
       if (!state.terminal()) {
         state = JobState.CANCELLING;
-        stopPeriodicCheckpoints();
-        abortPending("the job is being canceled", -1);
+        checkpoints.stopPeriodic();
+        checkpoints.abort("the job is being canceled", -1);
         cancelAttempt(attempt).whenComplete((v, e) -> context.runOnContext(x -> {
           state = JobState.CANCELED;
           done();
@@ -1156,7 +735,8 @@ public final class JobController {
    * edges with their partitioning, whether they are chained and their serde.
    */
   public CompletableFuture<Map<String, Object>> graph() {
-    return onContext(() -> CompletableFuture.completedFuture((topology != null ? topology
+    return onContext(() -> CompletableFuture.completedFuture((plan.topology() != null
+        ? plan.topology()
         : new JobTopology(definition.graph(), definition.runtime(), parallelism)).describe()));
   }
 
@@ -1165,9 +745,9 @@ public final class JobController {
     return onContext(() -> CompletableFuture.completedFuture(statusNow()));
   }
 
-  /** The key of the newest completed checkpoint's or savepoint's metadata, or null. */
+  /** The newest completed checkpoint or savepoint (else the restore point), or null. */
   public CompletableFuture<CheckpointMetadata> latestCheckpoint() {
-    return onContext(() -> CompletableFuture.completedFuture(restoreFrom));
+    return onContext(() -> CompletableFuture.completedFuture(checkpoints.latest()));
   }
 
   /** The attempt deployed last (0 before the first): the next submission numbers after it. */
@@ -1188,18 +768,19 @@ public final class JobController {
     Map<String, Protocol.TaskReport> reports = reportsOfAttempt();
     List<JobStatus.TaskStatus> tasks = new ArrayList<>();
     long stateBytes = 0;
-    for (Map.Entry<String, TaskSpec> e : specs.entrySet()) {
+    for (Map.Entry<String, TaskSpec> e : plan.specs().entrySet()) {
       TaskSpec t = e.getValue();
-      String operator = topology.vertex(t.vertex()).name();
+      String operator = plan.topology().vertex(t.vertex()).name();
       Protocol.TaskReport r = reports.get(e.getKey());
-      tasks.add(new JobStatus.TaskStatus(e.getKey(), operator, placement.get(e.getKey()),
+      tasks.add(new JobStatus.TaskStatus(e.getKey(), operator, plan.workerOf(e.getKey()),
           t.keyGroups(), finished.contains(e.getKey()), r == null ? 0 : r.records(),
           r == null ? 0 : r.stateBytes()));
       stateBytes += r == null ? 0 : r.stateBytes();
     }
     return new JobStatus(name(), state, attempt, restarts, Map.copyOf(parallelism), tasks,
-        List.copyOf(summaries), lastFailure, abortedCheckpoints, completedCheckpoints,
-        sourceRecords(reports), recordsPerSecond(), stateBytes, lastRescale, lastRecovery);
+        checkpoints.summaries(), lastFailure, checkpoints.aborted(), checkpoints.completed(),
+        throughput.total(plan, reports.values()), throughput.perSecond(), stateBytes,
+        lastRescale, lastRecovery);
   }
 
   /** The running attempt's tasks' latest reports, by task id. */
@@ -1213,26 +794,9 @@ public final class JobController {
     return out;
   }
 
-  private long sourceRecords(Map<String, Protocol.TaskReport> reports) {
-    long attemptTotal = 0;
-    for (Protocol.TaskReport r : reports.values()) {
-      TaskSpec spec = specs.get(r.task());
-      if (spec != null && topology.sourceHead(spec.vertex()) != null) {
-        attemptTotal += r.records();
-      }
-    }
-    // Canceled tasks stop being reported: keep the most the attempt was seen to reach.
-    attemptSourceRecords = Math.max(attemptSourceRecords, attemptTotal);
-    return sourceRecordsBefore + attemptSourceRecords;
-  }
-
   /** Samples the source record count (each second, from the coordinator's timer). */
   private void sampleThroughput() {
-    throughputSamples.addLast(new long[] {System.currentTimeMillis(),
-        sourceRecords(reportsOfAttempt())});
-    while (throughputSamples.size() > 6) {
-      throughputSamples.removeFirst();
-    }
+    throughput.sample(throughput.total(plan, reportsOfAttempt().values()));
     snapshot = statusNow();
   }
 
@@ -1241,15 +805,6 @@ public final class JobController {
     JobStatus s = snapshot;
     return s != null ? s : new JobStatus(name(), JobState.SUBMITTED, 0, 0, Map.of(), List.of(),
         List.of(), null, 0, 0, 0, 0, 0, null, null);
-  }
-
-  private double recordsPerSecond() {
-    if (throughputSamples.size() < 2) {
-      return 0;
-    }
-    long[] first = throughputSamples.getFirst();
-    long[] last = throughputSamples.getLast();
-    return last[0] == first[0] ? 0 : (last[1] - first[1]) * 1000.0 / (last[0] - first[0]);
   }
 
   private <T> CompletableFuture<T> onContext(Supplier<CompletableFuture<T>> action) {
@@ -1268,26 +823,5 @@ public final class JobController {
       }
     });
     return out;
-  }
-
-  /** The innermost cause of {@code e}. */
-  private static Throwable rootCause(Throwable e) {
-    Throwable c = e;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c;
-  }
-
-  /**
-   * The message that explains {@code e}: an object-store failure's own (it names the operation,
-   * key and endpoint; its causes do not), else the root cause's.
-   */
-  private static String rootMessage(Throwable e) {
-    Throwable c = e;
-    while (c.getCause() != null && c.getCause() != c && !(c instanceof ObjectStoreException)) {
-      c = c.getCause();
-    }
-    return String.valueOf(c.getMessage() != null ? c.getMessage() : c);
   }
 }

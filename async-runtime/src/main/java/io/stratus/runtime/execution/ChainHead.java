@@ -1,5 +1,6 @@
 package io.stratus.runtime.execution;
 
+import io.stratus.runtime.state.HotBlocks;
 import io.stratus.runtime.state.StateHandle;
 import java.util.concurrent.CompletableFuture;
 
@@ -75,6 +76,11 @@ final class ChainHead implements HeadOperator {
   @Override
   public CompletableFuture<StateHandle> snapshot() {
     return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public HotBlocks hotBlocks() {
+    return HotBlocks.NONE;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.stratus.runtime.execution;
 
+import io.stratus.runtime.state.HotBlocks;
 import io.stratus.runtime.state.StateHandle;
 import java.util.concurrent.CompletableFuture;
 
@@ -49,6 +50,9 @@ interface HeadOperator {
 
   /** Its state as of now (every record taken has completed); null handle when stateless. */
   CompletableFuture<StateHandle> snapshot();
+
+  /** Its state's hottest blocks in the worker's cache (none when stateless). */
+  HotBlocks hotBlocks();
 
   /** State bytes uploaded so far (0 when stateless). */
   long uploadedBytes();

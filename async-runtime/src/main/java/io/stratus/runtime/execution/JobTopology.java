@@ -302,7 +302,7 @@ public final class JobTopology {
         KeyGroupRange groups = keyed
             ? KeyGroupRange.forSubtask(maxParallelism, v.parallelism(), i) : null;
         out.add(new TaskSpec(graph.name(), attempt, v.index(), i, v.parallelism(), groups, null,
-            List.of()));
+            List.of(), null));
       }
     }
     return out;

@@ -1,5 +1,6 @@
 package io.stratus.runtime.execution;
 
+import io.stratus.runtime.state.HotBlocks;
 import io.stratus.runtime.functions.Collector;
 import io.stratus.runtime.functions.DeadLetter;
 import io.stratus.runtime.functions.KeyedProcessFunction;
@@ -312,6 +313,11 @@ final class KeyedOperator implements HeadOperator {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  @Override
+  public HotBlocks hotBlocks() {
+    return backend.hotBlocks();
   }
 
   @Override

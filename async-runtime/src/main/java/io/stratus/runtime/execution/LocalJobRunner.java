@@ -57,7 +57,7 @@ public final class LocalJobRunner {
     List<CompletableFuture<DeployedTask>> built = new ArrayList<>();
     for (TaskSpec spec : topology.tasks(0)) {
       TaskSpec named = new TaskSpec(runName, spec.attempt(), spec.vertex(), spec.subtask(),
-          spec.parallelism(), spec.keyGroups(), null, List.of());
+          spec.parallelism(), spec.keyGroups(), null, List.of(), null);
       built.add(builder.build(named, events));
     }
     return CompletableFuture.allOf(built.toArray(CompletableFuture[]::new))

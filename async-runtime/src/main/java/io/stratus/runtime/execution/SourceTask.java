@@ -172,7 +172,7 @@ final class SourceTask implements DeployedTask {
               "staging output for checkpoint " + checkpointId + " failed", error)));
         } else {
           events.snapshotTaken(spec, checkpointId,
-              new TaskSnapshot(offset, null, committables, 0));
+              new TaskSnapshot(offset, null, committables, 0, null));
         }
         reported.complete(null);
       }));

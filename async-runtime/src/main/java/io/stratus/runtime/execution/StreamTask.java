@@ -1,6 +1,7 @@
 package io.stratus.runtime.execution;
 
 import io.stratus.runtime.serde.Serde;
+import io.stratus.runtime.state.HotBlocks;
 import io.stratus.runtime.state.StateHandle;
 import io.vertx.core.Context;
 import java.util.ArrayDeque;
@@ -287,7 +288,9 @@ final class StreamTask implements DeployedTask {
       CompletableFuture<Void> reported = new CompletableFuture<>();
       snapshotsReported = CompletableFuture.allOf(snapshotsReported, reported);
       CompletableFuture.allOf(handle.exceptionally(ex -> null), staged.exceptionally(ex -> null))
-          .thenRun(() -> context.runOnContext(y -> {
+          // Ranking the cache's blocks is no work for the task's event loop.
+          .thenApplyAsync(v -> handle.isCompletedExceptionally() ? null : hotBlocks())
+          .thenAccept(hot -> context.runOnContext(y -> {
             if (staged.isCompletedExceptionally()) {
               // The staged output left the writer's buffer: only a replay can bring it back.
               fail(null, null, new IllegalStateException("staging output for checkpoint "
@@ -297,7 +300,7 @@ final class StreamTask implements DeployedTask {
             } else {
               long uploaded = head.uploadedBytes();
               events.snapshotTaken(spec, checkpointId, new TaskSnapshot(null, handle.join(),
-                  staged.join(), uploaded - uploadedAtLastSnapshot));
+                  staged.join(), uploaded - uploadedAtLastSnapshot, hot));
               uploadedAtLastSnapshot = uploaded;
             }
             reported.complete(null);
@@ -308,6 +311,15 @@ final class StreamTask implements DeployedTask {
       advanceTo(minWatermark());
       pump();
     });
+  }
+
+  /** The head's hottest blocks; none once its state has closed (a cancel raced the ack). */
+  private HotBlocks hotBlocks() {
+    try {
+      return head.hotBlocks();
+    } catch (RuntimeException e) {
+      return HotBlocks.NONE;
+    }
   }
 
   /**

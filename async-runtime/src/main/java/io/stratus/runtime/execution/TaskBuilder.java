@@ -101,7 +101,8 @@ public final class TaskBuilder {
             .substring(0, 6);
     CompletableFuture<KeyedStateBackend> backend = spec.restore().isEmpty()
         ? backends.create(storeId, spec.keyGroups())
-        : backends.restore(storeId, spec.keyGroups(), spec.restore());
+        : backends.restore(storeId, spec.keyGroups(), spec.restore(),
+            spec.warmFirst());
     Serde<?> keySerde = ((Partitioning.Hash) topology.graph().inputs(node.id()).get(0)
         .partitioning()).keySerde();
     TaskInbox inbox = inbox(spec);

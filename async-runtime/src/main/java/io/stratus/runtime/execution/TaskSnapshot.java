@@ -2,6 +2,7 @@ package io.stratus.runtime.execution;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.stratus.runtime.state.HotBlocks;
 import io.stratus.runtime.state.StateHandle;
 import java.util.List;
 
@@ -14,18 +15,22 @@ import java.util.List;
  * @param committables  staged sink output to commit when the checkpoint completes
  * @param uploadedBytes state bytes the task uploaded since its previous snapshot (its share of
  *                      the checkpoint's incremental size)
+ * @param hotBlocks     the blocks of its state its worker's cache holds hottest, for the next
+ *                      owner of its key groups; never written to the checkpoint's metadata
  */
 public record TaskSnapshot(Long sourceOffset, StateHandle state, List<String> committables,
-    long uploadedBytes) {
+    long uploadedBytes, HotBlocks hotBlocks) {
 
   @JsonCreator
   public TaskSnapshot(@JsonProperty("sourceOffset") Long sourceOffset,
       @JsonProperty("state") StateHandle state,
       @JsonProperty("committables") List<String> committables,
-      @JsonProperty("uploadedBytes") long uploadedBytes) {
+      @JsonProperty("uploadedBytes") long uploadedBytes,
+      @JsonProperty("hotBlocks") HotBlocks hotBlocks) {
     this.sourceOffset = sourceOffset;
     this.state = state;
     this.committables = committables == null ? List.of() : List.copyOf(committables);
     this.uploadedBytes = uploadedBytes;
+    this.hotBlocks = hotBlocks == null ? HotBlocks.NONE : hotBlocks;
   }
 }

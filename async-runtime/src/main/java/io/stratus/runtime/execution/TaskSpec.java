@@ -3,6 +3,7 @@ package io.stratus.runtime.execution;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.stratus.runtime.state.HotBlocks;
 import io.stratus.runtime.state.StateHandle;
 import io.stratus.store.keygroup.KeyGroupRange;
 import java.util.List;
@@ -20,9 +21,11 @@ import java.util.List;
  * @param keyGroups    a keyed task's key groups; null for other tasks
  * @param sourceOffset where a source task resumes; null to start at the beginning
  * @param restore      snapshot handles that cover a keyed task's key groups; empty: fresh state
+ * @param warmFirst    blocks the previous owners of those key groups read most: the restored
+ *                     state loads them into the cache before anything else
  */
 public record TaskSpec(String job, int attempt, int vertex, int subtask, int parallelism,
-    KeyGroupRange keyGroups, Long sourceOffset, List<StateHandle> restore) {
+    KeyGroupRange keyGroups, Long sourceOffset, List<StateHandle> restore, HotBlocks warmFirst) {
 
   @JsonCreator
   public TaskSpec(@JsonProperty("job") String job, @JsonProperty("attempt") int attempt,
@@ -30,7 +33,8 @@ public record TaskSpec(String job, int attempt, int vertex, int subtask, int par
       @JsonProperty("parallelism") int parallelism,
       @JsonProperty("keyGroups") KeyGroupRange keyGroups,
       @JsonProperty("sourceOffset") Long sourceOffset,
-      @JsonProperty("restore") List<StateHandle> restore) {
+      @JsonProperty("restore") List<StateHandle> restore,
+      @JsonProperty("warmFirst") HotBlocks warmFirst) {
     this.job = job;
     this.attempt = attempt;
     this.vertex = vertex;
@@ -39,6 +43,7 @@ public record TaskSpec(String job, int attempt, int vertex, int subtask, int par
     this.keyGroups = keyGroups;
     this.sourceOffset = sourceOffset;
     this.restore = restore == null ? List.of() : List.copyOf(restore);
+    this.warmFirst = warmFirst == null ? HotBlocks.NONE : warmFirst;
   }
 
   /** A stable name: {@code <vertex>/<subtask>}. */

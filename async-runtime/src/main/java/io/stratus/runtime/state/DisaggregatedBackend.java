@@ -71,6 +71,11 @@ public final class DisaggregatedBackend implements KeyedStateBackend {
   }
 
   @Override
+  public HotBlocks hotBlocks() {
+    return HotBlocks.of(store.hottestBlocks());
+  }
+
+  @Override
   public long uploadedBytes() {
     return store.metrics().flushedBytes();
   }

@@ -48,6 +48,15 @@ public interface KeyedStateBackend extends AutoCloseable {
    */
   long uploadedBytes();
 
+  /**
+   * The blocks of this backend's state its worker's cache holds hottest, to hand to the next
+   * owner of its key groups with a checkpoint (see {@link HotBlocks}); none where the backend
+   * has no shared block cache.
+   */
+  default HotBlocks hotBlocks() {
+    return HotBlocks.NONE;
+  }
+
   /** About how many bytes of state the backend holds (files plus memory), for metrics. */
   long approximateSizeBytes();
 

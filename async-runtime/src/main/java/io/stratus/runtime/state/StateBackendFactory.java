@@ -55,9 +55,12 @@ public final class StateBackendFactory {
     });
   }
 
-  /** Opens {@code range} from snapshots written by a backend of the same kind. */
+  /**
+   * Opens {@code range} from snapshots written by a backend of the same kind; a disaggregated
+   * store then warms the worker's cache, {@code warmFirst} first.
+   */
   public CompletableFuture<KeyedStateBackend> restore(String storeId, KeyGroupRange range,
-      List<StateHandle> handles) {
+      List<StateHandle> handles, HotBlocks warmFirst) {
     for (StateHandle h : handles) {
       if (!h.kind().equals(kind)) {
         return CompletableFuture.failedFuture(new IllegalArgumentException("snapshot "
@@ -69,9 +72,10 @@ public final class StateBackendFactory {
       case DisaggregatedBackend.KIND -> StateStore.restore(resources, storeOptions, storeId,
               range, handles.stream().map(DisaggregatedBackend::toCheckpointHandle).toList())
           .thenApply(store -> {
-            // A restored range is usually new to this worker's cache: warm half of the memory
-            // tier in large reads instead of one read per miss.
-            store.warmCache(resources.cache().config().memoryBytes() / 2);
+            // A restored range is usually new to this worker's cache: warm up to half of the
+            // memory tier, the previous owner's hottest blocks first, in large reads instead of
+            // one read per miss.
+            store.warmCache(resources.cache().config().memoryBytes() / 2, warmFirst.keys());
             return new DisaggregatedBackend(store);
           });
       case RocksDbBackend.KIND -> RocksDbBackend.restore(resources.objectStore(), storeId, range,

@@ -44,7 +44,7 @@ class RemoteChannelTest {
   }
 
   private static final TaskSpec PRODUCER = new TaskSpec("job", 3, 0, 0, 1, null, null,
-      List.of());
+      List.of(), null);
 
   /** Waits (through {@link ChannelTarget#whenSpace}) until the target takes more. */
   private static void awaitSpace(ChannelTarget target) throws Exception {

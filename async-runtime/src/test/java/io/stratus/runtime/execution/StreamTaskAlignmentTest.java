@@ -80,7 +80,7 @@ class StreamTaskAlignmentTest {
     input.forEach(inbox::offer);
     Recording out = new Recording();
     Serde<?>[] serdes = {Serdes.LONG, Serdes.LONG};
-    StreamTask task = new StreamTask(new TaskSpec("j", 1, 1, 0, 1, null, null, List.of()),
+    StreamTask task = new StreamTask(new TaskSpec("j", 1, 1, 0, 1, null, null, List.of(), null),
         "t[0/1]", vertx.getOrCreateContext(), inbox, new InputSerdes(serdes, new Serde<?>[2]),
         new ChainHead(out), out, events);
     task.start();

@@ -49,7 +49,7 @@ public final class BackendFixture implements AutoCloseable {
   }
 
   public KeyedStateBackend restore(String storeId, KeyGroupRange range, List<StateHandle> handles) {
-    return track(join(factory.restore(storeId, range, handles)));
+    return track(join(factory.restore(storeId, range, handles, HotBlocks.NONE)));
   }
 
   private KeyedStateBackend track(KeyedStateBackend backend) {

@@ -88,7 +88,7 @@ public final class DataPlaneBenchmark {
     try (ChannelRegistry registry = new ChannelRegistry("producer", config)) {
       TaskPlacement placement = new TaskPlacement("producer", Map.of("1/0", "consumer"),
           Map.of("consumer", "127.0.0.1:" + port));
-      TaskSpec producer = new TaskSpec(JOB, 0, 0, 0, 1, null, null, List.of());
+      TaskSpec producer = new TaskSpec(JOB, 0, 0, 0, 1, null, null, List.of(), null);
       List<ChannelTarget> targets = new ArrayList<>();
       for (int c = 0; c < channels; c++) {
         targets.add(connect(registry, producer, placement, c));

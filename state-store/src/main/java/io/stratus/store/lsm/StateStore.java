@@ -15,6 +15,7 @@ import io.stratus.store.sst.SstReader;
 import io.stratus.store.sst.SstWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -91,7 +92,7 @@ public final class StateStore implements AutoCloseable {
   private final List<CompletableFuture<CheckpointHandle>> pendingCheckpoints =
       new CopyOnWriteArrayList<>();
   private final Set<CompletableFuture<Void>> pendingDeletes = ConcurrentHashMap.newKeySet();
-  private static final int WARM_CHUNK_BYTES = 4 << 20;
+  private final CacheWarmer warmer;
 
   private volatile boolean closed;
   private volatile RuntimeException fenced;
@@ -131,6 +132,7 @@ public final class StateStore implements AutoCloseable {
         reader.blockOffset(index));
     this.flushQueue = new SerialAsyncQueue(resources.flushExecutor());
     this.picker = new CompactionPicker(options);
+    this.warmer = new CacheWarmer(objects, cache, () -> closed);
     this.nextPublishedVersion = new AtomicLong(nextPublishedVersion);
     Version initial = new Version(0, levels, this::onVersionReleased);
     this.state = new ReadState(new Memtable(nextMemtableId++), List.of(), initial);
@@ -1114,81 +1116,54 @@ public final class StateStore implements AutoCloseable {
   }
 
   /**
-   * Loads the store's blocks into the block cache in large ranged reads (up to 4 MiB each, a
-   * few at a time), newest level first, until {@code budgetBytes} are loaded: after a restore
-   * onto another worker (a rescale or recovery) the cache is cold, and fetching blocks one miss
-   * at a time costs one request per block. Only the key groups of the store are read. Runs in
-   * the background while reads go on; a failed chunk is skipped.
+   * Loads the store's blocks into the block cache, {@code hottestFirst} (the previous owner's
+   * hottest blocks, see {@link #hottestBlocks}) before the rest, until {@code budgetBytes} are
+   * loaded: after a restore onto another worker (a rescale or recovery) the cache is cold, and
+   * fetching blocks one miss at a time costs one request per block. Only the key groups of the
+   * store are read. Runs in the background while reads go on; a failed read is skipped.
    *
-   * @return the bytes loaded, once done
+   * @return the bytes of hot blocks loaded and the bytes loaded in all, once done
    */
-  public CompletableFuture<Long> warmCache(long budgetBytes) {
+  public CompletableFuture<long[]> warmCache(long budgetBytes, Collection<BlockKey> hottestFirst) {
     ReadState s = acquire();
-    List<FileRef> views = new ArrayList<>();
-    for (int level = 0; level < s.version().levelCount(); level++) {
-      views.addAll(s.version().level(level));
-    }
-    AtomicLong budget = new AtomicLong(budgetBytes);
-    AtomicLong loaded = new AtomicLong();
-    java.util.Iterator<FileRef> next = views.iterator();
-    List<CompletableFuture<Void>> lanes = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      lanes.add(warmLane(next, budget, loaded));
-    }
-    return CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new))
-        .handle((v, e) -> {
-          s.version().release();
-          return loaded.get();
-        });
+    return warmer.warm(s.version(), budgetBytes, hottestFirst).whenComplete((v, e) ->
+        s.version().release());
   }
 
-  private CompletableFuture<Void> warmLane(java.util.Iterator<FileRef> views, AtomicLong budget,
-      AtomicLong loaded) {
-    FileRef view;
-    synchronized (views) {
-      if (closed || budget.get() <= 0 || !views.hasNext()) {
-        return CompletableFuture.completedFuture(null);
+  /**
+   * The worker cache's hottest blocks of this store's files, hottest first, at most
+   * {@link StoreOptions#handoverBlocks}: what a checkpoint hands to the next owner of the
+   * store's key groups. The cache is shared by the worker's stores; each gets the blocks of its
+   * own files. The ranking is the cache policy's: once the memory tier is full, blocks read
+   * repeatedly rank first; before, recently used ones do (and the whole state fits anyway).
+   */
+  public List<BlockKey> hottestBlocks() {
+    int limit = options.handoverBlocks();
+    if (limit == 0 || closed) {
+      return List.of();
+    }
+    Set<String> files = new java.util.HashSet<>();
+    ReadState s = acquire();
+    try {
+      for (int level = 0; level < s.version().levelCount(); level++) {
+        for (FileRef view : s.version().level(level)) {
+          files.add(view.file().name());
+        }
       }
-      view = views.next();
+    } finally {
+      s.version().release();
     }
-    return view.file().reader(objects)
-        .thenCompose(reader -> warmFile(view, reader, reader.blockFor(view.smallest()), budget,
-            loaded))
-        .exceptionally(e -> null)
-        .thenCompose(v -> warmLane(views, budget, loaded));
-  }
-
-  private CompletableFuture<Void> warmFile(FileRef view, SstReader reader, int first,
-      AtomicLong budget, AtomicLong loaded) {
-    if (closed || first >= reader.blockCount() || budget.get() <= 0) {
-      return CompletableFuture.completedFuture(null);
+    List<BlockKey> out = new ArrayList<>();
+    // The shared cache ranks every store's blocks: look deeper than this store's share.
+    for (BlockKey k : cache.hottestBlocks(4 * limit)) {
+      if (files.contains(k.file())) {
+        out.add(k);
+        if (out.size() == limit) {
+          break;
+        }
+      }
     }
-    // Blocks past the view's end hold foreign key groups.
-    int lastBlock = Math.min(reader.blockCount() - 1, reader.blockFor(view.limit()));
-    if (first > lastBlock) {
-      return CompletableFuture.completedFuture(null);
-    }
-    long start = reader.blockOffset(first);
-    int end = first + 1;
-    while (end <= lastBlock
-        && reader.blockOffset(end) + reader.blockLength(end) - start <= WARM_CHUNK_BYTES) {
-      end++;
-    }
-    long stop = reader.blockOffset(end - 1) + reader.blockLength(end - 1);
-    budget.addAndGet(-(stop - start));
-    int chunkEnd = end;
-    return objects.getRange(view.file().name(), start, (int) (stop - start))
-        .thenCompose(chunk -> {
-          List<BlockKey> blocks = new ArrayList<>(chunkEnd - first);
-          for (int b = first; b < chunkEnd; b++) {
-            blocks.add(blockKey(view.file(), reader, b));
-          }
-          loaded.addAndGet(chunk.length);
-          return cache.prefetch(blocks, key -> CompletableFuture.completedFuture(
-              Arrays.copyOfRange(chunk, (int) (key.offset() - start),
-                  (int) (key.offset() - start) + key.length())));
-        })
-        .thenCompose(n -> warmFile(view, reader, chunkEnd, budget, loaded));
+    return out;
   }
 
   /**

@@ -27,6 +27,10 @@ import io.stratus.store.keygroup.KeyGroups;
  *                                 cache as they are written (RocksDB's
  *                                 {@code prepopulate_block_cache}), so reads after a flush or
  *                                 compaction do not all go to the object store
+ * @param handoverBlocks           at most this many of the worker cache's hottest blocks of
+ *                                 the store's files go with each checkpoint, so that the next
+ *                                 owner of its key groups (after a rescale or a recovery) loads
+ *                                 them first; 0 turns the handover off
  */
 public record StoreOptions(
     long memtableBytes,
@@ -41,7 +45,7 @@ public record StoreOptions(
     int levels,
     int maxParallelism,
     boolean compactionEnabled,
-    long compactionReadaheadBytes, boolean cacheWrittenBlocks) {
+    long compactionReadaheadBytes, boolean cacheWrittenBlocks, int handoverBlocks) {
 
   public StoreOptions {
     require(memtableBytes >= 64 * 1024, "memtableBytes must be >= 64 KiB", memtableBytes);
@@ -63,6 +67,7 @@ public record StoreOptions(
     KeyGroups.checkParallelism(maxParallelism, 1);
     require(compactionReadaheadBytes >= blockSize, "compactionReadaheadBytes must be >= blockSize",
         compactionReadaheadBytes);
+    require(handoverBlocks >= 0, "handoverBlocks must be >= 0", handoverBlocks);
   }
 
   private static void require(boolean ok, String rule, long value) {
@@ -74,74 +79,81 @@ public record StoreOptions(
   /** The defaults, for max parallelism 128. */
   public static StoreOptions defaults() {
     return new StoreOptions(64L << 20, 2, 16 << 10, 10, 64L << 20, 4, 20, 256L << 20, 10, 7,
-        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 8L << 20, true);
+        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 8L << 20, true, 4096);
   }
 
   /** Small buffers and files, so tests exercise flushes and compactions with little data. */
   public static StoreOptions small() {
     return new StoreOptions(64 << 10, 2, 1 << 10, 10, 64 << 10, 2, 12, 256 << 10, 4, 5,
-        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 64 << 10, true);
+        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 64 << 10, true, 4096);
   }
 
   public StoreOptions withMemtableBytes(long v) {
     return new StoreOptions(v, maxImmutableMemtables, blockSize, bloomBitsPerKey, targetFileBytes,
         l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks);
+        cacheWrittenBlocks, handoverBlocks);
   }
 
   public StoreOptions withBlockSize(int v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, v, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
         levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks);
+        cacheWrittenBlocks, handoverBlocks);
   }
 
   public StoreOptions withTargetFileBytes(long v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey, v,
         l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks);
+        cacheWrittenBlocks, handoverBlocks);
   }
 
   public StoreOptions withLevel1TargetBytes(long v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, v, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks);
+        cacheWrittenBlocks, handoverBlocks);
   }
 
   public StoreOptions withL0Triggers(int compaction, int stopWrites) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, compaction, stopWrites, level1TargetBytes, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks);
+        cacheWrittenBlocks, handoverBlocks);
   }
 
   public StoreOptions withMaxParallelism(int v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
         levelMultiplier, levels, v, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks);
+        cacheWrittenBlocks, handoverBlocks);
   }
 
   public StoreOptions withCompactionEnabled(boolean v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
-        levelMultiplier, levels, maxParallelism, v, compactionReadaheadBytes, cacheWrittenBlocks);
+        levelMultiplier, levels, maxParallelism, v, compactionReadaheadBytes, cacheWrittenBlocks, handoverBlocks);
   }
 
   public StoreOptions withCacheWrittenBlocks(boolean v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
-        levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes, v);
+        levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes, v, handoverBlocks);
   }
 
   public StoreOptions withMaxImmutableMemtables(int v) {
     return new StoreOptions(memtableBytes, v, blockSize, bloomBitsPerKey, targetFileBytes,
         l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks);
+        cacheWrittenBlocks, handoverBlocks);
+  }
+
+  public StoreOptions withHandoverBlocks(int v) {
+    return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
+        targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
+        levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes,
+        cacheWrittenBlocks, v);
   }
 
   /** Target size of level {@code level} (level 1 and up). */

@@ -1,0 +1,183 @@
+package io.stratus.scheduler;
+
+import io.stratus.runtime.execution.JobTopology;
+import io.stratus.runtime.execution.TaskSpec;
+import io.stratus.runtime.graph.Transformation;
+import io.stratus.runtime.state.HotBlocks;
+import io.stratus.runtime.state.StateHandle;
+import io.stratus.store.keygroup.KeyGroupRange;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One attempt of a job, as the coordinator deploys it: the job's topology at the attempt's
+ * parallelism, every task with where it starts from (its source's offset, its keyed state's
+ * handles and the blocks to warm first, all from the restore point) and the worker that runs
+ * it. Immutable; a new attempt gets a new plan.
+ */
+final class AttemptPlan {
+
+  /** The plan before the first attempt is deployed: no tasks. */
+  static final AttemptPlan NONE = new AttemptPlan(null, Map.of(), Map.of());
+
+  /**
+   * The hottest blocks a keyed task of the restore point's attempt reported with its ack:
+   * what the next owners of its key groups warm first.
+   *
+   * @param uid       the keyed operator's uid
+   * @param keyGroups the task's key groups
+   * @param blocks    its hottest blocks
+   */
+  record HandedOver(String uid, KeyGroupRange keyGroups, HotBlocks blocks) {}
+
+  private final JobTopology topology;
+  private final Map<String, TaskSpec> specs;
+  private final Map<String, String> placement;
+
+  private AttemptPlan(JobTopology topology, Map<String, TaskSpec> specs,
+      Map<String, String> placement) {
+    this.topology = topology;
+    this.specs = specs;
+    this.placement = placement;
+  }
+
+  /**
+   * Plans attempt {@code attempt} of {@code definition} at {@code parallelism} (keyed operators
+   * by uid), its tasks spread round-robin over {@code workers}, starting from
+   * {@code restoreFrom} (null: from the beginning).
+   *
+   * @throws IllegalArgumentException naming the mismatch when the restore point does not fit
+   *         the job (another backend, a source whose parallelism changed, unnamed splits of a
+   *         job that now has several sources) or the graph cannot run at that parallelism
+   */
+  static AttemptPlan of(JobDefinition definition, Map<String, Integer> parallelism, int attempt,
+      CheckpointMetadata restoreFrom, Collection<HandedOver> handedOver, List<String> workers) {
+    JobTopology topology = new JobTopology(definition.graph(), definition.runtime(),
+        parallelism);
+    List<TaskSpec> tasks = restoreFrom == null ? topology.tasks(attempt)
+        : withRestore(definition, topology, topology.tasks(attempt), restoreFrom, handedOver);
+    Map<String, TaskSpec> specs = new LinkedHashMap<>();
+    Map<String, String> placement = new LinkedHashMap<>();
+    int next = 0;
+    for (TaskSpec t : tasks) {
+      placement.put(t.taskId(), workers.get(next++ % workers.size()));
+      specs.put(t.taskId(), t);
+    }
+    return new AttemptPlan(topology, Collections.unmodifiableMap(specs),
+        Collections.unmodifiableMap(placement));
+  }
+
+  private static List<TaskSpec> withRestore(JobDefinition definition, JobTopology topology,
+      List<TaskSpec> fresh, CheckpointMetadata restoreFrom, Collection<HandedOver> handedOver) {
+    long sources = topology.vertices().stream()
+        .filter(v -> topology.sourceHead(v.index()) != null).count();
+    if (sources > 1 && restoreFrom.sources().stream().anyMatch(s -> s.source() == null)) {
+      throw new IllegalArgumentException(restoreFrom.kind() + " " + restoreFrom.checkpointId()
+          + " was taken when the job had one source (its splits carry no source name); the "
+          + "job now has " + sources + ", so which one its offsets belong to is unknown");
+    }
+    List<TaskSpec> out = new ArrayList<>();
+    for (TaskSpec t : fresh) {
+      Transformation.SourceNode source = topology.sourceHead(t.vertex());
+      Transformation.KeyedProcessNode keyed = topology.keyedHead(t.vertex());
+      if (source != null) {
+        Long offset = null;
+        for (CheckpointMetadata.SourceSplit split : restoreFrom.splitsOf(source.name())) {
+          if (split.parallelism() != t.parallelism()) {
+            throw new IllegalArgumentException("source '" + source.name() + "' had parallelism "
+                + split.parallelism() + " in " + restoreFrom.kind() + " "
+                + restoreFrom.checkpointId() + ", now " + t.parallelism()
+                + "; source parallelism cannot change");
+          }
+          if (split.subtask() == t.subtask()) {
+            offset = split.offset();
+          }
+        }
+        out.add(new TaskSpec(t.job(), t.attempt(), t.vertex(), t.subtask(), t.parallelism(),
+            null, offset, List.of(), null));
+      } else if (keyed != null) {
+        if (!restoreFrom.backend().equals(definition.runtime().backend())) {
+          throw new IllegalArgumentException(restoreFrom.kind() + " "
+              + restoreFrom.checkpointId() + " holds " + restoreFrom.backend()
+              + " state; the job runs the " + definition.runtime().backend() + " backend");
+        }
+        CheckpointMetadata.Operator op = restoreFrom.operator(keyed.uid());
+        List<StateHandle> handles = new ArrayList<>();
+        if (op != null) {
+          for (CheckpointMetadata.TaskState s : op.tasks()) {
+            if (s.keyGroups().overlaps(t.keyGroups())) {
+              handles.add(s.state());
+            }
+          }
+        }
+        // The store keeps only the blocks of its own key groups.
+        List<HotBlocks> warm = new ArrayList<>();
+        for (HandedOver h : handedOver) {
+          if (h.uid().equals(keyed.uid()) && h.keyGroups().overlaps(t.keyGroups())) {
+            warm.add(h.blocks());
+          }
+        }
+        out.add(new TaskSpec(t.job(), t.attempt(), t.vertex(), t.subtask(), t.parallelism(),
+            t.keyGroups(), null, handles, HotBlocks.union(warm)));
+      } else {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** The topology, or null for {@link #NONE}. */
+  JobTopology topology() {
+    return topology;
+  }
+
+  /** Every task of the attempt by task id. */
+  Map<String, TaskSpec> specs() {
+    return specs;
+  }
+
+  TaskSpec spec(String task) {
+    return specs.get(task);
+  }
+
+  /** The worker of every task, by task id, in deploy order. */
+  Map<String, String> placement() {
+    return placement;
+  }
+
+  String workerOf(String task) {
+    return placement.get(task);
+  }
+
+  boolean placedOn(String worker) {
+    return placement.containsValue(worker);
+  }
+
+  /** The tasks of each worker, in deploy order. */
+  Map<String, List<TaskSpec>> tasksByWorker() {
+    Map<String, List<TaskSpec>> out = new LinkedHashMap<>();
+    placement.forEach((task, worker) ->
+        out.computeIfAbsent(worker, w -> new ArrayList<>()).add(specs.get(task)));
+    return out;
+  }
+
+  /** The ids of the tasks whose chain starts with a source. */
+  List<String> sourceTasks() {
+    List<String> out = new ArrayList<>();
+    for (String task : placement.keySet()) {
+      if (topology.sourceHead(specs.get(task).vertex()) != null) {
+        out.add(task);
+      }
+    }
+    return out;
+  }
+
+  boolean isSource(String task) {
+    TaskSpec spec = specs.get(task);
+    return spec != null && topology.sourceHead(spec.vertex()) != null;
+  }
+}

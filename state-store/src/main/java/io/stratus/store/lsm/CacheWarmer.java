@@ -1,0 +1,225 @@
+package io.stratus.store.lsm;
+
+import io.stratus.cache.BlockKey;
+import io.stratus.cache.HybridBlockCache;
+import io.stratus.store.objectstore.ObjectStore;
+import io.stratus.store.sst.SstReader;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Fills a worker's block cache for a store that has just been opened from a checkpoint on it (a
+ * rescale or a recovery moved its key groups here), so that its first reads do not each wait for
+ * the object store. Two passes share one byte budget:
+ *
+ * <ol>
+ *   <li>the blocks the previous owner read most ({@code hottestFirst}, listed by its cache and
+ *       handed over with the checkpoint), limited to the key groups this store sees; adjacent
+ *       ones are fetched together;
+ *   <li>then the store's files in order, newest level first, in large ranged reads, until the
+ *       budget is spent.
+ * </ol>
+ *
+ * Without the first pass a skewed workload (a few keys take most updates) would warm blocks in
+ * key order and still miss on its hot keys, scattered over the key space.
+ */
+final class CacheWarmer {
+
+  /** Bytes per ranged read of the second pass. */
+  private static final int CHUNK_BYTES = 4 << 20;
+  /** Ranged reads in flight in the first pass: its reads are small and scattered. */
+  private static final int HOT_LANES = 16;
+  /** Ranged reads in flight in the second pass. */
+  private static final int SEQUENTIAL_LANES = 4;
+
+  /** A run of adjacent blocks of one file, all wanted, read in one request. */
+  private record Run(String file, long start, long end, List<BlockKey> blocks) {}
+
+  private final ObjectStore objects;
+  private final HybridBlockCache cache;
+  private final BooleanSupplier closed;
+
+  CacheWarmer(ObjectStore objects, HybridBlockCache cache, BooleanSupplier closed) {
+    this.objects = objects;
+    this.cache = cache;
+    this.closed = closed;
+  }
+
+  /**
+   * Warms the cache for {@code version}'s files, {@code hottestFirst} first, until
+   * {@code budgetBytes} are read. Failed reads are skipped. The caller keeps {@code version}
+   * retained until the result completes.
+   *
+   * @return bytes of the hot blocks loaded and bytes loaded in all
+   */
+  CompletableFuture<long[]> warm(Version version, long budgetBytes,
+      Collection<BlockKey> hottestFirst) {
+    List<FileRef> views = new ArrayList<>();
+    for (int level = 0; level < version.levelCount(); level++) {
+      views.addAll(version.level(level));
+    }
+    AtomicLong budget = new AtomicLong(budgetBytes);
+    AtomicLong loaded = new AtomicLong();
+    return warmHot(views, hottestFirst, budget, loaded).thenCompose(hot -> {
+      long hotBytes = loaded.get();
+      Iterator<FileRef> next = views.iterator();
+      List<CompletableFuture<Void>> lanes = new ArrayList<>();
+      for (int i = 0; i < SEQUENTIAL_LANES; i++) {
+        lanes.add(sequentialLane(next, budget, loaded));
+      }
+      return CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new))
+          .thenApply(v -> new long[] {hotBytes, loaded.get()});
+    });
+  }
+
+  // ------------------------------------------------------------------------- hottest first
+
+  private CompletableFuture<Void> warmHot(List<FileRef> views, Collection<BlockKey> hot,
+      AtomicLong budget, AtomicLong loaded) {
+    if (hot.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    Map<String, List<BlockKey>> byFile = new HashMap<>();
+    for (BlockKey k : hot) {
+      byFile.computeIfAbsent(k.file(), f -> new ArrayList<>()).add(k);
+    }
+    List<FileRef> hinted = views.stream().filter(v -> byFile.containsKey(v.file().name()))
+        .toList();
+    List<CompletableFuture<List<Run>>> perView = new ArrayList<>();
+    for (FileRef view : hinted) {
+      perView.add(view.file().reader(objects)
+          .thenApply(reader -> runs(view, reader, byFile.get(view.file().name())))
+          .exceptionally(e -> List.of()));
+    }
+    return CompletableFuture.allOf(perView.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+      List<Run> runs = new ArrayList<>();
+      perView.forEach(f -> runs.addAll(f.join()));
+      Iterator<Run> next = runs.iterator();
+      List<CompletableFuture<Void>> lanes = new ArrayList<>();
+      for (int i = 0; i < HOT_LANES; i++) {
+        lanes.add(hotLane(next, budget, loaded));
+      }
+      return CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new));
+    });
+  }
+
+  /** The hinted blocks inside {@code view}'s keys, as runs of adjacent blocks. */
+  private static List<Run> runs(FileRef view, SstReader reader, List<BlockKey> hinted) {
+    if (reader.blockCount() == 0) {
+      return List.of();
+    }
+    long from = reader.blockOffset(reader.blockFor(view.smallest()));
+    int lastBlock = Math.min(reader.blockCount() - 1, reader.blockFor(view.limit()));
+    long to = reader.blockOffset(lastBlock) + reader.blockLength(lastBlock);
+    List<BlockKey> inView = hinted.stream()
+        .filter(k -> k.offset() >= from && k.offset() + k.length() <= to)
+        .distinct().sorted(Comparator.comparingLong(BlockKey::offset)).toList();
+    List<Run> out = new ArrayList<>();
+    List<BlockKey> run = new ArrayList<>();
+    for (BlockKey k : inView) {
+      if (!run.isEmpty()) {
+        BlockKey first = run.get(0);
+        BlockKey last = run.get(run.size() - 1);
+        if (k.offset() != last.offset() + last.length()
+            || k.offset() + k.length() - first.offset() > CHUNK_BYTES) {
+          out.add(toRun(run));
+          run = new ArrayList<>();
+        }
+      }
+      run.add(k);
+    }
+    if (!run.isEmpty()) {
+      out.add(toRun(run));
+    }
+    return out;
+  }
+
+  private static Run toRun(List<BlockKey> blocks) {
+    BlockKey last = blocks.get(blocks.size() - 1);
+    return new Run(blocks.get(0).file(), blocks.get(0).offset(), last.offset() + last.length(),
+        List.copyOf(blocks));
+  }
+
+  private CompletableFuture<Void> hotLane(Iterator<Run> runs, AtomicLong budget,
+      AtomicLong loaded) {
+    Run run;
+    synchronized (runs) {
+      if (closed.getAsBoolean() || budget.get() <= 0 || !runs.hasNext()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      run = runs.next();
+    }
+    budget.addAndGet(-(run.end() - run.start()));
+    return load(run.file(), run.start(), run.end(), run.blocks(), loaded)
+        .thenCompose(v -> hotLane(runs, budget, loaded));
+  }
+
+  // ---------------------------------------------------------------------------- sequential
+
+  private CompletableFuture<Void> sequentialLane(Iterator<FileRef> views, AtomicLong budget,
+      AtomicLong loaded) {
+    FileRef view;
+    synchronized (views) {
+      if (closed.getAsBoolean() || budget.get() <= 0 || !views.hasNext()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      view = views.next();
+    }
+    return view.file().reader(objects)
+        .thenCompose(reader -> sequentialFile(view, reader, reader.blockFor(view.smallest()),
+            budget, loaded))
+        .exceptionally(e -> null)
+        .thenCompose(v -> sequentialLane(views, budget, loaded));
+  }
+
+  private CompletableFuture<Void> sequentialFile(FileRef view, SstReader reader, int first,
+      AtomicLong budget, AtomicLong loaded) {
+    if (closed.getAsBoolean() || first >= reader.blockCount() || budget.get() <= 0) {
+      return CompletableFuture.completedFuture(null);
+    }
+    // Blocks past the view's end hold foreign key groups.
+    int lastBlock = Math.min(reader.blockCount() - 1, reader.blockFor(view.limit()));
+    if (first > lastBlock) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long start = reader.blockOffset(first);
+    // The last chunks shrink to what is left of the budget (at least one block per lane).
+    long allowance = Math.min(CHUNK_BYTES, budget.get());
+    int end = first + 1;
+    while (end <= lastBlock
+        && reader.blockOffset(end) + reader.blockLength(end) - start <= allowance) {
+      end++;
+    }
+    long stop = reader.blockOffset(end - 1) + reader.blockLength(end - 1);
+    budget.addAndGet(-(stop - start));
+    List<BlockKey> blocks = new ArrayList<>(end - first);
+    for (int b = first; b < end; b++) {
+      blocks.add(new BlockKey(view.file().name(), reader.blockOffset(b), reader.blockLength(b)));
+    }
+    int chunkEnd = end;
+    return load(view.file().name(), start, stop, blocks, loaded)
+        .thenCompose(v -> sequentialFile(view, reader, chunkEnd, budget, loaded));
+  }
+
+  /** Reads {@code [start, end)} of {@code file} in one request and caches {@code blocks}. */
+  private CompletableFuture<Void> load(String file, long start, long end, List<BlockKey> blocks,
+      AtomicLong loaded) {
+    return objects.getRange(file, start, (int) (end - start))
+        .thenCompose(chunk -> {
+          loaded.addAndGet(chunk.length);
+          return cache.prefetch(blocks, key -> CompletableFuture.completedFuture(
+              Arrays.copyOfRange(chunk, (int) (key.offset() - start),
+                  (int) (key.offset() - start) + key.length())));
+        })
+        .handle((n, e) -> null);
+  }
+}
