@@ -9,9 +9,11 @@ import io.stratus.store.keygroup.KeyGroupRange;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * One attempt of a job, as the coordinator deploys it: the job's topology at the attempt's
@@ -47,28 +49,84 @@ final class AttemptPlan {
 
   /**
    * Plans attempt {@code attempt} of {@code definition} at {@code parallelism} (keyed operators
-   * by uid), its tasks spread round-robin over {@code workers}, starting from
-   * {@code restoreFrom} (null: from the beginning).
+   * by uid) on {@code workers}, starting from {@code restoreFrom} (null: from the beginning).
+   *
+   * <p>Placement moves as little as it can from {@code previous}: a task that is the same as
+   * one of the previous attempt (same vertex, subtask, parallelism and key groups) stays on its
+   * worker if that worker is in {@code workers}, where its worker's cache holds its blocks and
+   * its code is warm (a recovery moves only the lost worker's tasks, a drain only the drained
+   * worker's). Every other task goes to the worker with the fewest tasks of the attempt; among
+   * those, a keyed task prefers the one whose previous tasks held most of its key groups.
    *
    * @throws IllegalArgumentException naming the mismatch when the restore point does not fit
    *         the job (another backend, a source whose parallelism changed, unnamed splits of a
    *         job that now has several sources) or the graph cannot run at that parallelism
    */
   static AttemptPlan of(JobDefinition definition, Map<String, Integer> parallelism, int attempt,
-      CheckpointMetadata restoreFrom, Collection<HandedOver> handedOver, List<String> workers) {
+      CheckpointMetadata restoreFrom, Collection<HandedOver> handedOver, List<String> workers,
+      AttemptPlan previous) {
     JobTopology topology = new JobTopology(definition.graph(), definition.runtime(),
         parallelism);
     List<TaskSpec> tasks = restoreFrom == null ? topology.tasks(attempt)
         : withRestore(definition, topology, topology.tasks(attempt), restoreFrom, handedOver);
     Map<String, TaskSpec> specs = new LinkedHashMap<>();
-    Map<String, String> placement = new LinkedHashMap<>();
-    int next = 0;
     for (TaskSpec t : tasks) {
-      placement.put(t.taskId(), workers.get(next++ % workers.size()));
       specs.put(t.taskId(), t);
     }
     return new AttemptPlan(topology, Collections.unmodifiableMap(specs),
-        Collections.unmodifiableMap(placement));
+        Collections.unmodifiableMap(place(tasks, workers, previous)));
+  }
+
+  private static Map<String, String> place(List<TaskSpec> tasks, List<String> workers,
+      AttemptPlan previous) {
+    Map<String, Integer> load = new LinkedHashMap<>();
+    for (String w : workers) {
+      load.put(w, 0);
+    }
+    Map<String, String> placed = new HashMap<>();
+    for (TaskSpec t : tasks) {
+      TaskSpec before = previous.specs.get(t.taskId());
+      String worker = previous.placement.get(t.taskId());
+      if (before != null && load.containsKey(worker) && before.parallelism() == t.parallelism()
+          && Objects.equals(before.keyGroups(), t.keyGroups())) {
+        placed.put(t.taskId(), worker);
+        load.merge(worker, 1, Integer::sum);
+      }
+    }
+    for (TaskSpec t : tasks) {
+      if (placed.containsKey(t.taskId())) {
+        continue;
+      }
+      String best = null;
+      for (String w : workers) {
+        if (best == null || load.get(w) < load.get(best) || (load.get(w).equals(load.get(best))
+            && previous.keyGroupsHeldOn(w, t) > previous.keyGroupsHeldOn(best, t))) {
+          best = w;
+        }
+      }
+      placed.put(t.taskId(), best);
+      load.merge(best, 1, Integer::sum);
+    }
+    Map<String, String> inOrder = new LinkedHashMap<>();
+    for (TaskSpec t : tasks) {
+      inOrder.put(t.taskId(), placed.get(t.taskId()));
+    }
+    return inOrder;
+  }
+
+  /** Key groups of {@code task}'s vertex that tasks of this plan on {@code worker} hold. */
+  private int keyGroupsHeldOn(String worker, TaskSpec task) {
+    if (task.keyGroups() == null) {
+      return 0;
+    }
+    int held = 0;
+    for (Map.Entry<String, String> e : placement.entrySet()) {
+      TaskSpec s = specs.get(e.getKey());
+      if (e.getValue().equals(worker) && s.vertex() == task.vertex() && s.keyGroups() != null) {
+        held += s.keyGroups().intersect(task.keyGroups()).size();
+      }
+    }
+    return held;
   }
 
   private static List<TaskSpec> withRestore(JobDefinition definition, JobTopology topology,
@@ -114,7 +172,9 @@ final class AttemptPlan {
             }
           }
         }
-        // The store keeps only the blocks of its own key groups.
+        // The store keeps only the blocks of its own key groups. A task that takes over the
+        // ranges of several old ones gets up to twice one task's share, the hottest of each
+        // first; its worker's warm-up budget bounds what it loads.
         List<HotBlocks> warm = new ArrayList<>();
         for (HandedOver h : handedOver) {
           if (h.uid().equals(keyed.uid()) && h.keyGroups().overlaps(t.keyGroups())) {
@@ -122,7 +182,8 @@ final class AttemptPlan {
           }
         }
         out.add(new TaskSpec(t.job(), t.attempt(), t.vertex(), t.subtask(), t.parallelism(),
-            t.keyGroups(), null, handles, HotBlocks.union(warm)));
+            t.keyGroups(), null, handles, HotBlocks.union(warm,
+                2 * definition.runtime().storeOptions().handoverBlocks())));
       } else {
         out.add(t);
       }

@@ -151,18 +151,12 @@ final class CheckpointCoordinator {
   }
 
   /**
-   * Takes over the job's checkpoints and savepoints already in the bucket (retention counts
-   * them, numbering goes on after them). Fails when the checkpoint storage cannot be read.
+   * Takes over the job's checkpoints and savepoints already in the bucket ({@code points}, as
+   * {@link CheckpointStorage#allRestorePoints} lists them): retention counts them, numbering
+   * goes on after them.
    */
-  CompletableFuture<Void> adoptExisting() {
-    return coordinator.storage().allRestorePoints().thenCompose(points -> {
-      CompletableFuture<Void> adopted = new CompletableFuture<>();
-      context.runOnContext(v -> {
-        nextCheckpointId = Math.max(nextCheckpointId, retention.adoptAtStart(points, latest));
-        adopted.complete(null);
-      });
-      return adopted;
-    });
+  void adoptExisting(List<CheckpointStorage.RestorePoint> points) {
+    nextCheckpointId = Math.max(nextCheckpointId, retention.adoptAtStart(points, latest));
   }
 
   /** The newest completed checkpoint or savepoint, else the restore point, or null. */

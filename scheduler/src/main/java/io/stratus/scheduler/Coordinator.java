@@ -46,6 +46,8 @@ public final class Coordinator implements AutoCloseable {
   private final Map<String, CompletableFuture<Void>> lostWaiters = new ConcurrentHashMap<>();
   /** Each live worker's latest heartbeat: its tasks' counters and its cache's. */
   private final Map<String, Protocol.Heartbeat> reports = new ConcurrentHashMap<>();
+  /** {@code worker/job/attempt} of replaced attempts a worker was told to cancel. */
+  private final Set<String> canceledReplaced = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       new NamedDaemonThreadFactory("stratus-coordinator-timer"));
   private final MetricsRegistry metrics = new MetricsRegistry();
@@ -145,6 +147,7 @@ public final class Coordinator implements AutoCloseable {
           LOG.info("Worker {} joined", h.worker());
         }
         reports.put(h.worker(), h);
+        cancelReplacedAttempts(h);
       }
     });
     joins = vertx.eventBus().consumer(Protocol.JOIN, message -> {
@@ -194,6 +197,26 @@ public final class Coordinator implements AutoCloseable {
       }
     }, period, period, TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  /**
+   * A worker that was declared lost (a long pause, a partition) and comes back may still run
+   * tasks of attempts its jobs have replaced since: they are canceled once, or they would hold
+   * memory, threads and state stores for nothing. Their output was never committed.
+   */
+  private void cancelReplacedAttempts(Protocol.Heartbeat h) {
+    for (Protocol.TaskReport r : h.tasks()) {
+      JobController job = jobs.get(r.job());
+      if (job != null && r.attempt() < job.lastAttempt()
+          && canceledReplaced.add(h.worker() + "/" + r.job() + "/" + r.attempt())) {
+        LOG.warn("Worker {} still runs attempt {} of job {}, which attempt {} replaced: "
+            + "canceling it", h.worker(), r.attempt(), r.job(), job.lastAttempt());
+        vertx.eventBus().request(Protocol.workerAddress(h.worker()),
+            Protocol.encode(new Protocol.Cancel(r.job(), r.attempt())))
+            .onFailure(e -> LOG.warn("Canceling attempt {} of job {} on worker {} failed: {}",
+                r.attempt(), r.job(), h.worker(), e.toString()));
+      }
+    }
   }
 
   Vertx vertx() {

@@ -62,7 +62,8 @@ public final class JobController {
   private final JobThroughput throughput = new JobThroughput();
   private JobState state = JobState.SUBMITTED;
   private final int firstAttempt;
-  private int attempt;
+  /** Volatile: the coordinator reads it off the job's context (numbering, stale attempts). */
+  private volatile int attempt;
   private AttemptPlan plan = AttemptPlan.NONE;
   /** Tasks of the attempt that processed all their input. */
   private final Set<String> finished = new HashSet<>();
@@ -169,8 +170,8 @@ public final class JobController {
    * the job before any task runs, so nothing is half-written and the error names the endpoint.
    */
   void start() {
-    context.runOnContext(v -> checkpoints.adoptExisting()
-        .whenComplete((x, e) -> context.runOnContext(y -> {
+    context.runOnContext(v -> coordinator.storage().allRestorePoints()
+        .whenComplete((points, e) -> context.runOnContext(x -> {
           if (state.terminal()) {
             return;
           }
@@ -178,6 +179,7 @@ public final class JobController {
             fail("checkpoint storage " + coordinator.storage().location()
                 + " cannot be used: " + Failures.message(e));
           } else {
+            checkpoints.adoptExisting(points);
             recordSubmission();
           }
         })));
@@ -316,7 +318,7 @@ public final class JobController {
     CheckpointMetadata restoreFrom = checkpoints.latest();
     try {
       plan = AttemptPlan.of(definition, parallelism, attempt, restoreFrom,
-          checkpoints.handedOver(), workers);
+          checkpoints.handedOver(), workers, plan);
     } catch (RuntimeException e) {
       fail("cannot deploy: " + e.getMessage());
       return;
@@ -397,7 +399,9 @@ public final class JobController {
       failover("task " + f.task() + " failed on worker " + f.worker() + ": " + f.error());
     } else if (m instanceof Protocol.FirstRecord f && f.attempt() == attempt) {
       completeWaiter(firstRecord, attempt);
-      if (recovery != null) {
+      // Not a late record of the attempt that failed (it is still the current one until the
+      // next is deployed).
+      if (recovery != null && state == JobState.RUNNING) {
         CheckpointMetadata restoredFrom = checkpoints.latest();
         lastRecovery = recovery.recovered(attempt,
             restoredFrom == null ? -1 : restoredFrom.checkpointId());

@@ -86,7 +86,7 @@ class AttemptPlanTest {
         new AttemptPlan.HandedOver("another-operator", KeyGroupRange.of(0, 63),
             hot("other.sst", 0)));
     AttemptPlan plan = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 3), 9, twoTasks(),
-        handedOver, List.of("w1", "w2"));
+        handedOver, List.of("w1", "w2"), AttemptPlan.NONE);
     List<TaskSpec> keyed = keyed(plan);
     assertEquals(3, keyed.size());
     for (TaskSpec t : keyed) {
@@ -97,17 +97,18 @@ class AttemptPlanTest {
       if (t.keyGroups().overlaps(KeyGroupRange.of(32, 63))) {
         expected.add("s1.sst");
       }
-      assertEquals(expected, t.warmFirst().blocks().keySet(), "task " + t.taskId());
+      assertEquals(expected, Set.copyOf(t.warmFirst().files()), "task " + t.taskId());
       assertEquals(expected.size(), t.restore().size(), "handles of task " + t.taskId());
     }
-    // The middle task of three spans both old ranges.
-    assertEquals(3, keyed.get(1).warmFirst().keys().size());
+    // The middle task of three spans both old ranges: the hottest of each come first.
+    assertEquals(List.of(new BlockKey("s0.sst", 0, 100), new BlockKey("s1.sst", 500, 100),
+        new BlockKey("s0.sst", 100, 100)), keyed.get(1).warmFirst().keys());
   }
 
   @Test
   void sourcesResumeAtTheirOffsetAndTasksAreSpreadOverTheWorkers() {
     AttemptPlan plan = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 9, twoTasks(),
-        List.of(), List.of("w1", "w2"));
+        List.of(), List.of("w1", "w2"), AttemptPlan.NONE);
     List<String> sources = plan.sourceTasks();
     assertEquals(1, sources.size());
     assertEquals(41L, plan.spec(sources.get(0)).sourceOffset());
@@ -124,7 +125,7 @@ class AttemptPlanTest {
   @Test
   void aFreshAttemptStartsFromNothing() {
     AttemptPlan plan = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 1, null, List.of(),
-        List.of("w1"));
+        List.of("w1"), AttemptPlan.NONE);
     for (TaskSpec t : plan.specs().values()) {
       assertNull(t.sourceOffset());
       assertTrue(t.restore().isEmpty());
@@ -140,9 +141,74 @@ class AttemptPlanTest {
         heap.operators(), heap.committed());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 2, other, List.of(),
-            List.of("w1")));
+            List.of("w1"), AttemptPlan.NONE));
     assertTrue(e.getMessage().contains("heap") && e.getMessage().contains("disaggregated"),
         e.getMessage());
+  }
+
+  @Test
+  void aRecoveryMovesOnlyTheLostWorkersTasksAndToTheLeastLoadedWorker() {
+    AttemptPlan first = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 1, null, List.of(),
+        List.of("w1", "w2", "w3"), AttemptPlan.NONE);
+    assertEquals(Set.of("w1", "w2", "w3"), Set.copyOf(first.placement().values()),
+        "three tasks, three workers: one each");
+    String lost = first.workerOf(keyed(first).get(0).taskId());
+    List<String> left = new java.util.ArrayList<>(List.of("w1", "w2", "w3", "w4"));
+    left.remove(lost);
+    AttemptPlan next = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 2, twoTasks(),
+        List.of(), left, first);
+    for (String task : first.placement().keySet()) {
+      if (!first.workerOf(task).equals(lost)) {
+        assertEquals(first.workerOf(task), next.workerOf(task), task + " moved");
+      } else {
+        assertEquals("w4", next.workerOf(task), "the lost task goes to the idle worker");
+      }
+    }
+  }
+
+  @Test
+  void aScaleOutUsesTheNewWorkerAndKeepsWhatDidNotChange() {
+    AttemptPlan first = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 1, null, List.of(),
+        List.of("w1", "w2"), AttemptPlan.NONE);
+    AttemptPlan next = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 3), 2, twoTasks(),
+        List.of(), List.of("w1", "w2", "w3"), first);
+    String source = first.sourceTasks().get(0);
+    assertEquals(first.workerOf(source), next.workerOf(source), "the source did not change");
+    Map<String, List<TaskSpec>> byWorker = next.tasksByWorker();
+    assertEquals(Set.of("w1", "w2", "w3"), byWorker.keySet());
+    for (List<TaskSpec> onOne : byWorker.values()) {
+      assertTrue(onOne.size() <= 2, "unbalanced: " + byWorker);
+    }
+  }
+
+  @Test
+  void aRedeployAtTheSameParallelismMovesNothingButTheDrainedWorkersTasks() {
+    AttemptPlan first = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 1, null, List.of(),
+        List.of("w1", "w2", "w3"), AttemptPlan.NONE);
+    AttemptPlan same = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 2, twoTasks(),
+        List.of(), List.of("w1", "w2", "w3"), first);
+    assertEquals(first.placement(), same.placement());
+    AttemptPlan drained = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 3, twoTasks(),
+        List.of(), List.of("w1", "w3"), same);
+    assertTrue(!drained.placedOn("w2"));
+    for (String task : same.placement().keySet()) {
+      if (!same.workerOf(task).equals("w2")) {
+        assertEquals(same.workerOf(task), drained.workerOf(task), task + " moved");
+      }
+    }
+  }
+
+  @Test
+  void theUnionOfHotListsIsCappedAndInterleavedByRank() {
+    HotBlocks a = hot("a.sst", 1, 2, 3, 4);
+    HotBlocks b = hot("b.sst", 1, 2);
+    assertEquals(List.of(new BlockKey("a.sst", 1, 100), new BlockKey("b.sst", 1, 100),
+        new BlockKey("a.sst", 2, 100)), HotBlocks.union(List.of(a, b), 3).keys());
+    assertEquals(a.keys(), HotBlocks.union(List.of(a, a), 100).keys(), "duplicates kept once");
+    assertTrue(HotBlocks.union(List.of(), 10).isEmpty());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new HotBlocks(List.of("a.sst"), new long[] {1, 0, 100}));
+    assertTrue(e.getMessage().contains("file 1 of 1"), e.getMessage());
   }
 
   @Test

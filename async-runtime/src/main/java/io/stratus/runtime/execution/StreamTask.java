@@ -289,7 +289,9 @@ final class StreamTask implements DeployedTask {
       snapshotsReported = CompletableFuture.allOf(snapshotsReported, reported);
       CompletableFuture.allOf(handle.exceptionally(ex -> null), staged.exceptionally(ex -> null))
           // Ranking the cache's blocks is no work for the task's event loop.
-          .thenApplyAsync(v -> handle.isCompletedExceptionally() ? null : hotBlocks())
+          .thenApplyAsync(v -> handle.isCompletedExceptionally() ? null : head.hotBlocks())
+          // Without its hottest blocks the ack still goes out: the handover is an optimization.
+          .handle((hot, e) -> e != null ? HotBlocks.NONE : hot)
           .thenAccept(hot -> context.runOnContext(y -> {
             if (staged.isCompletedExceptionally()) {
               // The staged output left the writer's buffer: only a replay can bring it back.
@@ -311,15 +313,6 @@ final class StreamTask implements DeployedTask {
       advanceTo(minWatermark());
       pump();
     });
-  }
-
-  /** The head's hottest blocks; none once its state has closed (a cancel raced the ack). */
-  private HotBlocks hotBlocks() {
-    try {
-      return head.hotBlocks();
-    } catch (RuntimeException e) {
-      return HotBlocks.NONE;
-    }
   }
 
   /**

@@ -994,8 +994,11 @@ public final class StateStore implements AutoCloseable {
     List<SstFile> toDelete = new ArrayList<>();
     for (SstFile file : obsolete) {
       file.unpin();
-      cache.invalidate(file.name());
+      // A checkpointed file outlives this store: the next owner of its key groups, often on
+      // this worker (a rescale closes the old store first), reads the cached blocks. Files
+      // never change under one name, so those blocks cannot go stale; eviction reclaims them.
       if (!file.shared()) {
+        cache.invalidate(file.name());
         toDelete.add(file);
       }
     }

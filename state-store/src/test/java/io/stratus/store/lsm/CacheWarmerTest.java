@@ -39,6 +39,7 @@ class CacheWarmerTest {
   private SimulatedNetworkObjectStore objects;
   private final List<AutoCloseable> closing = new ArrayList<>();
   private CheckpointHandle handle;
+  private StoreResources oldWorker;
   private List<BlockKey> handedOver;
 
   /** Writes the state on the old owner, reads the hot keys there, and checkpoints. */
@@ -49,6 +50,7 @@ class CacheWarmerTest {
     // Smaller than the state, as where the handover matters: the cache is full, and its policy
     // has sorted the blocks read often from the rest.
     StoreResources old = worker(1 << 20);
+    oldWorker = old;
     try (StateStore store = StateStore.create(old, options(), "old",
         KeyGroupRange.all(MAX_PARALLELISM))) {
       for (int i = 0; i < KEYS; i++) {
@@ -127,6 +129,19 @@ class CacheWarmerTest {
         }
       }
       assertEquals(before, objects.requestCount(), "a hot key was read from the bucket");
+    }
+  }
+
+  @Test
+  void onTheOldOwnersWorkerTheHotBlocksAreCachedAlreadyAndNotReadAgain() {
+    long hotBytes = handedOver.stream().mapToLong(BlockKey::length).sum();
+    try (StateStore same = StateStore.restore(oldWorker, options(), "same", LOWER,
+        List.of(handle)).join()) {
+      long before = objects.requestCount();
+      long[] loaded = same.warmCache(hotBytes, handedOver).join();
+      assertEquals(0, loaded[0], "hot blocks read again");
+      assertTrue(objects.requestCount() - before <= loaded[1] / 1024 + 8,
+          "more reads than the second pass's chunks");
     }
   }
 
