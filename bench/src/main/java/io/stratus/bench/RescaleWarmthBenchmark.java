@@ -41,9 +41,11 @@ import java.util.stream.Stream;
 
 /**
  * Throughput across a scale-out, with and without the handover of the old owners' hottest
- * blocks ({@code StoreOptions.handoverBlocks}): a job updates Zipfian-distributed keys (s =
- * 0.99, hot keys scattered over the key space) of preloaded state larger than the workers'
- * caches, as fast as it can, on two workers; after a warm-up a third worker (an empty cache)
+ * blocks ({@code StoreOptions.handoverBlocks}): a job updates keys of preloaded state larger
+ * than the workers' caches, as fast as it can, on two workers, drawn from the
+ * {@link KeyedUpdateWorkload} distributions ({@code zipfian}: s = 0.99, hot keys scattered, so
+ * nearly every block holds some; {@code recent}: a drifting set of recent keys takes 90 %, so
+ * hot keys sit together in blocks); after a warm-up a third worker (an empty cache)
  * joins and the job is rescaled 2 → 3. Per mode: updates per second before, the rescale's
  * duration, and each second after it as a share of the rate before; the time until the rate is
  * back at 90 %; and the updates the dip cost (the shortfall against the rate before, in
@@ -51,7 +53,8 @@ import java.util.stream.Stream;
  * order alternating over {@code --rounds}.
  *
  * <p>Run: {@code bench/run rescale-warmth [--size-gib 1] [--cache-mib 128] [--rounds 2]
- * [--warm-seconds 40] [--after-seconds 30] [--latency-ms 10] [--mbps 100]}.
+ * [--warm-seconds 40] [--after-seconds 30] [--latency-ms 10] [--mbps 100]
+ * [--distributions zipfian,recent]}.
  */
 public final class RescaleWarmthBenchmark {
 
@@ -87,12 +90,15 @@ public final class RescaleWarmthBenchmark {
     }
   }
 
-  /** Zipfian keys over {@code [0, keys)}, as fast as the job takes them. */
-  static final class ZipfianKeys implements Source<Long> {
-    private final long keys;
+  /**
+   * Keys of {@code [0, keys)} drawn from a {@link KeyedUpdateWorkload} distribution (the state
+   * exists already, so its creation phase is skipped), as fast as the job takes them.
+   */
+  static final class Keys implements Source<Long> {
+    private final KeyedUpdateWorkload workload;
 
-    ZipfianKeys(long keys) {
-      this.keys = keys;
+    Keys(KeyedUpdateWorkload workload) {
+      this.workload = workload;
     }
 
     @Override
@@ -102,7 +108,7 @@ public final class RescaleWarmthBenchmark {
 
     @Override
     public SourceReader<Long> createReader(int split, int splits) {
-      ZipfianGenerator zipf = new ZipfianGenerator(keys, 0.99, 42 + split, true);
+      KeyedUpdateWorkload.KeyGenerator keys = workload.keyGenerator();
       return new SourceReader<>() {
         private long next;
 
@@ -110,7 +116,7 @@ public final class RescaleWarmthBenchmark {
         public List<SourceRecord<Long>> poll(int max) {
           List<SourceRecord<Long>> out = new ArrayList<>(max);
           for (int i = 0; i < max; i++) {
-            out.add(new SourceRecord<>(zipf.next(), Long.MIN_VALUE));
+            out.add(new SourceRecord<>(keys.keyOf(workload.keys() + next), Long.MIN_VALUE));
             next++;
           }
           return out;
@@ -136,6 +142,9 @@ public final class RescaleWarmthBenchmark {
     int rounds = Integer.parseInt(a.getOrDefault("--rounds", "2"));
     int warmSeconds = Integer.parseInt(a.getOrDefault("--warm-seconds", "40"));
     int afterSeconds = Integer.parseInt(a.getOrDefault("--after-seconds", "30"));
+    List<String> distributions = List.of(a.getOrDefault("--distributions", "zipfian,recent")
+        .split(","));
+    distributions.forEach(KeyedUpdateWorkload::checkDistribution);
     int latencyMs = Integer.parseInt(a.getOrDefault("--latency-ms", "10"));
     long mbps = Long.parseLong(a.getOrDefault("--mbps", "100"));
     Path work = Path.of(a.getOrDefault("--work-dir", System.getProperty("java.io.tmpdir")));
@@ -145,7 +154,7 @@ public final class RescaleWarmthBenchmark {
 
     BenchReport report = new BenchReport("rescale-warmth", false)
         .config("stateGiB", StatePreloader.gibOf(keys)).config("keys", keys)
-        .config("distribution", "zipfian s=0.99, scattered").config("cachePerWorkerMiB", cacheMiB)
+        .config("distributions", distributions).config("cachePerWorkerMiB", cacheMiB)
         .config("rescale", "2 -> 3 onto a new worker").config("warmSeconds", warmSeconds)
         .config("afterSeconds", afterSeconds).config("network", cloud)
         .config("handoverBlocks", handoverBlocks).config("rounds", rounds);
@@ -164,14 +173,20 @@ public final class RescaleWarmthBenchmark {
       for (int round = 0; round < rounds; round++) {
         int[] order = round % 2 == 0 ? new int[] {handoverBlocks, 0}
             : new int[] {0, handoverBlocks};
-        for (int blocks : order) {
-          Path bucket = dir.resolve("run-" + round + "-" + blocks);
-          copy(base, bucket);
-          Map<String, Object> row = run(bucket, runtime(dir, blocks), start, keys, cacheMiB,
-              cloud, warmSeconds, afterSeconds);
-          row.put("round", round);
-          report.row(row);
-          Directories.deleteRecursively(bucket);
+        for (String distribution : distributions) {
+          KeyedUpdateWorkload workload = new KeyedUpdateWorkload(keys, 0, distribution, 2, 3,
+              2000, cacheMiB);
+          for (int blocks : order) {
+            Path bucket = dir.resolve("run-" + round + "-" + distribution + "-" + blocks);
+            copy(base, bucket);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("distribution", distribution);
+            row.putAll(run(bucket, runtime(dir, blocks), start, workload, cacheMiB, cloud,
+                warmSeconds, afterSeconds));
+            row.put("round", round);
+            report.row(row);
+            Directories.deleteRecursively(bucket);
+          }
         }
       }
     } finally {
@@ -205,11 +220,12 @@ public final class RescaleWarmthBenchmark {
   }
 
   private static Map<String, Object> run(Path bucket, RuntimeConfig runtime,
-      CheckpointMetadata start, long keys, long cacheMiB, NetworkModel cloud, int warmSeconds,
+      CheckpointMetadata start, KeyedUpdateWorkload workload, long cacheMiB, NetworkModel cloud,
+      int warmSeconds,
       int afterSeconds) throws Exception {
     int handoverBlocks = runtime.storeOptions().handoverBlocks();
     StreamEnvironment env = StreamEnvironment.plan(runtime);
-    env.fromSource(new ZipfianKeys(keys), WatermarkStrategy.noWatermarks(), "keys", 1)
+    env.fromSource(new Keys(workload), WatermarkStrategy.noWatermarks(), "keys", 1)
         .returns(Serdes.LONG)
         .keyBy(k -> k, Serdes.LONG)
         .process(new Update(), OPERATOR)

@@ -22,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +39,7 @@ public final class Worker implements AutoCloseable {
   private record Attempt(String job, int attempt) {}
 
   private final String id;
-  private final String nodeId;
+  private final Supplier<String> nodeId;
   private final RuntimeResources resources;
   private final JobCatalog catalog;
   private final ChannelRegistry channels;
@@ -62,13 +63,14 @@ public final class Worker implements AutoCloseable {
   /**
    * A worker.
    *
-   * @param nodeId its cluster node's id (the coordinator learns from the cluster at once when
-   *               that node leaves), or null when it shares the coordinator's process
+   * @param nodeId its cluster node's id now (the coordinator learns from the cluster at once
+   *               when that node leaves; a node that rejoins after a split gets a new one, which
+   *               the next heartbeat carries), or null when it shares the coordinator's process
    */
-  public Worker(String id, String nodeId, RuntimeResources resources, JobCatalog catalog,
-      ChannelRegistry channels, Duration heartbeatInterval) {
+  public Worker(String id, Supplier<String> nodeId, RuntimeResources resources,
+      JobCatalog catalog, ChannelRegistry channels, Duration heartbeatInterval) {
     this.id = id;
-    this.nodeId = nodeId;
+    this.nodeId = nodeId != null ? nodeId : () -> null;
     this.resources = resources;
     this.catalog = catalog;
     this.channels = channels;
@@ -160,7 +162,7 @@ public final class Worker implements AutoCloseable {
       resources.vertx().eventBus().send(Protocol.HEARTBEATS, Protocol.encode(
           new Protocol.Heartbeat(id, System.currentTimeMillis(), reports,
               cache.memory().hits() + cache.disk().hits(), cache.misses(),
-              channels.dataAddress(), nodeId)));
+              channels.dataAddress(), nodeId.get())));
     }
   }
 
