@@ -112,6 +112,9 @@ final class WorkerCommand implements Callable<Integer> {
       dataPlane = clusterConfig.secret() == null ? DataPlaneConfig.defaults()
           : DataPlaneConfig.defaults().withSecret(clusterConfig.secret());
       dataPlane = dataPlane.withBind(member.bind, dataPort);
+      if (clusterConfig.tls() != null) {
+        dataPlane = dataPlane.withTls(clusterConfig.tls());
+      }
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -197,5 +197,11 @@ class ApiCommandsTest {
       assertEquals(2, r.status(), r.err());
       assertFalse(r.err().contains("\u001b["), "ANSI codes in " + r.err());
     }
+    java.nio.file.Files.writeString(dir.resolve("cert.pem"), "not checked before the others");
+    Run halfTls = stratus("worker", "--coordinator", "127.0.0.1:1", "--data-dir",
+        dir.resolve("w").toString(), "--tls-cert", dir.resolve("cert.pem").toString());
+    assertEquals(2, halfTls.status(), halfTls.err());
+    assertTrue(halfTls.err().contains("TLS needs --tls-cert, --tls-key and --tls-trust together; "
+        + "missing: --tls-key, --tls-trust"), halfTls.err());
   }
 }

@@ -1,5 +1,6 @@
 package io.stratus.scheduler.cluster;
 
+import io.stratus.network.DataPlaneConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -30,9 +31,13 @@ import javax.crypto.spec.SecretKeySpec;
  *                      cannot join (it ends up alone and says so)
  * @param memberTimeout how long a member that stopped answering stays a member (a killed
  *                      process is usually noticed at once, by its closed connections)
+ * @param tls           the member's certificate, key and the certificates it trusts: the event
+ *                      bus then runs over TLS, both ends presenting a certificate; null for
+ *                      plain TCP. Membership (Hazelcast's own connections, which carry only who
+ *                      is a member and which node listens on which address) stays plain TCP.
  */
 public record ClusterConfig(String bindHost, int port, int portRange, int eventBusPort,
-    List<String> members, String secret, Duration memberTimeout) {
+    List<String> members, String secret, Duration memberTimeout, DataPlaneConfig.Tls tls) {
 
   /** The membership port a coordinator listens on unless told otherwise. */
   public static final int DEFAULT_PORT = 5701;
@@ -75,9 +80,20 @@ public record ClusterConfig(String bindHost, int port, int portRange, int eventB
     }
   }
 
+  /** A configuration without TLS. */
+  public ClusterConfig(String bindHost, int port, int portRange, int eventBusPort,
+      List<String> members, String secret, Duration memberTimeout) {
+    this(bindHost, port, portRange, eventBusPort, members, secret, memberTimeout, null);
+  }
+
   public ClusterConfig withMembers(List<String> join) {
     return new ClusterConfig(bindHost, port, portRange, eventBusPort, join, secret,
-        memberTimeout);
+        memberTimeout, tls);
+  }
+
+  public ClusterConfig withTls(DataPlaneConfig.Tls value) {
+    return new ClusterConfig(bindHost, port, portRange, eventBusPort, members, secret,
+        memberTimeout, value);
   }
 
   /**
@@ -110,6 +126,7 @@ public record ClusterConfig(String bindHost, int port, int portRange, int eventB
   public String toString() {
     return "ClusterConfig[bindHost=" + bindHost + ", port=" + port + ", portRange=" + portRange
         + ", eventBusPort=" + eventBusPort + ", members=" + members + ", secret="
-        + (secret == null ? "none" : "***") + ", memberTimeout=" + memberTimeout + "]";
+        + (secret == null ? "none" : "***") + ", memberTimeout=" + memberTimeout + ", tls="
+        + (tls == null ? "none" : tls.certificateChain()) + "]";
   }
 }

@@ -7,6 +7,9 @@ import com.hazelcast.config.NetworkConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -62,9 +65,17 @@ public final class ClusterNode implements AutoCloseable {
   public static CompletableFuture<ClusterNode> join(ClusterConfig config) {
     long start = System.nanoTime();
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast(config));
-    VertxOptions options = new VertxOptions().setEventBusOptions(new EventBusOptions()
-        .setHost(config.bindHost()).setPort(config.eventBusPort())
-        .setClusterPublicHost(config.bindHost()));
+    EventBusOptions eventBus = new EventBusOptions().setHost(config.bindHost())
+        .setPort(config.eventBusPort()).setClusterPublicHost(config.bindHost());
+    if (config.tls() != null) {
+      eventBus.setSsl(true).setClientAuth(ClientAuth.REQUIRED)
+          .setKeyCertOptions(new PemKeyCertOptions()
+              .setCertPath(config.tls().certificateChain().toString())
+              .setKeyPath(config.tls().privateKey().toString()))
+          .setTrustOptions(new PemTrustOptions()
+              .addCertPath(config.tls().trustedCertificates().toString()));
+    }
+    VertxOptions options = new VertxOptions().setEventBusOptions(eventBus);
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
         .toCompletionStage().toCompletableFuture()
         .handle((vertx, e) -> {

@@ -166,7 +166,7 @@ class ClusterConfigTest {
     assertFalse(s.contains(SECRET), s);
     assertFalse(s.contains("correct-horse"), s);
     assertEquals("ClusterConfig[bindHost=10.1.2.3, port=5701, portRange=2, eventBusPort=5801, "
-        + "members=[10.1.2.4:5701], secret=***, memberTimeout=PT5S]", s);
+        + "members=[10.1.2.4:5701], secret=***, memberTimeout=PT5S, tls=none]", s);
     assertTrue(loopback(5701, 1, 0, List.of()).toString().contains("secret=none"),
         loopback(5701, 1, 0, List.of()).toString());
   }
