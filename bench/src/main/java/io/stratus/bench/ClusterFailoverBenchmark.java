@@ -113,7 +113,8 @@ public final class ClusterFailoverBenchmark {
      */
     Member start(String name, String heap, List<String> args) throws IOException {
       List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap));
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
+          "-XX:+ExitOnOutOfMemoryError"));
       command.addAll(JVM_ACCESS);
       command.addAll(List.of("-cp", classpath(), "io.stratus.examples.StratusCli"));
       command.addAll(args);

@@ -7,7 +7,6 @@ import io.stratus.runtime.execution.ChannelRegistry;
 import io.stratus.runtime.execution.RuntimeResources;
 import io.stratus.scheduler.JobCatalog;
 import io.stratus.scheduler.Worker;
-import io.stratus.scheduler.WorkerWarmup;
 import io.stratus.scheduler.cluster.ClusterConfig;
 import io.stratus.scheduler.cluster.ClusterNode;
 import io.stratus.store.lsm.StoreResources;
@@ -163,9 +162,6 @@ final class WorkerCommand implements Callable<Integer> {
     try (channels; HybridBlockCache cache = new HybridBlockCache(cacheConfig);
          StoreResources store = StoreResources.create(bucket.objects(), cache)) {
       JobCatalog catalog = JobCatalog.load(bucket.objects(), workDir.resolve("local"));
-      // Before the first heartbeat: the coordinator places nothing here until it is done.
-      System.out.println("State path " + WorkerWarmup.run(bucket.objects(),
-          "coordinator/lease.json") + ".");
       try (Worker worker = new Worker(name, node::nodeId,
           new RuntimeResources(node.vertx(), store), catalog, channels,
           Duration.ofMillis(heartbeatMillis)).start()) {

@@ -58,6 +58,9 @@ final class CheckpointCoordinator {
      * attempt must restart (which commits it again).
      */
     void commitFailed(int attempt, String message);
+
+    /** Checkpoints of {@code attempt} keep timing out: a task is stuck and only a restart helps. */
+    void stuck(int attempt, String message);
   }
 
   /** A checkpoint waiting for acks. */
@@ -102,6 +105,8 @@ final class CheckpointCoordinator {
   private ScheduledFuture<?> periodicTimer;
   private long aborted;
   private long completed;
+  /** Checkpoints in a row that timed out (a completed one resets it). */
+  private int timeoutsInARow;
   /** The newest completed checkpoint or savepoint (or the restore point), or null. */
   private CheckpointMetadata latest;
   /** What the tasks that acked {@link #latest} reported as their hottest blocks. */
@@ -414,11 +419,25 @@ final class CheckpointCoordinator {
     }
     sourcesByWorker.forEach((worker, tasks) ->
         job.request(worker, new Protocol.Trigger(job.name(), attempt, p.id, halt, tasks)));
-    p.timeoutTimer = coordinator.timer().schedule(() -> context.runOnContext(v ->
-            abort("checkpoint " + p.id + " timed out after "
-                + definition.checkpoints().timeout(), p.id)),
+    p.timeoutTimer = coordinator.timer().schedule(() -> context.runOnContext(v -> timedOut(p)),
         definition.checkpoints().timeout().toMillis(), TimeUnit.MILLISECONDS);
     return p.completion;
+  }
+
+  private void timedOut(Pending p) {
+    if (pending != p || p.finalizing) {
+      return;
+    }
+    List<String> silent = p.waitingFor.stream().sorted().toList();
+    abort("checkpoint " + p.id + " timed out after " + definition.checkpoints().timeout()
+        + " waiting for tasks " + silent, p.id);
+    timeoutsInARow++;
+    int tolerable = definition.checkpoints().tolerableTimeouts();
+    if (timeoutsInARow > tolerable) {
+      timeoutsInARow = 0;
+      job.stuck(p.attempt, (tolerable + 1) + " checkpoints in a row timed out; the last one "
+          + "waited " + definition.checkpoints().timeout() + " for tasks " + silent);
+    }
   }
 
   // ------------------------------------------------------------------------------ completion
@@ -453,6 +472,7 @@ final class CheckpointCoordinator {
           // Its metadata is written: the checkpoint has happened, and every restart restores
           // from it (and commits its output again, which is idempotent).
           retention.completed(metadata, key);
+          timeoutsInARow = 0;
           latest = metadata;
           handedOver = handedOver(p, plan);
           if (p.attempt == job.attempt()) {

@@ -207,7 +207,10 @@ public final class Coordinator implements AutoCloseable {
   private void cancelReplacedAttempts(Protocol.Heartbeat h) {
     for (Protocol.TaskReport r : h.tasks()) {
       JobController job = jobs.get(r.job());
+      // A deploy cancels the older attempts on its workers itself: until then (a heartbeat
+      // timeout after the deploy at most) a report of one is no sign of a worker come back.
       if (job != null && r.attempt() < job.lastAttempt()
+          && System.currentTimeMillis() - job.attemptStartedAt() > heartbeatTimeout.toMillis()
           && canceledReplaced.add(h.worker() + "/" + r.job() + "/" + r.attempt())) {
         LOG.warn("Worker {} still runs attempt {} of job {}, which attempt {} replaced: "
             + "canceling it", h.worker(), r.attempt(), r.job(), job.lastAttempt());

@@ -70,7 +70,7 @@ public final class JobController {
   private int restarts;
   private String lastFailure;
   private MessageConsumer<Object> consumer;
-  private long attemptStartedAt;
+  private volatile long attemptStartedAt;
   private boolean restartScheduled;
   /** Waiters for an attempt to run, and for its first processed record, by attempt. */
   private final Map<Integer, CompletableFuture<Long>> running = new HashMap<>();
@@ -137,6 +137,13 @@ public final class JobController {
       @Override
       public void commitFailed(int failedAttempt, String message) {
         if (failedAttempt == attempt) {
+          failover(message);
+        }
+      }
+
+      @Override
+      public void stuck(int stuckAttempt, String message) {
+        if (stuckAttempt == attempt) {
           failover(message);
         }
       }

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -303,6 +304,29 @@ class CheckpointLifecycleTest {
     JobStatus status = await(job);
     assertEquals(JobState.FINISHED, status.state(), String.valueOf(status));
     assertEquals(0, status.restarts(), "aborted checkpoints must not restart the job");
+    assertEquals(expected, TotalsJob.committedOutput(definition));
+  }
+
+  @Test
+  void checkpointsThatKeepTimingOutRestartTheAttemptAndLoseNothing() throws Exception {
+    List<String> expected = TotalsJob.expectedOutput(EVENTS);
+    JobDefinition definition = register("stuck",
+        every(50).withTimeout(Duration.ofMillis(300)).withTolerableTimeouts(1),
+        RestartStrategy.fixedDelay(1_000, Duration.ofMillis(50)));
+    JobController job = cluster.coordinator().submit("stuck", null, Map.of());
+    awaitCheckpoint(job, 1);
+    // Every request now takes a second: no checkpoint can complete within 300 ms.
+    objects.setModel(new NetworkModel(Duration.ofSeconds(1), 100_000_000));
+    Awaitility.await("a restart after two timeouts in a row").atMost(Duration.ofSeconds(30))
+        .until(() -> String.valueOf(job.status().get().lastFailure())
+            .contains("2 checkpoints in a row timed out"));
+    JobStatus during = job.status().get();
+    assertTrue(during.restarts() >= 1, String.valueOf(during));
+    assertTrue(during.lastFailure().contains("waited PT0.3S for tasks ["), during.lastFailure());
+    objects.setModel(NetworkModel.none());
+
+    JobStatus status = await(job);
+    assertEquals(JobState.FINISHED, status.state(), String.valueOf(status));
     assertEquals(expected, TotalsJob.committedOutput(definition));
   }
 

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A worker that comes back after it was declared lost still runs the attempt the job has
  * replaced since: its heartbeat names that attempt, and the coordinator tells it, once, to
- * cancel it. The worker here is a consumer on the worker's address that records what it is
- * told, and its heartbeats are sent by the test.
+ * cancel it, once a heartbeat timeout has passed since the deploy (which cancels older attempts
+ * on its workers itself). The worker here is a consumer on the worker's address that records
+ * what it is told, and its heartbeats are sent by the test.
  */
 class ReplacedAttemptTest {
 
@@ -63,14 +64,18 @@ class ReplacedAttemptTest {
           m.reply("ok");
         });
     try {
-      for (int i = 0; i < 3; i++) {
-        heartbeat(new Protocol.TaskReport("replaced", current - 1, "1/0", 10, 0),
-            new Protocol.TaskReport("replaced", current, "1/1", 10, 0),
-            new Protocol.TaskReport("unknown-job", 1, "1/0", 10, 0));
-      }
-      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !told.isEmpty());
-      Awaitility.await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
-          .until(() -> told.size() == 1);
+      // Heartbeats every 200 ms, as a worker sends them; the coordinator waits a heartbeat
+      // timeout after the deploy (which cancels older attempts itself) before it acts.
+      Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+          .until(() -> {
+            heartbeat(current);
+            return !told.isEmpty();
+          });
+      Awaitility.await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(5))
+          .pollInterval(Duration.ofMillis(200)).until(() -> {
+            heartbeat(current);
+            return told.size() == 1;
+          });
       assertEquals(new Protocol.Cancel("replaced", current - 1), told.get(0));
       assertTrue(job.status().get().state() == JobState.RUNNING, "the job itself runs on");
     } finally {
@@ -79,8 +84,13 @@ class ReplacedAttemptTest {
     }
   }
 
-  private void heartbeat(Protocol.TaskReport... tasks) {
+  /** A heartbeat naming a task of the replaced attempt, one of the current, one of no job. */
+  private void heartbeat(int current) {
+    List<Protocol.TaskReport> tasks = List.of(
+        new Protocol.TaskReport("replaced", current - 1, "1/0", 10, 0),
+        new Protocol.TaskReport("replaced", current, "1/1", 10, 0),
+        new Protocol.TaskReport("unknown-job", 1, "1/0", 10, 0));
     cluster.vertx().eventBus().send(Protocol.HEARTBEATS, Protocol.encode(new Protocol.Heartbeat(
-        "paused", System.currentTimeMillis(), List.of(tasks), 0, 0, null, null)));
+        "paused", System.currentTimeMillis(), tasks, 0, 0, null, null)));
   }
 }

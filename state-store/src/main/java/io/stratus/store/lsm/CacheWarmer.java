@@ -40,10 +40,11 @@ final class CacheWarmer {
   /** Bytes per ranged read of the second pass. */
   private static final int CHUNK_BYTES = 4 << 20;
   /**
-   * Ranged reads in flight in the first pass: its reads are small and scattered, so latency,
-   * not bandwidth, bounds it.
+   * Ranged reads in flight in the first pass. Its reads are small and scattered, so more lanes
+   * would finish it sooner, but the store's own first reads queue behind them at the object
+   * store, and a recovery waits for those.
    */
-  private static final int HOT_LANES = 32;
+  private static final int HOT_LANES = 8;
   /**
    * Hot blocks at most this many blocks apart are read in one request, the blocks between
    * included (not cached): at 100 MB/s per request, four 16 KiB blocks more cost well under the
