@@ -174,8 +174,11 @@ public final class BenchReport {
     return v.toString();
   }
 
-  /** Min, median and max of {@code values} (sorted copy). */
+  /** Min, median and max of {@code values} (sorted copy); NaN for none. */
   public static double[] minMedianMax(List<Double> values) {
+    if (values.isEmpty()) {
+      return new double[] {Double.NaN, Double.NaN, Double.NaN};
+    }
     List<Double> sorted = new ArrayList<>(values);
     sorted.sort(null);
     return new double[] {sorted.get(0), sorted.get(sorted.size() / 2),

@@ -43,7 +43,8 @@ import java.util.function.Predicate;
  * </ul>
  *
  * <p>Run: {@code bench/run cluster-failover [--quick true] [--sizes-gib 0.1,4] [--kills 5]
- * [--rate 5000]}.
+ * [--rate 5000] [--child-jvm-options "-XX:StartFlightRecording=..."]}; the last goes to every
+ * coordinator and worker JVM (to profile one, say).
  */
 public final class ClusterFailoverBenchmark {
 
@@ -94,14 +95,17 @@ public final class ClusterFailoverBenchmark {
     final int clusterPort;
     final int apiPort;
     final long cacheMiB;
+    final List<String> jvmOptions;
     final Map<String, Member> workers = new LinkedHashMap<>();
     Member coordinator;
     int started;
 
-    Cluster(Path dir, EmbeddedS3Server s3, long cacheMiB) throws IOException {
+    Cluster(Path dir, EmbeddedS3Server s3, long cacheMiB, List<String> jvmOptions)
+        throws IOException {
       this.dir = dir;
       this.s3 = s3;
       this.cacheMiB = cacheMiB;
+      this.jvmOptions = jvmOptions;
       this.clusterPort = freePort();
       this.apiPort = freePort();
     }
@@ -115,6 +119,7 @@ public final class ClusterFailoverBenchmark {
       List<String> command = new ArrayList<>(List.of(
           Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
           "-XX:+ExitOnOutOfMemoryError"));
+      command.addAll(jvmOptions);
       command.addAll(JVM_ACCESS);
       command.addAll(List.of("-cp", classpath(), "io.stratus.examples.StratusCli"));
       command.addAll(args);
@@ -219,6 +224,9 @@ public final class ClusterFailoverBenchmark {
     long rate = Long.parseLong(a.getOrDefault("--rate", "5000"));
     long cacheMiB = Long.parseLong(a.getOrDefault("--cache-mib", "256"));
     Path work = Path.of(a.getOrDefault("--work-dir", System.getProperty("java.io.tmpdir")));
+    String childOptions = a.getOrDefault("--child-jvm-options", "").trim();
+    List<String> jvmOptions = childOptions.isEmpty() ? List.of()
+        : List.of(childOptions.split("\\s+"));
     BenchReport report = new BenchReport("cluster-failover", quick)
         .config("sizesGiB", sizes).config("workerKills", kills)
         .config("coordinatorKills", coordinatorKills).config("eventsPerSecond", rate)
@@ -226,13 +234,15 @@ public final class ClusterFailoverBenchmark {
         .config("cachePerWorkerMiB", cacheMiB).config("workerHeap", "3g").config("heartbeatTimeout", "10s")
         .config("objectStore", "S3Proxy on loopback (filesystem), in the benchmark's JVM");
     for (double gib : sizes) {
-      report.row(runSize(gib, kills, coordinatorKills, rate, cacheMiB, work));
+      report.row(runSize(gib, kills, coordinatorKills, rate, cacheMiB, work, jvmOptions));
     }
     report.note("Worker kill: SIGKILL of a worker that runs a keyed task, to the first record "
         + "the next attempt processed (restored from the last checkpoint by pointers; the "
         + "other workers' data connections to it drop at once, the coordinator's cluster "
         + "member list drops it within about half a second). detect = kill to the coordinator "
-        + "knowing of the failure; running = kill to the next attempt deployed and started. "
+        + "knowing of the failure; canceled = the failed attempt stopped (the dead worker "
+        + "known lost); deploying = the next attempt recorded and sent to the workers; "
+        + "running = kill to the next attempt deployed and started. "
         + "Scale-out: process start to registered (its first heartbeat), then a rescale 2 -> 3 "
         + "onto it. Coordinator failover: SIGKILL of the coordinator to the first record of "
         + "the job resumed by a new coordinator process started at once on the same machine "
@@ -242,7 +252,7 @@ public final class ClusterFailoverBenchmark {
   }
 
   private static Map<String, Object> runSize(double gib, int kills, int coordinatorKills,
-      long rate, long cacheMiB, Path work) throws Exception {
+      long rate, long cacheMiB, Path work, List<String> jvmOptions) throws Exception {
     Path dir = Files.createTempDirectory(work, "stratus-bench-cluster");
     long users = StatePreloader.keysFor(gib);
     try (EmbeddedS3Server s3 = EmbeddedS3Server.start(dir.resolve("s3"))) {
@@ -259,7 +269,7 @@ public final class ClusterFailoverBenchmark {
         System.out.printf("state %.2f GiB: %,d users loaded in %.1f s%n", gib, users,
             (System.nanoTime() - t0) / 1e9);
       }
-      try (Cluster cluster = new Cluster(dir, s3, cacheMiB)) {
+      try (Cluster cluster = new Cluster(dir, s3, cacheMiB, jvmOptions)) {
         cluster.startCoordinator().awaitOutput("Ready.", Duration.ofMinutes(2));
         for (int i = 0; i < 3; i++) {
           cluster.startWorker();
@@ -278,6 +288,8 @@ public final class ClusterFailoverBenchmark {
 
         List<Double> recoveries = new ArrayList<>();
         List<Double> detections = new ArrayList<>();
+        List<Double> canceled = new ArrayList<>();
+        List<Double> deploying = new ArrayList<>();
         List<Double> running = new ArrayList<>();
         for (int k = 0; k < kills; k++) {
           JsonNode before = cluster.job();
@@ -291,10 +303,13 @@ public final class ClusterFailoverBenchmark {
           JsonNode r = after.path("lastRecovery");
           recoveries.add((double) (r.path("firstRecordAt").asLong() - killedAt));
           detections.add((double) (r.path("detectedAt").asLong() - killedAt));
+          canceled.add((double) (r.path("canceledAt").asLong() - killedAt));
+          deploying.add((double) (r.path("deployingAt").asLong() - killedAt));
           running.add((double) (r.path("runningAt").asLong() - killedAt));
-          System.out.printf("  kill -9 of %s: detected %d ms, running %d ms, first record %d "
-                  + "ms%n", victim, r.path("detectedAt").asLong() - killedAt,
-              r.path("runningAt").asLong() - killedAt,
+          System.out.printf("  kill -9 of %s: detected %d ms, canceled %d ms, deploying %d ms, "
+                  + "running %d ms, first record %d ms%n", victim,
+              r.path("detectedAt").asLong() - killedAt, r.path("canceledAt").asLong() - killedAt,
+              r.path("deployingAt").asLong() - killedAt, r.path("runningAt").asLong() - killedAt,
               r.path("firstRecordAt").asLong() - killedAt);
           cluster.startWorker().awaitOutput("Ready.", Duration.ofMinutes(2));
           long checkpoints = after.path("completedCheckpoints").asLong();
@@ -356,6 +371,8 @@ public final class ClusterFailoverBenchmark {
         row.put("workerKillToFirstRecordMsMedian", r[1]);
         row.put("workerKillToFirstRecordMsMax", r[2]);
         row.put("workerKillDetectedMsMedian", d[1]);
+        row.put("workerKillCanceledMsMedian", BenchReport.minMedianMax(canceled)[1]);
+        row.put("workerKillDeployingMsMedian", BenchReport.minMedianMax(deploying)[1]);
         row.put("workerKillRunningMsMedian", n[1]);
         row.put("scaleOutRegisteredMs", registered - added.startedAt);
         row.put("scaleOutRescaleMs", rescale.path("totalMillis").asLong());

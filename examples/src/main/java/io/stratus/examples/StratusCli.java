@@ -27,10 +27,20 @@ import picocli.CommandLine.Spec;
     footer = "%nRun 'stratus COMMAND --help' for a command's options.")
 public final class StratusCli implements Callable<Integer> {
 
+  private static final String COMMON_POOL_PARALLELISM =
+      "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   @Spec
   CommandSpec spec;
 
   public static void main(String[] args) {
+    // With two cores the common pool gets one thread, and then CompletableFuture's and
+    // Hazelcast's asynchronous callbacks each start a thread of their own (thousands a minute
+    // in a worker). Set before anything touches the pool.
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(COMMON_POOL_PARALLELISM,
+          String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+    }
     System.exit(commandLine().execute(args));
   }
 

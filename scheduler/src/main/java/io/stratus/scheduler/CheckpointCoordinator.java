@@ -139,6 +139,8 @@ final class CheckpointCoordinator {
    * its end.
    */
   private CompletableFuture<Void> commitsInFlight = CompletableFuture.completedFuture(null);
+  /** The last completed checkpoint or savepoint whose output this coordinator has committed. */
+  private CheckpointMetadata committedHere;
 
   CheckpointCoordinator(Job job, JobDefinition definition, Coordinator coordinator,
       Context context, CheckpointMetadata restoreFrom) {
@@ -167,6 +169,19 @@ final class CheckpointCoordinator {
   /** The newest completed checkpoint or savepoint, else the restore point, or null. */
   CheckpointMetadata latest() {
     return latest;
+  }
+
+  /**
+   * Commits the output of {@code metadata} (a restore point) unless this coordinator knows it
+   * committed: a restart after a commit that failed, or on a coordinator that took over, commits
+   * it again (idempotent); a restart after a commit that succeeded need not wait for one.
+   */
+  CompletableFuture<Void> commitOutputOf(CheckpointMetadata metadata) {
+    if (metadata == committedHere || metadata.committed().isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return commit(metadata.committed()).thenRun(() -> context.runOnContext(
+        v -> committedHere = metadata));
   }
 
   /** The hottest blocks the tasks of {@link #latest} reported, for their key groups' next owners. */
@@ -494,6 +509,7 @@ final class CheckpointCoordinator {
           commit(metadata.committed()).whenComplete((c, commitError) -> context.runOnContext(
               x -> {
                 if (commitError == null) {
+                  committedHere = metadata;
                   p.completion.complete(metadata);
                   return;
                 }

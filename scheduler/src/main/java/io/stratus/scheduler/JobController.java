@@ -261,7 +261,8 @@ public final class JobController {
    */
   private CompletableFuture<Void> recordAttempt() {
     if (record.attempt() == attempt) {
-      return CompletableFuture.completedFuture(null);
+      // Claimed ahead by a failover (or the job's first write): that write, done or not.
+      return recordWrites;
     }
     return writeRecord(record.with(attempt, parallelism, true, coordinator.lease().epoch()));
   }
@@ -280,14 +281,14 @@ public final class JobController {
 
   private void commitRestoredAndDeploy() {
     CheckpointMetadata restoreFrom = checkpoints.latest();
-    if (restoreFrom == null || restoreFrom.committed().isEmpty()) {
+    if (restoreFrom == null) {
       deployTasks();
       return;
     }
     // The restore point's output may not be committed yet (its commit failed, or the previous
-    // coordinator stopped first); committing is idempotent.
+    // coordinator stopped first).
     int deploying = attempt;
-    checkpoints.commit(restoreFrom.committed()).whenComplete((v, e) -> context.runOnContext(
+    checkpoints.commitOutputOf(restoreFrom).whenComplete((v, e) -> context.runOnContext(
         x -> {
           if (deploying != attempt || state.terminal()) {
             return;
@@ -339,6 +340,9 @@ public final class JobController {
     Map<String, List<TaskSpec>> perWorker = plan.tasksByWorker();
     int deploying = attempt;
     Map<String, String> addresses = coordinator.dataAddresses(perWorker.keySet());
+    if (recovery != null) {
+      recovery.deploying();
+    }
     List<CompletableFuture<Object>> deployed = new ArrayList<>();
     for (Map.Entry<String, List<TaskSpec>> e : perWorker.entrySet()) {
       String worker = e.getKey();
@@ -461,6 +465,11 @@ public final class JobController {
     checkpoints.stopPeriodic();
     checkpoints.abort("the job is restarting", -1);
     int failed = attempt;
+    // The next attempt's number is claimed in the job's record while the failed one stops, not
+    // after: the deploy waits for that write (a coordinator that took over fails it).
+    if (restarts < definition.restarts().maxRestarts()) {
+      writeRecord(record.with(failed + 1, parallelism, true, coordinator.lease().epoch()));
+    }
     cancelAttempt(failed).thenCombine(checkpoints.whenFinalized(), (a, b) -> null)
         .whenComplete((v, e) -> context.runOnContext(x -> {
           if (recovery != null) {

@@ -10,6 +10,7 @@ final class Recovery {
   private final String cause;
   private final long detectedAt;
   private long canceledAt;
+  private long deployingAt;
   private long runningAt;
 
   private Recovery(String cause, long detectedAt, long canceledAt) {
@@ -38,6 +39,11 @@ final class Recovery {
     canceledAt = System.currentTimeMillis();
   }
 
+  /** The next attempt's record is written and its tasks are being deployed. */
+  void deploying() {
+    deployingAt = System.currentTimeMillis();
+  }
+
   /** The next attempt's tasks are all deployed and started. */
   void running() {
     runningAt = System.currentTimeMillis();
@@ -46,6 +52,7 @@ final class Recovery {
   /** A keyed task of {@code attempt}, restored from {@code restoredFrom}, processed a record. */
   RecoveryReport recovered(int attempt, long restoredFrom) {
     return new RecoveryReport(cause, attempt, restoredFrom, detectedAt,
-        Math.max(detectedAt, canceledAt), runningAt, System.currentTimeMillis());
+        Math.max(detectedAt, canceledAt), Math.max(detectedAt, deployingAt), runningAt,
+        System.currentTimeMillis());
   }
 }

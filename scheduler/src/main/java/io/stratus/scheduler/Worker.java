@@ -224,6 +224,7 @@ public final class Worker implements AutoCloseable {
     TaskBuilder builder = new TaskBuilder(new JobTopology(job.graph(), job.runtime(),
         d.parallelism()), job.runtime(), resources, channels, placement);
     TaskEvents events = new Reporter(d.job());
+    long deployStarted = System.nanoTime();
     List<CompletableFuture<DeployedTask>> built = new ArrayList<>();
     for (TaskSpec spec : d.tasks()) {
       built.add(builder.build(spec, events));
@@ -247,6 +248,8 @@ public final class Worker implements AutoCloseable {
                 : e.getCause() != null ? e.getCause() : e), e);
       }
       tasks.computeIfAbsent(attempt, k -> new CopyOnWriteArrayList<>()).addAll(ready);
+      LOG.info("Worker {} deployed {} task(s) of {} attempt {} in {} ms", id, ready.size(),
+          d.job(), d.attempt(), (System.nanoTime() - deployStarted) / 1_000_000);
       return null;
     });
   }

@@ -24,6 +24,10 @@ import java.util.concurrent.CompletableFuture;
  */
 final class StreamTask implements DeployedTask {
 
+  /** A pump gives up its event loop thread after this long (checked every few elements). */
+  private static final long YIELD_AFTER_NANOS = 2_000_000;
+  private static final int YIELD_CHECK_EVERY = 32;
+
   private final TaskSpec spec;
   private final TaskEvents events;
   private final String name;
@@ -47,6 +51,8 @@ final class StreamTask implements DeployedTask {
   private int endedInputs;
   private long watermark = Long.MIN_VALUE;
   private boolean paused;
+  /** Set while a yielded pump waits for its next turn on the event loop. */
+  private boolean yielded;
   private volatile long records;
   private long aligning = -1;
   private final boolean[] barrierSeen;
@@ -145,9 +151,17 @@ final class StreamTask implements DeployedTask {
       fail(null, null, inbox.failure());
       return;
     }
+    long began = System.nanoTime();
+    int pumped = 0;
     while (!paused) {
       if (stopped) {
         done.complete(null);
+        return;
+      }
+      // An event loop thread runs other tasks and the worker's control messages too (a deploy,
+      // a barrier, a cancel): a busy input must not hold it for seconds.
+      if (++pumped % YIELD_CHECK_EVERY == 0 && System.nanoTime() - began > YIELD_AFTER_NANOS) {
+        yieldTurn();
         return;
       }
       if (inbox.failure() != null) {
@@ -244,6 +258,16 @@ final class StreamTask implements DeployedTask {
     return false;
   }
 
+  private void yieldTurn() {
+    if (!yielded) {
+      yielded = true;
+      context.runOnContext(v -> {
+        yielded = false;
+        pump();
+      });
+    }
+  }
+
   private void wait(CompletableFuture<Void> condition) {
     paused = true;
     condition.whenComplete((v, e) -> context.runOnContext(x -> {
@@ -289,7 +313,9 @@ final class StreamTask implements DeployedTask {
       snapshotsReported = CompletableFuture.allOf(snapshotsReported, reported);
       CompletableFuture.allOf(handle.exceptionally(ex -> null), staged.exceptionally(ex -> null))
           // Ranking the cache's blocks is no work for the task's event loop.
-          .thenApplyAsync(v -> handle.isCompletedExceptionally() ? null : head.hotBlocks())
+          .thenCompose(v -> handle.isCompletedExceptionally()
+              ? CompletableFuture.completedFuture(null)
+              : context.executeBlocking(head::hotBlocks, false).toCompletionStage())
           // Without its hottest blocks the ack still goes out: the handover is an optimization.
           .handle((hot, e) -> e != null ? HotBlocks.NONE : hot)
           .thenAccept(hot -> context.runOnContext(y -> {
