@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratus.s3test.FaultProxy.Fault;
 import io.stratus.store.objectstore.ObjectInfo;
+import io.stratus.store.objectstore.ObjectStore;
 import io.stratus.store.objectstore.ObjectStoreException;
 import io.stratus.store.objectstore.RetryPolicy;
 import io.stratus.store.objectstore.S3ObjectStore;
@@ -16,7 +17,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -25,6 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 
 /**
  * The S3 object store through a fault-injecting TCP proxy in front of S3Proxy and LocalStack
@@ -119,5 +123,45 @@ class FaultMatrixTest {
     }
     assertFalse(e.toString().contains(secret));
     assertEquals(6, proxy.injected(always.getClass()), name + ": attempts");
+  }
+
+  static Stream<StoreTarget> targets() {
+    return Stream.of(StoreTarget.S3PROXY, StoreTarget.LOCALSTACK);
+  }
+
+  /** A lease holder's write after its lease ran out: not sent at all. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("targets")
+  void aWritePastItsDeadlineIsNeverSent(StoreTarget target) throws Exception {
+    S3ObjectStore store = storeBehindProxy(target);
+    ObjectStore late = store.until(System.nanoTime() - 1);
+    int before = proxy.requests().size();
+    for (CompletableFuture<?> write : List.of(late.put("late/a", new byte[10]),
+        late.putIfAbsent("late/b", new byte[10]), late.delete(List.of("late/c")))) {
+      CompletionException e = assertThrows(CompletionException.class, write::join);
+      assertTrue(e.getCause().getMessage().contains("deadline passed"), e.toString());
+    }
+    assertEquals(before, proxy.requests().size(), "requests sent: " + proxy.requests());
+    assertTrue(store.list("late/").join().isEmpty());
+  }
+
+  /**
+   * A write whose answer does not come before its deadline is aborted at the deadline, not at
+   * the attempt timeout, and not retried after it.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("targets")
+  void aStalledWriteEndsAtItsDeadlineAndIsNotRetried(StoreTarget target) throws Exception {
+    S3ObjectStore store = storeBehindProxy(target);
+    proxy.plan(line -> line.startsWith("PUT") ? new Fault.Stall(5_000) : FaultProxy.PASS);
+    CompletableFuture<Void> write = store.until(System.nanoTime()
+        + TimeUnit.MILLISECONDS.toNanos(300)).put("stalled", new byte[1000]);
+    CompletionException e = assertThrows(CompletionException.class, write::join);
+    assertTrue(e.getCause().getMessage().contains("not retried: its deadline passed"),
+        e.toString());
+    // Aborted by the call's deadline, not by the 1 s attempt timeout.
+    assertInstanceOf(ApiCallTimeoutException.class, e.getCause().getCause(), e.toString());
+    assertEquals(1, proxy.requests().stream().filter(r -> r.startsWith("PUT")).count(),
+        "PUTs sent: " + proxy.requests());
   }
 }

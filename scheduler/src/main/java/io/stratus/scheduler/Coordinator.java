@@ -77,11 +77,13 @@ public final class Coordinator implements AutoCloseable {
     this.vertx = vertx;
     this.lease = lease;
     this.catalog = catalog;
-    this.storage = new CheckpointStorage(objects);
-    this.registry = new SharedFileRegistry(objects);
+    // Checkpoint metadata, deletes: written only while the lease is certainly ours.
+    ObjectStore fenced = lease.bound(objects);
+    this.storage = new CheckpointStorage(fenced);
+    this.registry = new SharedFileRegistry(fenced);
     this.heartbeatTimeout = heartbeatTimeout;
     this.records = new JobRecords(objects.forControlPlane(), lease.epoch());
-    this.orphans = new OrphanSweep(objects, storage, lease::confirmHeld);
+    this.orphans = new OrphanSweep(fenced, storage, lease::confirmHeld);
     registerMetrics();
   }
 

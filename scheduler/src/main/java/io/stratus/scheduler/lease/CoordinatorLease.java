@@ -362,6 +362,26 @@ public final class CoordinatorLease implements AutoCloseable {
     return lost;
   }
 
+  /**
+   * Until when ({@link System#nanoTime()}'s clock) no successor can have taken the lease over:
+   * the step-down deadline of the last successful renewal; already passed once the lease is
+   * lost or released.
+   */
+  public synchronized long heldUntilNanos() {
+    return closed || lost.isDone() ? Long.MIN_VALUE : stepDownDeadline();
+  }
+
+  /**
+   * {@code objects} (this lease's prefix) for a holder's writes: each one must land while the
+   * lease is certainly held ({@link ObjectStore#until} the {@link #heldUntilNanos} at its
+   * start), so a holder that lost the lease, or could not renew it in time, writes nothing
+   * more, not even a retry. The control plane ({@link ObjectStore#forControlPlane}) is not
+   * bounded: its writes are compare-and-swaps that fence themselves.
+   */
+  public ObjectStore bound(ObjectStore objects) {
+    return new LeaseBoundObjectStore(objects, this);
+  }
+
   /** This holder's epoch: larger than every earlier holder's. */
   public synchronized long epoch() {
     return lease.epoch();

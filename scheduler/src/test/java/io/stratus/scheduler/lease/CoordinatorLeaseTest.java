@@ -287,6 +287,48 @@ class CoordinatorLeaseTest {
   }
 
   @Test
+  void aHolderWritesNothingOnceItsLeaseMayHavePassed() {
+    SimulatedNetworkObjectStore flaky = new SimulatedNetworkObjectStore(objects,
+        NetworkModel.none());
+    try {
+      LeaseConfig config = new LeaseConfig(Duration.ofSeconds(2), Duration.ofMillis(300));
+      CoordinatorLease lease = acquire(flaky, config, "flaky");
+      ObjectStore bound = lease.bound(objects);
+      bound.put("state/in-time", new byte[] {1}).orTimeout(10, TimeUnit.SECONDS).join();
+      flaky.setFaults(FaultInjector.failing(key -> true, FaultInjector.Operation.PUT_IF_VERSION,
+          "503 SlowDown"));
+      // Renewals fail from now on: once the last good one is too old, a successor may take
+      // over, and the holder's writes stop, whether or not it has noticed yet.
+      await().atMost(Duration.ofSeconds(10)).until(() -> System.nanoTime()
+          > lease.heldUntilNanos());
+      for (CompletableFuture<?> write : List.of(bound.put("state/late", new byte[] {2}),
+          bound.delete(List.of("state/in-time")))) {
+        Throwable refused = failure(write);
+        assertInstanceOf(ObjectStoreException.class, refused);
+        assertTrue(refused.getMessage().contains("deadline passed"), refused.getMessage());
+      }
+      assertEquals(Optional.empty(), objects.head("state/late").join());
+      assertTrue(objects.head("state/in-time").join().isPresent(), "deleted after the lease");
+      // Reads still work.
+      assertEquals(1, bound.get("state/in-time").join().length);
+    } finally {
+      flaky.close();
+    }
+  }
+
+  @Test
+  void aDeposedHolderWritesNothing() throws Exception {
+    CoordinatorLease first = acquire(objects, FAST, "first");
+    ObjectStore bound = first.bound(objects);
+    leaveLease(new LeaseHolder("usurper", 7, "other-host", "boot-y", "ns", 0, "usurper"),
+        first.epoch() + 1, System.currentTimeMillis(), 900, false);
+    first.lost().orTimeout(10, TimeUnit.SECONDS).join();
+    Throwable refused = failure(bound.put("checkpoints/_metadata", new byte[] {1}));
+    assertTrue(refused.getMessage().contains("deadline passed"), refused.getMessage());
+    assertEquals(Optional.empty(), objects.head("checkpoints/_metadata").join());
+  }
+
+  @Test
   void somethingElseWhereTheLeaseShouldBeIsNamed() {
     objects.put(CoordinatorLease.KEY, "not json".getBytes(StandardCharsets.UTF_8)).join();
     Throwable error = failure(CoordinatorLease.acquire(objects, FAST,

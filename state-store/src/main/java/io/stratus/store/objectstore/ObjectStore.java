@@ -69,6 +69,18 @@ public interface ObjectStore extends AutoCloseable {
     return this;
   }
 
+  /**
+   * The same store for writes that must land before {@code deadlineNanos} (on
+   * {@link System#nanoTime()}'s clock) or not at all: a write whose deadline has passed is not
+   * sent, and none is retried after it. A store that can abort a request in flight does so at
+   * the deadline (S3: the SDK's API call timeout); one whose request was already received may
+   * still complete it. A view, closed with this store. For the writes of a lease holder, which
+   * must not outlive the lease.
+   */
+  default ObjectStore until(long deadlineNanos) {
+    return new DeadlineObjectStore(this, deadlineNanos);
+  }
+
   /** Where this store points, for messages: {@code s3://bucket/prefix} or a directory. */
   String location();
 

@@ -25,6 +25,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
@@ -66,9 +67,15 @@ public final class S3ObjectStore implements ObjectStore {
   /** Its own client for {@link #forControlPlane()}, made on first use. */
   private S3ObjectStore controlPlane;
   private boolean closed;
+  /** {@link #until}'s deadline on {@link System#nanoTime()}'s clock; none for the store. */
+  private final long deadlineNanos;
+  /** The store this is an {@link #until} view of, or null. */
+  private final S3ObjectStore bounded;
 
   public S3ObjectStore(S3Config config) {
     this.config = config;
+    this.deadlineNanos = Long.MAX_VALUE;
+    this.bounded = null;
     AwsCredentialsProvider credentials = config.accessKeyId() == null
         ? DefaultCredentialsProvider.builder().build()
         : StaticCredentialsProvider.create(
@@ -95,6 +102,34 @@ public final class S3ObjectStore implements ObjectStore {
     this.retryTimer = Executors.newSingleThreadScheduledExecutor(
         new NamedDaemonThreadFactory("stratus-s3-retry"));
     LOG.info("S3 object store at {}", config);
+  }
+
+  /** A view of {@code store} whose requests end by {@code deadlineNanos}. */
+  private S3ObjectStore(S3ObjectStore store, long deadlineNanos) {
+    this.config = store.config;
+    this.client = store.client;
+    this.permits = store.permits;
+    this.retryTimer = store.retryTimer;
+    this.deadlineNanos = deadlineNanos;
+    this.bounded = store;
+  }
+
+  /**
+   * No request of the view starts after {@code deadlineNanos}, and one in flight is aborted
+   * at it (the SDK's API call timeout): a PUT whose body S3 has not received in full is not
+   * stored.
+   */
+  @Override
+  public ObjectStore until(long deadlineNanos) {
+    return new S3ObjectStore(bounded != null ? bounded : this,
+        Math.min(deadlineNanos, this.deadlineNanos));
+  }
+
+  /** The rest of the deadline as the request's API call timeout (none for the store). */
+  private void untilDeadline(AwsRequestOverrideConfiguration.Builder request) {
+    if (deadlineNanos != Long.MAX_VALUE) {
+      request.apiCallTimeout(Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime())));
+    }
   }
 
   /** The configuration, secret included; print it only through its {@code toString}. */
@@ -176,7 +211,8 @@ public final class S3ObjectStore implements ObjectStore {
   @Override
   public CompletableFuture<Void> put(String key, byte[] data) {
     return withRetries("PUT", key, () -> client.putObject(
-            r -> r.bucket(config.bucket()).key(fullKey(key)).contentLength((long) data.length),
+            r -> r.bucket(config.bucket()).key(fullKey(key)).contentLength((long) data.length)
+                .overrideConfiguration(this::untilDeadline),
             AsyncRequestBody.fromBytesUnsafe(data))
         .thenApply(response -> null));
   }
@@ -185,7 +221,7 @@ public final class S3ObjectStore implements ObjectStore {
   public CompletableFuture<Boolean> putIfAbsent(String key, byte[] data) {
     return withRetries("conditional PUT", key, () -> client.putObject(
             r -> r.bucket(config.bucket()).key(fullKey(key)).contentLength((long) data.length)
-                .ifNoneMatch("*"),
+                .ifNoneMatch("*").overrideConfiguration(this::untilDeadline),
             AsyncRequestBody.fromBytesUnsafe(data))
         .handle((response, error) -> {
           if (error == null) {
@@ -221,7 +257,8 @@ public final class S3ObjectStore implements ObjectStore {
     CompletableFuture<Optional<String>> written = withRetries("conditional PUT (If-Match)", key,
         () -> client.putObject(
                 r -> r.bucket(config.bucket()).key(fullKey(key))
-                    .contentLength((long) data.length).ifMatch(expectedTag),
+                    .contentLength((long) data.length).ifMatch(expectedTag)
+                    .overrideConfiguration(this::untilDeadline),
                 AsyncRequestBody.fromBytesUnsafe(data))
             .handle((response, error) -> {
               if (error == null) {
@@ -293,7 +330,8 @@ public final class S3ObjectStore implements ObjectStore {
       String first = batch.get(0);
       batches.add(withRetries("DELETE (batch of " + batch.size() + " from)", first,
           () -> client.deleteObjects(r -> r.bucket(config.bucket())
-                  .delete(Delete.builder().objects(ids).quiet(true).build()))
+                  .delete(Delete.builder().objects(ids).quiet(true).build())
+                  .overrideConfiguration(this::untilDeadline))
               .thenApply((DeleteObjectsResponse response) -> {
                 if (response.hasErrors() && !response.errors().isEmpty()) {
                   var e = response.errors().get(0);
@@ -315,6 +353,9 @@ public final class S3ObjectStore implements ObjectStore {
   /** A second client on the same bucket and prefix, with its own few connections. */
   @Override
   public synchronized ObjectStore forControlPlane() {
+    if (bounded != null) {
+      return bounded.forControlPlane().until(deadlineNanos);
+    }
     if (closed) {
       throw new IllegalStateException("the S3 object store at " + location() + " is closed");
     }
@@ -326,6 +367,10 @@ public final class S3ObjectStore implements ObjectStore {
 
   @Override
   public void close() {
+    if (bounded != null) {
+      // A view: its store is closed by its owner.
+      return;
+    }
     CompletableFuture<Void> second;
     synchronized (this) {
       closed = true;
@@ -351,12 +396,23 @@ public final class S3ObjectStore implements ObjectStore {
 
   private <T> void runAttempt(String operation, String key, Supplier<CompletableFuture<T>> attempt,
       int number, CompletableFuture<T> result) {
+    if (System.nanoTime() >= deadlineNanos) {
+      result.completeExceptionally(
+          DeadlineObjectStore.passed(operation, key, location()));
+      return;
+    }
     permits.run(attempt).whenComplete((value, error) -> {
       if (error == null) {
         result.complete(value);
         return;
       }
       Throwable cause = unwrap(error);
+      if (isRetryable(cause) && System.nanoTime() >= deadlineNanos) {
+        ObjectStoreException failure = translate(operation, key, cause);
+        result.completeExceptionally(new ObjectStoreException(failure.getMessage()
+            + "; not retried: its deadline passed", failure.getCause()));
+        return;
+      }
       if (isRetryable(cause) && number < config.retry().maxAttempts()) {
         long delay = config.retry().backoffMillis(number + 1);
         LOG.debug("{} {} attempt {} failed ({}); retrying in {} ms", operation, key, number,
