@@ -11,12 +11,15 @@ import io.stratus.scheduler.lease.CoordinatorLease;
 import io.stratus.scheduler.lease.LeaseConfig;
 import io.stratus.scheduler.lease.LeaseHeldException;
 import io.stratus.scheduler.lease.LeaseHolder;
+import io.vertx.core.http.HttpServer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -124,7 +127,7 @@ final class CoordinatorCommand implements Callable<Integer> {
       try (node) {
         System.out.printf("  cluster: %s:%d (workers: stratus worker --coordinator %s:%d)%n",
             clusterConfig.bindHost(), clusterPort, clusterConfig.bindHost(), clusterPort);
-        CoordinatorLease lease = acquire(bucket, leaseConfig, api, stop);
+        CoordinatorLease lease = acquire(bucket, node, leaseConfig, api, stop);
         if (lease == null) {
           return stop.requested() ? 0 : 1;
         }
@@ -137,33 +140,60 @@ final class CoordinatorCommand implements Callable<Integer> {
     }
   }
 
-  /** Takes the lease; a standby waits for it. Null if it did not (after saying why). */
-  private CoordinatorLease acquire(DemoStorage bucket, LeaseConfig config, RestConfig api,
-      StopSignal stop) throws InterruptedException {
+  /**
+   * Takes the lease; a standby waits for it, its REST API answering 503 with who leads. Null if
+   * it did not (after saying why).
+   */
+  private CoordinatorLease acquire(DemoStorage bucket, ClusterNode node, LeaseConfig config,
+      RestConfig api, StopSignal stop) throws InterruptedException {
     LeaseHolder me = LeaseHolder.thisProcess("stratus coordinator, cluster " + member.bind + ":"
         + clusterPort + ", REST API http://" + api.host() + ":" + api.port());
-    boolean said = false;
-    while (!stop.requested()) {
-      try {
-        return CoordinatorLease.acquire(bucket.objects().forControlPlane(), config, me).join();
-      } catch (CompletionException e) {
-        if (!(e.getCause() instanceof LeaseHeldException held)) {
-          failed(rootMessage(e));
-          return null;
+    AtomicReference<String> leader = new AtomicReference<>();
+    HttpServer standbyApi = null;
+    try {
+      while (!stop.requested()) {
+        try {
+          return CoordinatorLease.acquire(bucket.objects().forControlPlane(), config, me)
+              .join();
+        } catch (CompletionException e) {
+          if (!(e.getCause() instanceof LeaseHeldException held)) {
+            failed(rootMessage(e));
+            return null;
+          }
+          if (!standby) {
+            failed(held.getMessage() + " (start this one with --standby to take over when it "
+                + "is gone)");
+            return null;
+          }
+          if (leader.getAndSet(held.getMessage()) == null) {
+            System.out.println("  standby: " + held.getMessage());
+            standbyApi = serveStandbyApi(node, api, leader::get);
+          }
+          Thread.sleep(config.renewInterval().toMillis());
         }
-        if (!standby) {
-          failed(held.getMessage() + " (start this one with --standby to take over when it "
-              + "is gone)");
-          return null;
-        }
-        if (!said) {
-          System.out.println("  standby: " + held.getMessage());
-          said = true;
-        }
-        Thread.sleep(config.renewInterval().toMillis());
+      }
+      return null;
+    } finally {
+      if (standbyApi != null) {
+        // The leader's API takes the port next.
+        standbyApi.close().toCompletionStage().toCompletableFuture().join();
       }
     }
-    return null;
+  }
+
+  /** The standby's REST API, or null (after saying why) if it cannot listen. */
+  private static HttpServer serveStandbyApi(ClusterNode node, RestConfig api,
+      Supplier<String> leader) {
+    try {
+      HttpServer server = RestServer.standby(node.vertx(), api, leader)
+          .toCompletionStage().toCompletableFuture().join();
+      System.out.println("  REST API on http://" + api.host() + ":" + server.actualPort()
+          + " answers 503 until this coordinator leads");
+      return server;
+    } catch (CompletionException e) {
+      System.out.println("  " + rootMessage(e) + "; it listens once this coordinator leads");
+      return null;
+    }
   }
 
   private int lead(DemoStorage bucket, ClusterNode node, CoordinatorLease lease, RestConfig api,

@@ -12,6 +12,10 @@ import io.stratus.store.objectstore.S3Config;
 import io.stratus.store.objectstore.S3ObjectStore;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -193,7 +197,14 @@ class ClusterProcessTest {
     int standbyApi = freePort();
     StratusProcess standby = coordinatorProcess(freePort(), standbyApi, "--standby", "--peer",
         "127.0.0.1:" + clusterPort);
-    standby.awaitOutput("standby:", START);
+    standby.awaitOutput("answers 503 until this coordinator leads", START);
+    // The standby's API says who leads and where its API is.
+    HttpResponse<String> refused = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + standbyApi + "/jobs")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(503, refused.statusCode(), refused.body());
+    assertTrue(refused.body().contains("REST API http://127.0.0.1:" + apiPort)
+        && refused.body().contains("pid " + coordinator.pid()), refused.body());
     startWorker().awaitOutput("Ready.", START);
     long events = 60_000;
     submit(events, 500, 4_000, 2);
@@ -269,10 +280,14 @@ class ClusterProcessTest {
     }
     awaitFinishedWithExactOutput(events, users, "seed " + seed);
 
-    // The files that killed workers left are swept once the job has ended.
-    Awaitility.await("no orphaned state files (seed " + seed + ")").atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
-            assertEquals(List.of(), orphanedStateFiles()));
+    // The files that killed workers left are swept once the job has ended: state files no
+    // checkpoint references, and output staged for checkpoints that never completed.
+    Awaitility.await("no orphaned files (seed " + seed + ")").atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+          assertEquals(List.of(), orphanedStateFiles());
+          assertEquals(List.of(), bucket.list(PaymentTotalsJob.OUTPUT + "/.pending/").join()
+              .stream().map(ObjectInfo::key).toList());
+        });
   }
 
   /** State files in the bucket that no checkpoint or savepoint references. */

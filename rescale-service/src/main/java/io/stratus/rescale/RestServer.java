@@ -37,6 +37,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,8 @@ public final class RestServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper()
       .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
   private static final String OPENAPI = "/io/stratus/rescale/openapi.json";
+  /** Answered without the token: readiness probes and load balancers have none. */
+  private static final String HEALTH = "/health";
 
   private final Coordinator coordinator;
   private final RestConfig config;
@@ -104,21 +107,56 @@ public final class RestServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The API of a standby coordinator until it leads: every request (with the bearer token, if
+   * one is set) is answered 503 with {@code Retry-After} and {@code leader}'s current answer (who
+   * leads, and where its API is), so a client pointed at the standby learns where to go. Close
+   * it before the leader's API takes the port.
+   *
+   * @return the listening server; fails naming the address if it cannot bind
+   */
+  public static Future<HttpServer> standby(Vertx vertx, RestConfig config,
+      Supplier<String> leader) {
+    Router router = Router.router(vertx);
+    router.get(HEALTH).handler(ctx -> {
+      ctx.response().putHeader("Retry-After", "1");
+      json(ctx, 503, new JsonObject().put("role", "standby").put("status", 503)
+          .put("error", "this coordinator is a standby"));
+    });
+    authenticate(router, config);
+    router.route().handler(ctx -> {
+      ctx.response().putHeader("Retry-After", "1");
+      error(ctx, 503, "this coordinator is a standby: " + leader.get());
+    });
+    return vertx.createHttpServer().requestHandler(router)
+        .listen(config.port(), config.host())
+        .recover(e -> Future.failedFuture(new IllegalStateException("the standby's REST API "
+            + "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(),
+            e)));
+  }
+
+  /** With a token configured, a request without it is answered 401 and goes no further. */
+  private static void authenticate(Router router, RestConfig config) {
+    if (config.bearerToken() == null) {
+      return;
+    }
+    byte[] expected = ("Bearer " + config.bearerToken()).getBytes(StandardCharsets.UTF_8);
+    router.route().handler(ctx -> {
+      String header = ctx.request().getHeader("Authorization");
+      if (header != null && MessageDigest.isEqual(expected,
+          header.getBytes(StandardCharsets.UTF_8))) {
+        ctx.next();
+      } else {
+        error(ctx, 401, header == null ? "missing Authorization: Bearer token"
+            : "wrong bearer token");
+      }
+    });
+  }
+
   private Router router(Vertx vertx) {
     Router router = Router.router(vertx);
-    if (config.bearerToken() != null) {
-      byte[] expected = ("Bearer " + config.bearerToken()).getBytes(StandardCharsets.UTF_8);
-      router.route().handler(ctx -> {
-        String header = ctx.request().getHeader("Authorization");
-        if (header != null && MessageDigest.isEqual(expected,
-            header.getBytes(StandardCharsets.UTF_8))) {
-          ctx.next();
-        } else {
-          error(ctx, 401, header == null ? "missing Authorization: Bearer token"
-              : "wrong bearer token");
-        }
-      });
-    }
+    router.get(HEALTH).handler(ctx -> json(ctx, 200, new JsonObject().put("role", "leader")));
+    authenticate(router, config);
     router.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
     router.get("/catalog").handler(this::catalog);
     router.get("/workers").handler(ctx -> reply(ctx,
@@ -578,10 +616,14 @@ public final class RestServer implements AutoCloseable {
   }
 
   private static void error(RoutingContext ctx, int status, String message) {
+    json(ctx, status, new JsonObject().put("error", message).put("status", status));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
     if (ctx.response().ended()) {
       return;
     }
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("error", message).put("status", status).encode());
+        .end(body.encode());
   }
 }

@@ -23,6 +23,7 @@ import io.stratus.scheduler.JobDefinition;
 import io.stratus.scheduler.RestartStrategy;
 import io.stratus.store.lsm.StoreOptions;
 import io.stratus.store.objectstore.LocalDirectoryObjectStore;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -336,11 +337,43 @@ class RestApiTest {
   }
 
   @Test
+  void aStandbyAnswers503NamingTheLeaderAndItsHealthNeedsNoToken() throws Exception {
+    HttpServer standby = RestServer.standby(cluster.vertx(),
+        RestConfig.defaults().withPort(0).withBearerToken("s3cr3t-t0ken"),
+        () -> "the leader is pid 42 on vm (REST API http://10.0.0.7:8081)")
+        .toCompletionStage().toCompletableFuture().join();
+    try {
+      String base = "http://127.0.0.1:" + standby.actualPort();
+      HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base
+          + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(503, health.statusCode(), health.body());
+      assertEquals("standby", new JsonObject(health.body()).getString("role"));
+      assertFalse(health.body().contains("10.0.0.7"), "the leader named without the token");
+      assertEquals("1", health.headers().firstValue("Retry-After").orElse(null));
+
+      HttpResponse<String> noToken = http.send(HttpRequest.newBuilder(URI.create(base
+          + "/jobs")).build(), HttpResponse.BodyHandlers.ofString());
+      assertError(noToken, 401, "missing");
+      HttpResponse<String> jobs = http.send(HttpRequest.newBuilder(URI.create(base + "/jobs"))
+          .header("Authorization", "Bearer s3cr3t-t0ken").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertError(jobs, 503, "REST API http://10.0.0.7:8081");
+    } finally {
+      standby.close().toCompletionStage().toCompletableFuture().join();
+    }
+    // The leader's health needs no token either.
+    HttpResponse<String> leader = call("GET", "/health", null);
+    assertEquals(200, leader.statusCode(), leader.body());
+    assertEquals("leader", new JsonObject(leader.body()).getString("role"));
+  }
+
+  @Test
   void aTokenGuardsEveryRouteAndIsRequiredOffLoopback() throws Exception {
     rest.close();
     rest = RestServer.start(cluster.vertx(), cluster.coordinator(),
         RestConfig.defaults().withPort(0).withBearerToken("s3cr3t-t0ken"))
         .toCompletionStage().toCompletableFuture().join();
+    assertEquals(200, call("GET", "/health", null).statusCode());
     assertError(call("GET", "/jobs", null), 401, "missing");
     assertError(call("GET", "/metrics", null, "wrong"), 401, "wrong bearer token");
     HttpResponse<String> wrong = call("POST", "/jobs/payments/rescale", "{\"parallelism\": 3}",

@@ -281,6 +281,10 @@ public final class Coordinator implements AutoCloseable {
     this.orphanGrace = grace;
   }
 
+  Duration orphanGrace() {
+    return orphanGrace;
+  }
+
   /**
    * A job ended: once none runs under the prefix, the state files that killed processes left
    * and no checkpoint or savepoint references are deleted ({@link OrphanSweep}).

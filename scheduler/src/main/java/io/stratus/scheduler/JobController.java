@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -547,8 +548,41 @@ public final class JobController {
     firstRecord.values().forEach(f -> f.completeExceptionally(ended));
     snapshot = statusNow();
     recordEnd();
+    abortStagedOutput();
     result.complete(snapshot);
     coordinator.jobEnded();
+  }
+
+  /**
+   * Once the job has finished or was canceled, deletes the sink output that tasks staged for
+   * checkpoints that never completed (killed workers', aborted checkpoints'): no commit will
+   * ever make it visible. It runs the orphan grace later, when uploads still in flight at the
+   * end have landed, and takes only what was staged before the end. A failed job's staged
+   * output is left for a restore from its last checkpoint; a coordinator that is closing
+   * (the next one resumes the job) or deposed deletes nothing.
+   */
+  private void abortStagedOutput() {
+    if (deposed || coordinator.closing()
+        || (state != JobState.FINISHED && state != JobState.CANCELED)) {
+      return;
+    }
+    Instant ended = Instant.now();
+    CheckpointMetadata last = checkpoints.latest();
+    List<String> keep = last == null ? List.of() : last.committed();
+    coordinator.timer().schedule(() -> {
+      if (coordinator.closing() || coordinator.lease().lost().isDone()) {
+        return;
+      }
+      definition.graph().abortStaged(ended, keep).whenComplete((aborted, e) -> {
+        if (e != null) {
+          LOG.warn("Job {}: deleting output staged for checkpoints that never completed "
+              + "failed: {}", name(), Failures.message(e));
+        } else if (aborted > 0) {
+          LOG.info("Job {}: deleted {} staged output object(s) of checkpoints that never "
+              + "completed", name(), aborted);
+        }
+      });
+    }, coordinator.orphanGrace().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -601,8 +635,14 @@ public final class JobController {
    *         in progress
    */
   public CompletableFuture<RescaleReport> rescale(Map<String, Integer> target) {
+    return rescale(target, false);
+  }
+
+  /** With {@code redeploy}, {@code target} may be empty: a job without keyed operators moves. */
+  private CompletableFuture<RescaleReport> rescale(Map<String, Integer> target,
+      boolean redeploy) {
     return onContext(() -> {
-      validateRescale(target);
+      validateRescale(target, redeploy);
       rescaling = true;
       Map<String, Integer> before = Map.copyOf(parallelism);
       long start = System.nanoTime();
@@ -635,7 +675,8 @@ public final class JobController {
           deploy(old + 1);
           return runs.thenCompose(r -> {
             at[2] = System.nanoTime();
-            return first;
+            // Only keyed tasks report their first record.
+            return parallelism.isEmpty() ? CompletableFuture.completedFuture(at[2]) : first;
           }).thenApply(f -> new RescaleReport(name(), before, Map.copyOf(target),
               metadata.checkpointId(), old + 1, millis(start, at[0]), millis(at[0], at[1]),
               millis(at[1], at[2]), millis(at[2], f), millis(start, f)));
@@ -661,8 +702,8 @@ public final class JobController {
     });
   }
 
-  private void validateRescale(Map<String, Integer> target) {
-    if (target.isEmpty()) {
+  private void validateRescale(Map<String, Integer> target, boolean redeploy) {
+    if (target.isEmpty() && !redeploy) {
       throw new IllegalArgumentException("no operator to rescale");
     }
     definition.checkParallelism(target);
@@ -710,7 +751,7 @@ public final class JobController {
    * tasks may be placed on now (how a worker is drained).
    */
   CompletableFuture<RescaleReport> redeploy() {
-    return onContext(() -> rescale(Map.copyOf(parallelism)));
+    return onContext(() -> rescale(Map.copyOf(parallelism), true));
   }
 
   /**

@@ -1,12 +1,14 @@
 package io.stratus.runtime.graph;
 
 import io.stratus.runtime.sink.Sink;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -184,11 +186,40 @@ public record JobGraph(String name, List<Transformation> nodes, List<StreamEdge>
    * name, or {@link #SIDE_OUTPUT} with the operator uid and tag. A committable without either
    * (written by a job of one sink, before sinks had names) goes to the job's only sink.
    */
-  @SuppressWarnings({"unchecked", "rawtypes"})
   public CompletableFuture<Void> commit(List<String> committables) {
-    Map<Sink, List<String>> bySink = new LinkedHashMap<>();
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    bySink(committables).forEach((sink, list) -> all.add(sink.commit(list)));
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * Has every sink, side outputs' included, delete output staged before {@code before} except
+   * {@code keep} ({@link Sink#abortStaged}); once the job has ended.
+   *
+   * @return how many staged objects were deleted
+   */
+  public CompletableFuture<Integer> abortStaged(Instant before, List<String> keep) {
+    Map<Sink<?>, List<String>> kept = bySink(keep);
+    Set<Sink<?>> sinks = new LinkedHashSet<>();
+    for (Transformation t : nodes) {
+      if (t instanceof Transformation.SinkNode s) {
+        sinks.add(s.sink());
+      }
+    }
+    keyedOperators().forEach(k -> sinks.addAll(k.sideOutputs().values()));
+    List<CompletableFuture<Integer>> all = new ArrayList<>();
+    for (Sink<?> sink : sinks) {
+      all.add(sink.abortStaged(before, Set.copyOf(kept.getOrDefault(sink, List.of()))));
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenApply(v -> all.stream().mapToInt(CompletableFuture::join).sum());
+  }
+
+  /** Committables by the sink that staged them, each without its routing prefix. */
+  private Map<Sink<?>, List<String>> bySink(List<String> committables) {
+    Map<Sink<?>, List<String>> bySink = new LinkedHashMap<>();
     for (String c : committables) {
-      Sink sink;
+      Sink<?> sink;
       String own;
       int bar = c.indexOf('|');
       if (c.startsWith(SINK) && bar > 0) {
@@ -203,9 +234,7 @@ public record JobGraph(String name, List<Transformation> nodes, List<StreamEdge>
       }
       bySink.computeIfAbsent(sink, k -> new ArrayList<>()).add(own);
     }
-    List<CompletableFuture<Void>> all = new ArrayList<>();
-    bySink.forEach((sink, list) -> all.add(sink.commit(list)));
-    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    return bySink;
   }
 
   private Sink<?> sinkNamed(String sinkName) {

@@ -1,7 +1,9 @@
 package io.stratus.runtime.sink;
 
 import io.stratus.runtime.functions.DeadLetter;
+import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -40,5 +42,10 @@ public final class DeadLetterSink<T> implements Sink<DeadLetter<T>> {
   @Override
   public CompletableFuture<Void> commit(List<String> committables) {
     return delegate.commit(committables);
+  }
+
+  @Override
+  public CompletableFuture<Integer> abortStaged(Instant before, Set<String> keep) {
+    return delegate.abortStaged(before, keep);
   }
 }

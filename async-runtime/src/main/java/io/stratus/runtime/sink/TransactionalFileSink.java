@@ -4,8 +4,10 @@ import io.stratus.store.objectstore.ObjectInfo;
 import io.stratus.store.objectstore.ObjectNotFoundException;
 import io.stratus.store.objectstore.ObjectStore;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -89,6 +91,17 @@ public final class TransactionalFileSink<T> implements Sink<T> {
           }));
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  @Override
+  public CompletableFuture<Integer> abortStaged(Instant before, Set<String> keep) {
+    return objects.list(directory + "/" + PENDING).thenCompose(staged -> {
+      List<String> aborted = staged.stream()
+          .filter(o -> o.lastModified().isBefore(before) && !keep.contains(o.key()))
+          .map(ObjectInfo::key).toList();
+      return aborted.isEmpty() ? CompletableFuture.completedFuture(0)
+          : objects.delete(aborted).thenApply(v -> aborted.size());
+    });
   }
 
   /** Every committed line, in object-name order (for tests and readers). */
