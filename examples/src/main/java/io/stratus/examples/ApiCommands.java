@@ -317,6 +317,10 @@ final class ApiCommands {
 
     @Override
     String describe(JsonNode r, CoordinatorClient client) {
+      if (r.path("checkpointId").asLong() < 0) {
+        return String.format("%s already runs at %s: nothing to do.%n", name,
+            parallelism(r.path("from")));
+      }
       return String.format("Rescaled %s %s -> %s in %s (checkpoint %s, stop %s, deploy and "
               + "restore %s, to first record %s).%n", name, parallelism(r.path("from")),
           parallelism(r.path("to")), Units.millis(r.path("totalMillis").asLong()),

@@ -643,6 +643,13 @@ public final class JobController {
       boolean redeploy) {
     return onContext(() -> {
       validateRescale(target, redeploy);
+      Map<String, Integer> merged = new LinkedHashMap<>(parallelism);
+      merged.putAll(target);
+      if (!redeploy && merged.equals(parallelism)) {
+        // Nothing would move: answered at once, the running attempt untouched.
+        return CompletableFuture.completedFuture(new RescaleReport(name(),
+            Map.copyOf(parallelism), Map.copyOf(target), -1, attempt, 0, 0, 0, 0, 0));
+      }
       rescaling = true;
       Map<String, Integer> before = Map.copyOf(parallelism);
       long start = System.nanoTime();

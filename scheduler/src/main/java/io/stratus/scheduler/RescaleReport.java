@@ -3,12 +3,13 @@ package io.stratus.scheduler;
 import java.util.Map;
 
 /**
- * What a rescale did and how long each phase took.
+ * What a rescale did and how long each phase took. A rescale to the parallelism the job runs
+ * at changes nothing: its report has checkpoint -1, the running attempt and no time.
  *
  * @param job               the job
  * @param from              keyed operators' parallelism before
  * @param to                the parallelism asked for
- * @param checkpointId      the checkpoint the new attempt restored from
+ * @param checkpointId      the checkpoint the new attempt restored from; -1 if nothing changed
  * @param attempt           the attempt that runs at the new parallelism
  * @param checkpointMillis  the halting checkpoint: trigger to completed {@code _metadata}
  * @param stopMillis        canceling the old attempt's tasks

@@ -118,6 +118,15 @@ class RescaleTest {
     JobStatus s = job.status().get();
     assertEquals(3, s.parallelism().get(TotalsJob.OPERATOR));
     assertEquals(attempt + 1, s.attempt(), "refused rescales deployed nothing");
+
+    // To the parallelism it runs at: nothing to do, answered at once, nothing redeployed.
+    RescaleReport same = job.rescale(Map.of(TotalsJob.OPERATOR, 3)).get(10, TimeUnit.SECONDS);
+    assertEquals(-1, same.checkpointId());
+    assertEquals(attempt + 1, same.attempt());
+    assertEquals(same.from(), same.to());
+    JobStatus after = job.status().get();
+    assertEquals(attempt + 1, after.attempt(), "a rescale to the same parallelism redeployed");
+    assertEquals(s.lastRescale(), after.lastRescale(), "a no-op counted as a rescale");
     assertFalse(job.result().isDone());
     job.cancel().get(30, TimeUnit.SECONDS);
   }
