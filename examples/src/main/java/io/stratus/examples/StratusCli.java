@@ -35,8 +35,8 @@ public final class StratusCli implements Callable<Integer> {
 
   public static void main(String[] args) {
     // With two cores the common pool gets one thread, and then CompletableFuture's and
-    // Hazelcast's asynchronous callbacks each start a thread of their own (thousands a minute
-    // in a worker). Set before anything touches the pool.
+    // Hazelcast's asynchronous callbacks each start a thread of their own. Set before anything
+    // touches the pool.
     if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
       System.setProperty(COMMON_POOL_PARALLELISM,
           String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));

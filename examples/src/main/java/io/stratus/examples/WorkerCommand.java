@@ -10,8 +10,6 @@ import io.stratus.scheduler.Worker;
 import io.stratus.scheduler.cluster.ClusterConfig;
 import io.stratus.scheduler.cluster.ClusterNode;
 import io.stratus.store.lsm.StoreResources;
-import io.stratus.store.objectstore.ObjectNotFoundException;
-import io.stratus.store.objectstore.ObjectStore;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -148,10 +146,6 @@ final class WorkerCommand implements Callable<Integer> {
   private int run(String name, ClusterNode node, DemoStorage bucket, DataPlaneConfig dataPlane,
       Path dataDir, Map<String, String> offered, StopSignal stop) throws InterruptedException {
     Path workDir = dataDir.resolve(name);
-    String unreadable = unreadable(bucket.objects());
-    if (unreadable != null) {
-      return failed(unreadable);
-    }
     BlockCacheConfig cacheConfig = BlockCacheConfig.defaults()
         .withMemoryBytes(cacheMib << 20).withDiskBytes(diskCacheMib << 20);
     if (diskCacheMib > 0) {
@@ -193,24 +187,6 @@ final class WorkerCommand implements Callable<Integer> {
         System.out.println("Stopped.");
         return 0;
       }
-    }
-  }
-
-  /**
-   * Reads a key that does not exist: a bucket the worker cannot reach or read fails its start
-   * with a message that names it, not its first task; and the client's first request (a second
-   * on a busy machine) is paid before a restore waits for it. Null if the bucket answered.
-   */
-  private static String unreadable(ObjectStore objects) {
-    try {
-      objects.get(".stratus-worker-probe").join();
-      return null;
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof ObjectNotFoundException) {
-        return null;
-      }
-      return "cannot read the object store at " + objects.location() + ": "
-          + CoordinatorCommand.rootMessage(e);
     }
   }
 

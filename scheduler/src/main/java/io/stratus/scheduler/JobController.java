@@ -642,9 +642,7 @@ public final class JobController {
   private CompletableFuture<RescaleReport> rescale(Map<String, Integer> target,
       boolean redeploy) {
     return onContext(() -> {
-      validateRescale(target, redeploy);
-      Map<String, Integer> merged = new LinkedHashMap<>(parallelism);
-      merged.putAll(target);
+      Map<String, Integer> merged = validateRescale(target, redeploy);
       if (!redeploy && merged.equals(parallelism)) {
         // Nothing would move: answered at once, the running attempt untouched.
         return CompletableFuture.completedFuture(new RescaleReport(name(),
@@ -709,7 +707,8 @@ public final class JobController {
     });
   }
 
-  private void validateRescale(Map<String, Integer> target, boolean redeploy) {
+  /** The parallelism the job would run at; throws if the rescale must be refused. */
+  private Map<String, Integer> validateRescale(Map<String, Integer> target, boolean redeploy) {
     if (target.isEmpty() && !redeploy) {
       throw new IllegalArgumentException("no operator to rescale");
     }
@@ -731,6 +730,7 @@ public final class JobController {
       throw new RescaleConflictException(checkpoints.whyNoCheckpoint()
           + "; only a running job with a running source can be rescaled");
     }
+    return merged;
   }
 
   private static long millis(long fromNanos, long toNanos) {
