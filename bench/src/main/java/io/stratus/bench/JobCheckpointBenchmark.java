@@ -267,7 +267,7 @@ public final class JobCheckpointBenchmark {
   }
 
   /** Waits for a checkpoint newer than {@code after}; returns its id. */
-  private static long awaitCheckpoint(JobController job, long after) throws Exception {
+  static long awaitCheckpoint(JobController job, long after) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     while (System.nanoTime() < deadline) {
       JobStatus s = job.status().get();

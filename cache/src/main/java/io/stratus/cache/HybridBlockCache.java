@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -213,6 +214,26 @@ public final class HybridBlockCache implements AutoCloseable {
         return counted.thenCompose(v -> prefetchLane(pending, loader, loaded));
       }
     }
+  }
+
+  /**
+   * Puts blocks the caller holds the bytes of into the memory tier where it has neither the
+   * block nor a load of it in flight (that load finishes for its callers): the blocks of a file
+   * just written, or of one large read that warms the cache. Never waits: waiting for in-flight
+   * loads, which queue behind every other miss at the object store, would hold a warm-up for
+   * seconds. The policy admits and evicts them as loaded blocks.
+   *
+   * @return how many blocks were put
+   */
+  public int putIfAbsent(Collection<BlockKey> keys, Function<BlockKey, byte[]> bytes) {
+    int put = 0;
+    for (BlockKey key : keys) {
+      if (memory.asMap().putIfAbsent(key, CompletableFuture.completedFuture(bytes.apply(key)))
+          == null) {
+        put++;
+      }
+    }
+    return put;
   }
 
   /**

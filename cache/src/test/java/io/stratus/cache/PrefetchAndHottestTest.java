@@ -221,4 +221,25 @@ class PrefetchAndHottestTest {
       assertEquals(1, calls.get());
     }
   }
+
+  @Test
+  void putIfAbsentNeitherWaitsForNorReplacesALoadInFlight() {
+    BlockKey loading = key("sst-8", 0, 100);
+    BlockKey cached = key("sst-8", 100, 100);
+    BlockKey absent = key("sst-8", 200, 100);
+    CompletableFuture<byte[]> slowRead = new CompletableFuture<>();
+    try (HybridBlockCache cache = new HybridBlockCache(BlockCacheConfig.memoryOnly(8L << 20))) {
+      CompletableFuture<byte[]> miss = cache.get(loading, k -> slowRead);
+      join(cache.get(cached, k -> CompletableFuture.completedFuture(contentOf(k))));
+      // Returns at once although one key's load is in flight.
+      assertEquals(1, cache.putIfAbsent(List.of(loading, cached, absent),
+          k -> new byte[] {42}));
+      assertArrayEquals(new byte[] {42}, cache.getIfPresentInMemory(absent));
+      assertArrayEquals(contentOf(cached), cache.getIfPresentInMemory(cached));
+      assertFalse(miss.isDone());
+      slowRead.complete(contentOf(loading));
+      assertArrayEquals(contentOf(loading), join(miss));
+      assertArrayEquals(contentOf(loading), cache.getIfPresentInMemory(loading));
+    }
+  }
 }

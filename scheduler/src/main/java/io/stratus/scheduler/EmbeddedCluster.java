@@ -12,6 +12,7 @@ import io.stratus.scheduler.lease.LeaseHolder;
 import io.stratus.store.lsm.StoreResources;
 import io.stratus.store.objectstore.ObjectStore;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +58,16 @@ public final class EmbeddedCluster implements AutoCloseable {
   }
 
   /**
+   * As above, with Vert.x's options: a test lowers the blocked-thread checker's limit
+   * ({@link VertxOptions#setMaxEventLoopExecuteTime}) to find what holds an event loop.
+   */
+  public EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
+      Duration heartbeatInterval, VertxOptions vertxOptions) {
+    this(objects, workers, cache, heartbeatInterval,
+        acquire(objects, LeaseConfig.defaults(), "embedded cluster"), null, vertxOptions);
+  }
+
+  /**
    * Starts a cluster once its coordinator holds the lease on {@code objects}' prefix.
    *
    * @param lease how long the coordinator's lease lasts
@@ -77,6 +88,12 @@ public final class EmbeddedCluster implements AutoCloseable {
    */
   public EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
       Duration heartbeatInterval, CoordinatorLease held, DataPlaneConfig dataPlane) {
+    this(objects, workers, cache, heartbeatInterval, held, dataPlane, new VertxOptions());
+  }
+
+  private EmbeddedCluster(ObjectStore objects, int workers, BlockCacheConfig cache,
+      Duration heartbeatInterval, CoordinatorLease held, DataPlaneConfig dataPlane,
+      VertxOptions vertxOptions) {
     if (dataPlane != null && dataPlane.port() != 0 && workers > 1) {
       held.close();
       throw new IllegalArgumentException("workers in one process need data port 0 (any), not "
@@ -86,7 +103,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     this.shared = dataPlane == null ? new ChannelRegistry() : null;
     this.lease = held;
     this.catalog = JobCatalog.load(objects, null);
-    this.vertx = Vertx.vertx();
+    this.vertx = Vertx.vertx(vertxOptions);
     this.objects = objects;
     this.cacheConfig = cache;
     this.heartbeatInterval = heartbeatInterval;

@@ -77,7 +77,8 @@ public final class DisaggregatedBackend implements KeyedStateBackend {
 
   @Override
   public long uploadedBytes() {
-    return store.metrics().flushedBytes();
+    StoreMetrics m = store.metrics();
+    return m.flushedBytes() + m.deltaBytes();
   }
 
   @Override

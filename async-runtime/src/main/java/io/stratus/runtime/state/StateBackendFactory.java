@@ -6,12 +6,16 @@ import io.stratus.store.lsm.StoreOptions;
 import io.stratus.store.lsm.StoreResources;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Opens the configured kind of {@link KeyedStateBackend} for a task: empty, or restored from
  * snapshot handles for a key-group range.
  */
 public final class StateBackendFactory {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StateBackendFactory.class);
 
   private final String kind;
   private final StoreResources resources;
@@ -75,7 +79,16 @@ public final class StateBackendFactory {
             // A restored range is usually new to this worker's cache: warm up to half of the
             // memory tier, the previous owner's hottest blocks first, in large reads instead of
             // one read per miss.
-            store.warmCache(resources.cache().config().memoryBytes() / 2, warmFirst.keys());
+            long began = System.nanoTime();
+            store.warmCache(resources.cache().config().memoryBytes() / 2, warmFirst.keys())
+                .whenComplete((loaded, e) -> {
+                  if (loaded != null) {
+                    LOG.info("Store {} warmed the cache with {} MiB ({} MiB of the previous "
+                            + "owner's hottest blocks) in {} ms", store.storeId(),
+                        loaded[1] >> 20, loaded[0] >> 20,
+                        (System.nanoTime() - began) / 1_000_000);
+                  }
+                });
             return new DisaggregatedBackend(store);
           });
       case RocksDbBackend.KIND -> RocksDbBackend.restore(resources.objectStore(), storeId, range,

@@ -689,10 +689,12 @@ class StateTypesTest {
   @Test
   void compactionRemovesExpiredValuesOfTheDisaggregatedBackend() {
     // A large memtable keeps everything in memory until the test flushes, so that the "before"
-    // picture is complete; two overlapping flushes then make a level-0 compaction due.
+    // picture is complete; two overlapping flushes then make a level-0 compaction due. Files
+    // of 16 KiB make each flush a large level-0 file, which goes to level 1 (the bottom, where
+    // expired values are dropped) instead of being merged with other small ones first.
     long wallNow = System.currentTimeMillis();
-    open(DisaggregatedBackend.KIND, StoreOptions.small().withMemtableBytes(8 << 20),
-        wallNow - Duration.ofMinutes(10).toMillis());
+    open(DisaggregatedBackend.KIND, StoreOptions.small().withMemtableBytes(8 << 20)
+        .withTargetFileBytes(16 << 10), wallNow - Duration.ofMinutes(10).toMillis());
     StateStore store = ((DisaggregatedBackend) h.backend).store();
     ValueState<Long> shortLived = h.state(ttl(new StateDescriptor.Value<>("short",
         Serdes.LONG), Duration.ofMinutes(1).toMillis(),

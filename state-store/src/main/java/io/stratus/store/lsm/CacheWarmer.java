@@ -19,15 +19,20 @@ import java.util.function.BooleanSupplier;
 /**
  * Fills a worker's block cache for a store that has just been opened from a checkpoint on it (a
  * rescale or a recovery moved its key groups here), so that its first reads do not each wait for
- * the object store. Two passes share one byte budget:
+ * the object store. It opens every file (its index and filter) at once, then two passes share
+ * one byte budget:
  *
  * <ol>
  *   <li>the blocks the previous owner read most ({@code hottestFirst}, listed by its cache and
  *       handed over with the checkpoint), limited to the key groups this store sees, hottest
  *       first; blocks close to each other are fetched together;
  *   <li>then the store's files in order, newest level first, in large ranged reads, until the
- *       budget is spent.
+ *       budget is spent. Level 0 comes first and holds the checkpoint's deltas: the writes the
+ *       old owner still had in memory, which no handed-over block can name.
  * </ol>
+ *
+ * When the store's files fit in the budget, the first pass is skipped: reading everything in
+ * order costs a few large requests, where the hot pass spends one per few blocks.
  *
  * Blocks the cache holds already (the old owner was this worker) cost neither a read nor
  * budget.
@@ -83,9 +88,20 @@ final class CacheWarmer {
     for (int level = 0; level < version.levelCount(); level++) {
       views.addAll(version.level(level));
     }
+    // Every file's tail (index and Bloom filter) first, all at once: a read that misses the
+    // memtables opens each level-0 file it passes, one after the other, and a restored store's
+    // level 0 holds the checkpoint's deltas. Opened here in parallel, the first records wait for
+    // one round trip instead of one per file.
+    for (FileRef view : views) {
+      view.file().reader(objects);
+    }
     AtomicLong budget = new AtomicLong(budgetBytes);
     AtomicLong loaded = new AtomicLong();
-    return warmHot(views, hottestFirst, budget, loaded).thenCompose(hot -> {
+    // When all of it fits, reading it in order costs a few large requests; the hot pass
+    // would spend one request per few blocks on what the second pass reads anyway.
+    long total = views.stream().mapToLong(FileRef::size).sum();
+    Collection<BlockKey> hot = total <= budgetBytes ? List.of() : hottestFirst;
+    return warmHot(views, hot, budget, loaded).thenCompose(hotDone -> {
       long hotBytes = loaded.get();
       Iterator<FileRef> next = views.iterator();
       List<CompletableFuture<Void>> lanes = new ArrayList<>();
@@ -225,14 +241,19 @@ final class CacheWarmer {
       return CompletableFuture.completedFuture(null);
     }
     long start = reader.blockOffset(first);
-    // The last chunks shrink to what is left of the budget (at least one block per lane).
-    long allowance = Math.min(CHUNK_BYTES, budget.get());
     int end = first + 1;
-    while (end <= lastBlock
-        && reader.blockOffset(end) + reader.blockLength(end) - start <= allowance) {
-      end++;
+    long stop;
+    // The last chunks shrink to what is left of the budget (at least one block per lane); the
+    // lanes take their shares one at a time, or each would take all that is left.
+    synchronized (budget) {
+      long allowance = Math.min(CHUNK_BYTES, budget.get());
+      while (end <= lastBlock
+          && reader.blockOffset(end) + reader.blockLength(end) - start <= allowance) {
+        end++;
+      }
+      stop = reader.blockOffset(end - 1) + reader.blockLength(end - 1);
+      budget.addAndGet(-(stop - start));
     }
-    long stop = reader.blockOffset(end - 1) + reader.blockLength(end - 1);
     List<BlockKey> blocks = new ArrayList<>(end - first);
     boolean cached = true;
     for (int b = first; b < end; b++) {
@@ -242,9 +263,9 @@ final class CacheWarmer {
     }
     int chunkEnd = end;
     if (cached) {
+      budget.addAndGet(stop - start);
       return sequentialFile(view, reader, chunkEnd, budget, loaded);
     }
-    budget.addAndGet(-(stop - start));
     return load(view.file().name(), start, stop, blocks, loaded)
         .thenCompose(v -> sequentialFile(view, reader, chunkEnd, budget, loaded));
   }
@@ -253,11 +274,10 @@ final class CacheWarmer {
   private CompletableFuture<Void> load(String file, long start, long end, List<BlockKey> blocks,
       AtomicLong loaded) {
     return objects.getRange(file, start, (int) (end - start))
-        .thenCompose(chunk -> {
+        .thenAccept(chunk -> {
           loaded.addAndGet(chunk.length);
-          return cache.prefetch(blocks, key -> CompletableFuture.completedFuture(
-              Arrays.copyOfRange(chunk, (int) (key.offset() - start),
-                  (int) (key.offset() - start) + key.length())));
+          cache.putIfAbsent(blocks, key -> Arrays.copyOfRange(chunk,
+              (int) (key.offset() - start), (int) (key.offset() - start) + key.length()));
         })
         .handle((n, e) -> null);
   }

@@ -6,10 +6,17 @@ import java.util.List;
 
 /**
  * Leveled compaction: chooses what to compact next from a version. Level 0 is compacted into
- * level 1 when it holds {@code l0CompactionTrigger} files; level n (n >= 1) is compacted into
- * n + 1 when it exceeds its target size, one file at a time in round-robin key order. When an
- * input overlaps nothing in the next level (as with keys written in order) the file moves down
- * without being rewritten.
+ * level 1 when it holds {@code l0CompactionTrigger} large files deep (or twice as many files of
+ * any size); level n (n >= 1) is compacted into n + 1 when it exceeds its target size, one file
+ * at a time in round-robin key order. When an input overlaps nothing in the next level (as with
+ * keys written in order) the file moves down without being rewritten.
+ *
+ * <p>Some level-0 files are small: a store restored from a checkpoint finds the checkpoint's
+ * deltas there (see {@code StateStore#checkpoint}), and a memtable flushed after its last
+ * allowed delta may be far from full. Merging level 0 into level 1 every few of them would
+ * rewrite level 1 for a few MiB each time, so the newest level-0 files smaller than half a
+ * target file are first merged with each other into one level-0 file where they were
+ * (intra-level-0, as RocksDB does), and count towards level 1 only as that merged file.
  */
 final class CompactionPicker {
 
@@ -17,6 +24,8 @@ final class CompactionPicker {
    * One compaction.
    *
    * @param level        the input level
+   * @param outputLevel  where the output goes: {@code level + 1}, or 0 for a merge of small
+   *                     level-0 files that stays in level 0
    * @param inputs       views taken from {@code level}
    * @param overlapping  views of the output level that the inputs overlap
    * @param trivialMove  whether the inputs move down unchanged
@@ -25,11 +34,12 @@ final class CompactionPicker {
    * @param from         first key of the compacted range
    * @param limit        end of the compacted range (exclusive)
    */
-  record Compaction(int level, List<FileRef> inputs, List<FileRef> overlapping,
+  record Compaction(int level, int outputLevel, List<FileRef> inputs, List<FileRef> overlapping,
       boolean trivialMove, boolean bottommost, byte[] from, byte[] limit) {
 
-    int outputLevel() {
-      return level + 1;
+    /** Whether this merges small level-0 files into one level-0 file in their place. */
+    boolean withinLevel0() {
+      return outputLevel == 0;
     }
 
     long inputBytes() {
@@ -56,7 +66,15 @@ final class CompactionPicker {
   Compaction pick(Version version) {
     int bestLevel = -1;
     double bestScore = 1.0;
-    double l0 = (double) version.l0Depth() / options.l0CompactionTrigger();
+    int small = smallRun(version.level(0));
+    double merge = (double) small / options.l0CompactionTrigger();
+    // Small files behind large ones are not merged with each other; past twice the trigger
+    // they go down with the rest.
+    double l0 = Math.max((double) version.l0DepthOfLargeFiles() / options.l0CompactionTrigger(),
+        (double) version.l0Depth() / (2 * options.l0CompactionTrigger()));
+    if (merge >= bestScore && merge >= l0) {
+      return withinLevel0(version.level(0).subList(0, small));
+    }
     if (l0 >= bestScore) {
       bestLevel = 0;
       bestScore = l0;
@@ -72,6 +90,35 @@ final class CompactionPicker {
       return null;
     }
     return bestLevel == 0 ? pickLevel0(version) : pickLevel(version, bestLevel);
+  }
+
+  /** Below this size a level-0 file is merged with other small ones before level 1. */
+  static long smallFileBytes(StoreOptions options) {
+    return options.targetFileBytes() / 2;
+  }
+
+  /** How many of the newest level-0 files, in a row, are small. */
+  private int smallRun(List<FileRef> level0) {
+    long small = smallFileBytes(options);
+    int run = 0;
+    while (run < level0.size() && level0.get(run).size() < small) {
+      run++;
+    }
+    return run;
+  }
+
+  /**
+   * Merges {@code run} (newest first, contiguous) into one level-0 file. Never bottommost: older
+   * files, in level 0 or below, may hold the same keys, so tombstones and merge operands stay.
+   */
+  private static Compaction withinLevel0(List<FileRef> run) {
+    byte[] from = run.get(0).smallest();
+    byte[] limit = run.get(0).limit();
+    for (FileRef r : run) {
+      from = FileRef.min(from, r.smallest());
+      limit = FileRef.max(limit, r.limit());
+    }
+    return new Compaction(0, 0, List.copyOf(run), List.of(), false, false, from, limit);
   }
 
   private Compaction pickLevel0(Version version) {
@@ -118,7 +165,8 @@ final class CompactionPicker {
     for (int deeper = level + 2; deeper < version.levelCount() && bottommost; deeper++) {
       bottommost = version.overlapping(deeper, from, limit).isEmpty();
     }
-    return new Compaction(level, inputs, overlapping, trivial, bottommost, from, limit);
+    return new Compaction(level, level + 1, inputs, overlapping, trivial, bottommost, from,
+        limit);
   }
 
   private static boolean pairwiseDisjoint(List<FileRef> refs) {

@@ -2,17 +2,24 @@ package io.stratus.store.lsm;
 
 import io.stratus.store.sst.EntryKind;
 import io.stratus.store.sst.SstEntry;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NavigableSet;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The in-memory sorted buffer of recent writes. Every write is a new entry tagged with a sequence
  * number, newest first within a key, so a reader at snapshot {@code s} sees exactly the writes
  * numbered {@code <= s} while writers go on: this is what keeps iterators consistent.
+ *
+ * <p>It also keeps, in write order, the entries added since the last {@link #drainPending()}:
+ * the store uploads them as a delta file so that a checkpoint need not upload the whole
+ * memtable. Adding and draining run under the store's write lock.
  */
 final class Memtable {
 
@@ -29,6 +36,8 @@ final class Memtable {
   private final ConcurrentSkipListSet<Entry> entries = new ConcurrentSkipListSet<>(ORDER);
   private final AtomicLong bytes = new AtomicLong();
   private final long id;
+  private List<Entry> pending = new ArrayList<>();
+  private long pendingSinceNanos;
 
   Memtable(long id) {
     this.id = id;
@@ -39,8 +48,35 @@ final class Memtable {
   }
 
   void add(byte[] key, long seq, EntryKind kind, byte[] value) {
-    entries.add(new Entry(key, seq, kind, value));
+    Entry e = new Entry(key, seq, kind, value);
+    entries.add(e);
     bytes.addAndGet(key.length + value.length + ENTRY_OVERHEAD);
+    if (pending.isEmpty()) {
+      pendingSinceNanos = System.nanoTime();
+    }
+    pending.add(e);
+  }
+
+  /** When the oldest entry not yet drained was added ({@link System#nanoTime}), 0 if none. */
+  long pendingSinceNanos() {
+    return pending.isEmpty() ? 0 : pendingSinceNanos;
+  }
+
+  /**
+   * The entries added since the last call, as a supplier of one combined entry per key in key
+   * order (as a flush writes them), or {@code null} if there are none. The supplier sorts, so
+   * that this happens off the writer's thread.
+   */
+  Supplier<EntryIterator> drainPending() {
+    if (pending.isEmpty()) {
+      return null;
+    }
+    List<Entry> drained = pending;
+    pending = new ArrayList<>();
+    return () -> {
+      drained.sort(ORDER);
+      return combined(drained.iterator(), null, Long.MAX_VALUE);
+    };
   }
 
   long approximateBytes() {
@@ -74,7 +110,14 @@ final class Memtable {
   EntryIterator iterator(byte[] from, byte[] to, long snapshot) {
     NavigableSet<Entry> range = from == null ? entries
         : entries.tailSet(new Entry(from, Long.MAX_VALUE, null, null), true);
-    Iterator<Entry> it = range.iterator();
+    return combined(range.iterator(), to, snapshot);
+  }
+
+  /**
+   * Entries of {@code it} (in {@link #ORDER}) below {@code to} and visible at {@code snapshot},
+   * one combined entry per key.
+   */
+  private static EntryIterator combined(Iterator<Entry> it, byte[] to, long snapshot) {
     return new EntryIterator() {
       private Entry lookahead = nextVisible();
       private SstEntry current = computeNext();

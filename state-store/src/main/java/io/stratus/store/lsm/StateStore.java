@@ -20,6 +20,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,12 +31,14 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,9 +67,28 @@ import org.slf4j.LoggerFactory;
 public final class StateStore implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(StateStore.class);
+  /**
+   * A memtable with this many deltas is flushed instead of getting another: a checkpoint lists
+   * every delta of the memtables not yet flushed, and the store restored from it reads them as
+   * level-0 files, so their number must not grow with the memtable's age (slow writers).
+   */
+  static final int MAX_DELTAS_PER_MEMTABLE = 8;
 
   /** What readers see: memtables and the version, swapped atomically. */
   private record ReadState(Memtable active, List<Memtable> immutables, Version version) {}
+
+  /**
+   * Entries of a memtable uploaded as small SST files for checkpoints only; {@code claimed} once
+   * a checkpoint lists it (the coordinator then owns the files), guarded by the store's lock.
+   */
+  private static final class Delta {
+    final CompletableFuture<List<SstFile>> files;
+    boolean claimed;
+
+    Delta(CompletableFuture<List<SstFile>> files) {
+      this.files = files;
+    }
+  }
 
   private final StoreResources resources;
   private final ObjectStore objects;
@@ -87,6 +109,10 @@ public final class StateStore implements AutoCloseable {
   private final AtomicLong nextPublishedVersion;
 
   private final SerialAsyncQueue flushQueue;
+  private final SerialAsyncQueue deltaQueue;
+  private final long deltaIntervalNanos;
+  /** The deltas of each memtable not yet flushed, oldest first; guarded by {@code lock}. */
+  private final Map<Memtable, List<Delta>> deltas = new IdentityHashMap<>();
   private final CompactionPicker picker;
   private final AtomicBoolean compactionScheduled = new AtomicBoolean();
   private final List<CompletableFuture<CheckpointHandle>> pendingCheckpoints =
@@ -102,6 +128,8 @@ public final class StateStore implements AutoCloseable {
 
   private final LongAdder flushes = new LongAdder();
   private final LongAdder flushedBytes = new LongAdder();
+  private final LongAdder deltaCount = new LongAdder();
+  private final LongAdder deltaBytes = new LongAdder();
   private final LongAdder compactions = new LongAdder();
   private final LongAdder trivialMoves = new LongAdder();
   private final LongAdder compactionRead = new LongAdder();
@@ -131,10 +159,13 @@ public final class StateStore implements AutoCloseable {
         join(cache.get(blockKey(file, reader, index), blockLoader)), file.name(),
         reader.blockOffset(index));
     this.flushQueue = new SerialAsyncQueue(resources.flushExecutor());
+    this.deltaQueue = new SerialAsyncQueue(resources.deltaExecutor());
+    this.deltaIntervalNanos = TimeUnit.MILLISECONDS.toNanos(options.deltaIntervalMillis());
     this.picker = new CompactionPicker(options);
-    this.warmer = new CacheWarmer(objects, cache, () -> closed);
+    this.warmer = new CacheWarmer(objects.urgent(), cache, () -> closed);
     this.nextPublishedVersion = new AtomicLong(nextPublishedVersion);
-    Version initial = new Version(0, levels, this::onVersionReleased);
+    Version initial = new Version(0, levels, CompactionPicker.smallFileBytes(options),
+        this::onVersionReleased);
     this.state = new ReadState(new Memtable(nextMemtableId++), List.of(), initial);
   }
 
@@ -316,10 +347,18 @@ public final class StateStore implements AutoCloseable {
       }
       ReadState s = state;
       long seq = lastSeq + 1;
-      s.active().add(key, seq, kind, value);
+      Memtable active = s.active();
+      active.add(key, seq, kind, value);
       lastSeq = seq;
-      if (s.active().approximateBytes() >= options.memtableBytes()) {
+      if (active.approximateBytes() >= options.memtableBytes()) {
         sealLocked();
+      } else if (deltaIntervalNanos > 0
+          && System.nanoTime() - active.pendingSinceNanos() >= deltaIntervalNanos) {
+        if (deltas.getOrDefault(active, List.of()).size() >= MAX_DELTAS_PER_MEMTABLE) {
+          sealLocked();
+        } else {
+          startDeltaLocked(active);
+        }
       }
     } finally {
       lock.unlock();
@@ -346,9 +385,12 @@ public final class StateStore implements AutoCloseable {
 
   private boolean stalledLocked() {
     ReadState s = state;
+    // Small level-0 files (deltas of a restored checkpoint, flushes of small memtables) are
+    // merged with each other quickly and cheaply: they stall writes only in far larger numbers.
     return s.immutables().size() > options.maxImmutableMemtables()
         || (options.compactionEnabled()
-            && s.version().l0Depth() >= options.l0StopWritesTrigger());
+            && (s.version().l0DepthOfLargeFiles() >= options.l0StopWritesTrigger()
+                || s.version().l0Depth() >= 3 * options.l0StopWritesTrigger()));
   }
 
   private void awaitWritableLocked() {
@@ -681,27 +723,97 @@ public final class StateStore implements AutoCloseable {
     } catch (RuntimeException e) {
       return retryFlush(memtable, attempt, e);
     }
-    return upload(outputs, options.cacheWrittenBlocks())
+    return upload(outputs, true, options.cacheWrittenBlocks())
         .thenAccept(files -> installFlush(memtable, files))
         .exceptionallyCompose(e -> retryFlush(memtable, attempt, unwrap(e)));
   }
 
   private CompletableFuture<Void> retryFlush(Memtable memtable, int attempt, Throwable error) {
-    RuntimeException failure = new IllegalStateException("flush of store " + storeId
+    return retryUpload("Flush", attempt, error, resources.flushExecutor(), null,
+        () -> flush(memtable, attempt + 1));
+  }
+
+  /**
+   * After a failed flush or delta upload: runs {@code again} after a backoff of 250 ms doubling
+   * up to 30 s. The writes are never dropped.
+   */
+  private <T> CompletableFuture<T> retryUpload(String what, int attempt, Throwable error,
+      Executor executor, T whenClosed, Supplier<CompletableFuture<T>> again) {
+    if (closed) {
+      return CompletableFuture.completedFuture(whenClosed);
+    }
+    long delayMs = Math.min(30_000, 250L << Math.min(7, attempt - 1));
+    LOG.warn("{} of store {} failed (attempt {}), retrying in {} ms: {}", what, storeId, attempt,
+        delayMs, error.toString());
+    return CompletableFuture.supplyAsync(() -> null,
+            CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS, executor))
+        .thenCompose(v -> again.get());
+  }
+
+  // ---------------------------------------------------------------------------------- deltas
+
+  /**
+   * Uploads {@code memtable}'s entries added since its last delta, in the background. Between
+   * checkpoints this keeps what a checkpoint must upload down to one interval's writes, however
+   * fast they come and however far the flushes lag behind.
+   */
+  private void startDeltaLocked(Memtable memtable) {
+    Supplier<EntryIterator> window = memtable.drainPending();
+    if (window == null) {
+      return;
+    }
+    Delta delta = new Delta(deltaQueue.submit(() -> uploadDelta(window, 1)));
+    deltas.computeIfAbsent(memtable, m -> new ArrayList<>()).add(delta);
+  }
+
+  private CompletableFuture<List<SstFile>> uploadDelta(Supplier<EntryIterator> window,
+      int attempt) {
+    if (closed) {
+      return CompletableFuture.completedFuture(List.of());
+    }
+    List<NewFile> outputs;
+    try {
+      outputs = writeFiles(window.get());
+    } catch (RuntimeException e) {
+      return retryDelta(window, attempt, e);
+    }
+    return upload(outputs, false, false)
+        .thenApply(files -> {
+          deltaCount.increment();
+          for (SstFile f : files) {
+            deltaBytes.add(f.properties().fileSize());
+          }
+          return files;
+        })
+        .exceptionallyCompose(e -> retryDelta(window, attempt, unwrap(e)));
+  }
+
+  /**
+   * Fails the pending checkpoints at once with the cause (a checkpoint must not wait out its
+   * timeout for an object store that is down), then retries.
+   */
+  private CompletableFuture<List<SstFile>> retryDelta(Supplier<EntryIterator> window,
+      int attempt, Throwable error) {
+    RuntimeException failure = new IllegalStateException("delta upload of store " + storeId
         + " failed (attempt " + attempt + "): " + error.getMessage(), error);
     for (CompletableFuture<CheckpointHandle> cp : pendingCheckpoints) {
       cp.completeExceptionally(failure);
     }
-    if (closed) {
-      return CompletableFuture.completedFuture(null);
+    return retryUpload("Delta upload", attempt, error, resources.deltaExecutor(), List.of(),
+        () -> uploadDelta(window, attempt + 1));
+  }
+
+  /** Deletes deltas no checkpoint listed, once uploaded: their memtable is flushed or dropped. */
+  private void dropDeltasLocked(Memtable memtable) {
+    List<Delta> dropped = deltas.remove(memtable);
+    if (dropped == null) {
+      return;
     }
-    long delayMs = Math.min(30_000, 250L << Math.min(7, attempt - 1));
-    LOG.warn("Flush of store {} failed (attempt {}), retrying in {} ms: {}", storeId, attempt,
-        delayMs, error.toString());
-    return CompletableFuture.supplyAsync(() -> null,
-            CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS,
-                resources.flushExecutor()))
-        .thenCompose(v -> flush(memtable, attempt + 1));
+    for (Delta d : dropped) {
+      if (!d.claimed) {
+        d.files.thenAccept(this::deleteQuietly);
+      }
+    }
   }
 
   private void installFlush(Memtable memtable, List<SstFile> files) {
@@ -726,6 +838,7 @@ public final class StateStore implements AutoCloseable {
           Map.of(0, refs), this::onVersionReleased);
       state = new ReadState(s.active(), List.copyOf(immutables), next);
       old = s.version();
+      dropDeltasLocked(memtable);
       flushes.increment();
       for (SstFile f : files) {
         flushedBytes.add(f.properties().fileSize());
@@ -772,7 +885,8 @@ public final class StateStore implements AutoCloseable {
    * read next, and without this every read after a flush would go to the object store.
    * Compactions warm their outputs once installed (see {@link #warmBlocks}).
    */
-  private CompletableFuture<List<SstFile>> upload(List<NewFile> outputs, boolean warmCache) {
+  private CompletableFuture<List<SstFile>> upload(List<NewFile> outputs, boolean pin,
+      boolean warmCache) {
     List<SstFile> files = new ArrayList<>();
     List<CompletableFuture<Void>> uploads = new ArrayList<>();
     for (NewFile f : outputs) {
@@ -785,7 +899,7 @@ public final class StateStore implements AutoCloseable {
             deleteQuietly(files);
             throw new CompletionException(unwrap(e));
           }
-          for (int i = 0; i < files.size(); i++) {
+          for (int i = 0; i < files.size() && pin; i++) {
             pinAndWarm(files.get(i), outputs.get(i).result().bytes(), warmCache);
           }
           return files;
@@ -819,8 +933,8 @@ public final class StateStore implements AutoCloseable {
     for (int b = 0; b < reader.blockCount(); b++) {
       blocks.add(new BlockKey(name, reader.blockOffset(b), reader.blockLength(b)));
     }
-    cache.prefetch(blocks, key -> CompletableFuture.completedFuture(Arrays.copyOfRange(bytes,
-        (int) key.offset(), (int) key.offset() + key.length())));
+    cache.putIfAbsent(blocks, key -> Arrays.copyOfRange(bytes, (int) key.offset(),
+        (int) key.offset() + key.length()));
   }
 
   // ------------------------------------------------------------------------------ compaction
@@ -902,7 +1016,7 @@ public final class StateStore implements AutoCloseable {
           next = filtered(merged, bottommost);
         }
       });
-      List<SstFile> files = join(upload(outputs, false));
+      List<SstFile> files = join(upload(outputs, true, false));
       for (SstFile f : files) {
         compactionWritten.add(f.properties().fileSize());
       }
@@ -971,8 +1085,11 @@ public final class StateStore implements AutoCloseable {
       if (!c.trivialMove()) {
         removed.addAll(c.overlapping());
       }
-      Version next = s.version().apply(nextVersionId.getAndIncrement(), removed,
-          Map.of(c.outputLevel(), outputs), this::onVersionReleased);
+      Version next = c.withinLevel0()
+          ? s.version().replaceInLevel0(nextVersionId.getAndIncrement(), c.inputs(), outputs,
+              this::onVersionReleased)
+          : s.version().apply(nextVersionId.getAndIncrement(), removed,
+              Map.of(c.outputLevel(), outputs), this::onVersionReleased);
       state = new ReadState(s.active(), s.immutables(), next);
       old = s.version();
       signalWritableLocked();
@@ -1028,51 +1145,84 @@ public final class StateStore implements AutoCloseable {
   // ----------------------------------------------------------------------------- checkpoints
 
   /**
-   * Publishes a version holding every write made before this call. Seals the memtable now;
-   * completes once the sealed data is uploaded and the version object is written with a
-   * conditional write. Writes after the call go on meanwhile and are not included.
+   * Publishes a version holding exactly the writes made before this call: the files of the
+   * version current now, and above them, as level-0 files, the deltas of every memtable not yet
+   * flushed. Nothing is sealed or flushed for it: the deltas hold all but the writes since the
+   * last one (at most {@code deltaIntervalMillis} of them), which are uploaded now. Completes
+   * once they are uploaded and the version object is written with a conditional write. Writes
+   * after the call go on meanwhile and are not included.
    *
    * @return the handle of the published version; fails with {@link FencedException} if another
-   *     instance published this version number first, or with the flush or upload error
+   *     instance published this version number first, or with the upload error
    */
   public CompletableFuture<CheckpointHandle> checkpoint() {
     CompletableFuture<CheckpointHandle> result = new CompletableFuture<>();
+    List<CompletableFuture<List<SstFile>>> newestFirst = new ArrayList<>();
+    Version version;
+    long number;
     lock.lock();
     try {
       checkOpen();
       if (fenced != null) {
         return CompletableFuture.failedFuture(fenced);
       }
-      sealLocked();
+      ReadState s = acquire();
+      version = s.version();
+      List<Memtable> unflushed = new ArrayList<>();
+      unflushed.add(s.active());
+      unflushed.addAll(s.immutables());
+      for (Memtable m : unflushed) {
+        startDeltaLocked(m);
+        List<Delta> ds = deltas.getOrDefault(m, List.of());
+        for (int i = ds.size() - 1; i >= 0; i--) {
+          ds.get(i).claimed = true;
+          newestFirst.add(ds.get(i).files);
+        }
+      }
+      number = nextPublishedVersion.getAndIncrement();
       pendingCheckpoints.add(result);
-      flushQueue.submit(() -> {
-        publish(result);
-        return CompletableFuture.completedFuture(null);
-      });
     } finally {
       lock.unlock();
     }
+    CompletableFuture.allOf(newestFirst.toArray(CompletableFuture[]::new))
+        .whenComplete((v, e) -> {
+          if (e != null) {
+            version.release();
+            result.completeExceptionally(unwrap(e));
+            return;
+          }
+          List<SstFile> deltaFiles = new ArrayList<>();
+          for (CompletableFuture<List<SstFile>> d : newestFirst) {
+            deltaFiles.addAll(d.join());
+          }
+          publish(result, number, version, deltaFiles);
+        });
     return result.whenComplete((h, e) -> pendingCheckpoints.remove(result));
   }
 
-  /** Runs in the flush queue right after the flushes sealed before the checkpoint. */
-  private void publish(CompletableFuture<CheckpointHandle> result) {
+  /** Writes manifest {@code number}: {@code deltas} (newest first), then {@code version}. */
+  private void publish(CompletableFuture<CheckpointHandle> result, long number, Version version,
+      List<SstFile> deltas) {
     if (result.isDone() || closed) {
+      version.release();
       result.completeExceptionally(new IllegalStateException("store " + storeId + " is closed"));
       return;
     }
-    ReadState s = acquire();
-    Version version = s.version();
-    long number = nextPublishedVersion.getAndIncrement();
     List<VersionManifest.FileEntry> entries = new ArrayList<>();
-    List<String> names = new ArrayList<>();
+    Set<String> names = new LinkedHashSet<>();
+    for (SstFile delta : deltas) {
+      FileRef ref = FileRef.clip(delta, range);
+      if (ref != null) {
+        delta.markShared();
+        entries.add(VersionManifest.FileEntry.of(ref, 0));
+        names.add(delta.name());
+      }
+    }
     for (int level = 0; level < version.levelCount(); level++) {
       for (FileRef ref : version.level(level)) {
         ref.file().markShared();
         entries.add(VersionManifest.FileEntry.of(ref, level));
-        if (!names.contains(ref.file().name())) {
-          names.add(ref.file().name());
-        }
+        names.add(ref.file().name());
       }
     }
     VersionManifest manifest = new VersionManifest(VersionManifest.FORMAT, storeId, number,
@@ -1096,7 +1246,7 @@ public final class StateStore implements AutoCloseable {
       } else {
         checkpoints.increment();
         result.complete(new CheckpointHandle(storeId, number, key, range,
-            options.maxParallelism(), names));
+            options.maxParallelism(), List.copyOf(names)));
       }
     });
   }
@@ -1217,9 +1367,9 @@ public final class StateStore implements AutoCloseable {
       pinned += f.pinnedBytes();
     }
     return new StoreMetrics(s.active().approximateBytes(), s.immutables().size(), files, bytes,
-        flushes.sum(), flushedBytes.sum(), compactions.sum(), trivialMoves.sum(),
-        compactionRead.sum(), compactionWritten.sum(), stallNanos.sum(), checkpoints.sum(),
-        pinned, deletedFiles.sum());
+        flushes.sum(), flushedBytes.sum(), deltaCount.sum(), deltaBytes.sum(), compactions.sum(),
+        trivialMoves.sum(), compactionRead.sum(), compactionWritten.sum(), stallNanos.sum(),
+        checkpoints.sum(), pinned, deletedFiles.sum());
   }
 
   /** Names of the SST files the current version references, for tests and diagnostics. */
@@ -1248,6 +1398,9 @@ public final class StateStore implements AutoCloseable {
         return;
       }
       closed = true;
+      for (Memtable m : List.copyOf(deltas.keySet())) {
+        dropDeltasLocked(m);
+      }
       writable.signalAll();
       for (CompletableFuture<Void> f : writableWaiters) {
         f.complete(null);
@@ -1272,6 +1425,7 @@ public final class StateStore implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     try {
       flushQueue.drained().get(30, TimeUnit.SECONDS);
+      deltaQueue.drained().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       while (compactionScheduled.get() && System.nanoTime() < deadline) {
         Thread.sleep(5);
       }

@@ -11,6 +11,8 @@ import java.util.List;
  * @param levelBytes          bytes per level
  * @param flushes             flushes completed
  * @param flushedBytes        bytes of SST written by flushes
+ * @param deltas              deltas uploaded (a memtable's recent writes, for checkpoints)
+ * @param deltaBytes          bytes of SST written as deltas
  * @param compactions         compactions completed (trivial moves included)
  * @param trivialMoves        of which moved files without rewriting them
  * @param compactionReadBytes bytes read by compactions
@@ -22,7 +24,8 @@ import java.util.List;
  *                            checkpoint referenced them)
  */
 public record StoreMetrics(long memtableBytes, int immutableMemtables, List<Integer> levelFiles,
-    List<Long> levelBytes, long flushes, long flushedBytes, long compactions, long trivialMoves,
+    List<Long> levelBytes, long flushes, long flushedBytes, long deltas, long deltaBytes,
+    long compactions, long trivialMoves,
     long compactionReadBytes, long compactionWrittenBytes, long writeStallNanos, long checkpoints,
     long pinnedBytes, long deletedFiles) {
 

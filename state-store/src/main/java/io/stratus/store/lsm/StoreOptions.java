@@ -31,6 +31,10 @@ import io.stratus.store.keygroup.KeyGroups;
  *                                 the store's files go with each checkpoint, so that the next
  *                                 owner of its key groups (after a rescale or a recovery) loads
  *                                 them first; 0 turns the handover off
+ * @param deltaIntervalMillis      writes not yet in an SST file are uploaded at least this often,
+ *                                 as a small file only checkpoints use (a delta), so that a
+ *                                 checkpoint uploads the last interval's writes at most, at any
+ *                                 write rate; 0 uploads them at checkpoints only
  */
 public record StoreOptions(
     long memtableBytes,
@@ -45,7 +49,8 @@ public record StoreOptions(
     int levels,
     int maxParallelism,
     boolean compactionEnabled,
-    long compactionReadaheadBytes, boolean cacheWrittenBlocks, int handoverBlocks) {
+    long compactionReadaheadBytes, boolean cacheWrittenBlocks, int handoverBlocks,
+    long deltaIntervalMillis) {
 
   public StoreOptions {
     require(memtableBytes >= 64 * 1024, "memtableBytes must be >= 64 KiB", memtableBytes);
@@ -68,6 +73,7 @@ public record StoreOptions(
     require(compactionReadaheadBytes >= blockSize, "compactionReadaheadBytes must be >= blockSize",
         compactionReadaheadBytes);
     require(handoverBlocks >= 0, "handoverBlocks must be >= 0", handoverBlocks);
+    require(deltaIntervalMillis >= 0, "deltaIntervalMillis must be >= 0", deltaIntervalMillis);
   }
 
   private static void require(boolean ok, String rule, long value) {
@@ -79,81 +85,98 @@ public record StoreOptions(
   /** The defaults, for max parallelism 128. */
   public static StoreOptions defaults() {
     return new StoreOptions(64L << 20, 2, 16 << 10, 10, 64L << 20, 4, 20, 256L << 20, 10, 7,
-        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 8L << 20, true, 4096);
+        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 8L << 20, true, 4096, 500);
   }
 
   /** Small buffers and files, so tests exercise flushes and compactions with little data. */
   public static StoreOptions small() {
     return new StoreOptions(64 << 10, 2, 1 << 10, 10, 64 << 10, 2, 12, 256 << 10, 4, 5,
-        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 64 << 10, true, 4096);
+        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 64 << 10, true, 4096, 50);
   }
 
   public StoreOptions withMemtableBytes(long v) {
     return new StoreOptions(v, maxImmutableMemtables, blockSize, bloomBitsPerKey, targetFileBytes,
         l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks, handoverBlocks);
+        cacheWrittenBlocks, handoverBlocks,
+        deltaIntervalMillis);
   }
 
   public StoreOptions withBlockSize(int v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, v, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
         levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks, handoverBlocks);
+        cacheWrittenBlocks, handoverBlocks,
+        deltaIntervalMillis);
   }
 
   public StoreOptions withTargetFileBytes(long v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey, v,
         l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks, handoverBlocks);
+        cacheWrittenBlocks, handoverBlocks,
+        deltaIntervalMillis);
   }
 
   public StoreOptions withLevel1TargetBytes(long v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, v, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks, handoverBlocks);
+        cacheWrittenBlocks, handoverBlocks,
+        deltaIntervalMillis);
   }
 
   public StoreOptions withL0Triggers(int compaction, int stopWrites) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, compaction, stopWrites, level1TargetBytes, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks, handoverBlocks);
+        cacheWrittenBlocks, handoverBlocks,
+        deltaIntervalMillis);
   }
 
   public StoreOptions withMaxParallelism(int v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
         levelMultiplier, levels, v, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks, handoverBlocks);
+        cacheWrittenBlocks, handoverBlocks,
+        deltaIntervalMillis);
   }
 
   public StoreOptions withCompactionEnabled(boolean v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
-        levelMultiplier, levels, maxParallelism, v, compactionReadaheadBytes, cacheWrittenBlocks, handoverBlocks);
+        levelMultiplier, levels, maxParallelism, v, compactionReadaheadBytes, cacheWrittenBlocks, handoverBlocks,
+        deltaIntervalMillis);
   }
 
   public StoreOptions withCacheWrittenBlocks(boolean v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
-        levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes, v, handoverBlocks);
+        levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes, v, handoverBlocks,
+        deltaIntervalMillis);
   }
 
   public StoreOptions withMaxImmutableMemtables(int v) {
     return new StoreOptions(memtableBytes, v, blockSize, bloomBitsPerKey, targetFileBytes,
         l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes, levelMultiplier, levels,
         maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks, handoverBlocks);
+        cacheWrittenBlocks, handoverBlocks,
+        deltaIntervalMillis);
   }
 
   public StoreOptions withHandoverBlocks(int v) {
     return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
         targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
         levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes,
-        cacheWrittenBlocks, v);
+        cacheWrittenBlocks, v,
+        deltaIntervalMillis);
+  }
+
+  public StoreOptions withDeltaIntervalMillis(long v) {
+    return new StoreOptions(memtableBytes, maxImmutableMemtables, blockSize, bloomBitsPerKey,
+        targetFileBytes, l0CompactionTrigger, l0StopWritesTrigger, level1TargetBytes,
+        levelMultiplier, levels, maxParallelism, compactionEnabled, compactionReadaheadBytes,
+        cacheWrittenBlocks, handoverBlocks, v);
   }
 
   /** Target size of level {@code level} (level 1 and up). */

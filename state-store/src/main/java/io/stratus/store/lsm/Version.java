@@ -29,8 +29,13 @@ final class Version {
   private final Consumer<Version> onLastRelease;
   /** Computed once: every write asks for it (write stalls) and the count is quadratic. */
   private final int l0Depth;
+  /** Files smaller than this are small: flushes of small memtables, checkpoint deltas. */
+  private final long smallFileBytes;
+  /** {@link #l0Depth} counting level-0 files of at least {@code smallFileBytes} only. */
+  private final int l0DepthOfLargeFiles;
 
-  Version(long id, List<List<FileRef>> levels, Consumer<Version> onLastRelease) {
+  Version(long id, List<List<FileRef>> levels, long smallFileBytes,
+      Consumer<Version> onLastRelease) {
     this.id = id;
     List<List<FileRef>> copy = new ArrayList<>(levels.size());
     for (List<FileRef> level : levels) {
@@ -39,6 +44,9 @@ final class Version {
     this.levels = Collections.unmodifiableList(copy);
     this.onLastRelease = onLastRelease;
     this.l0Depth = this.levels.isEmpty() ? 0 : computeL0Depth(this.levels.get(0));
+    this.smallFileBytes = smallFileBytes;
+    this.l0DepthOfLargeFiles = this.levels.isEmpty() ? 0 : computeL0Depth(
+        this.levels.get(0).stream().filter(r -> r.size() >= smallFileBytes).toList());
     for (List<FileRef> level : this.levels) {
       for (FileRef ref : level) {
         ref.file().retain();
@@ -66,6 +74,14 @@ final class Version {
    */
   int l0Depth() {
     return l0Depth;
+  }
+
+  /**
+   * {@link #l0Depth()} counting only files of at least the small-file size: small files are
+   * merged with each other first, so they say little of the compaction debt.
+   */
+  int l0DepthOfLargeFiles() {
+    return l0DepthOfLargeFiles;
   }
 
   private static int computeL0Depth(List<FileRef> l0) {
@@ -177,7 +193,38 @@ final class Version {
       }
       next.add(list);
     }
-    return new Version(newId, next, release);
+    return new Version(newId, next, smallFileBytes, release);
+  }
+
+  /**
+   * This version with {@code run} (contiguous level-0 views, newest first) replaced by
+   * {@code outputs} in its place: files flushed since are newer and stay in front, older ones
+   * behind, so level 0 stays ordered by recency.
+   */
+  Version replaceInLevel0(long newId, List<FileRef> run, List<FileRef> outputs,
+      Consumer<Version> release) {
+    List<FileRef> level0 = levels.get(0);
+    int at = -1;
+    for (int i = 0; i < level0.size() && at < 0; i++) {
+      if (level0.get(i) == run.get(0)) {
+        at = i;
+      }
+    }
+    if (at < 0 || at + run.size() > level0.size()) {
+      throw new IllegalStateException("level 0 no longer holds the merged run " + run);
+    }
+    for (int i = 0; i < run.size(); i++) {
+      if (level0.get(at + i) != run.get(i)) {
+        throw new IllegalStateException("level 0 no longer holds the merged run " + run
+            + " in a row");
+      }
+    }
+    List<List<FileRef>> next = new ArrayList<>(levels);
+    List<FileRef> merged = new ArrayList<>(level0.subList(0, at));
+    merged.addAll(outputs);
+    merged.addAll(level0.subList(at + run.size(), level0.size()));
+    next.set(0, merged);
+    return new Version(newId, next, smallFileBytes, release);
   }
 
   static void checkDisjoint(int level, List<FileRef> sorted) {

@@ -6,7 +6,7 @@ import java.util.function.Supplier;
 
 /**
  * Bounds how many asynchronous operations run at once; callers beyond the bound wait in FIFO
- * order without blocking a thread. Used to cap requests in flight to an object store, so that a
+ * order (urgent ones first) without blocking a thread. Used to cap requests in flight to an object store, so that a
  * burst of cache misses queues here instead of timing out in a connection pool.
  */
 final class AsyncPermits {
@@ -16,6 +16,7 @@ final class AsyncPermits {
 
   private final int max;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+  private final ArrayDeque<Runnable> waitingUrgent = new ArrayDeque<>();
   private int inUse;
 
   AsyncPermits(int max) {
@@ -27,6 +28,14 @@ final class AsyncPermits {
 
   /** Runs {@code operation} once a permit is free; the permit returns when its future ends. */
   <T> CompletableFuture<T> run(Supplier<CompletableFuture<T>> operation) {
+    return run(operation, false);
+  }
+
+  /**
+   * As {@link #run(Supplier)}; an {@code urgent} operation waits only for the urgent ones
+   * queued before it.
+   */
+  <T> CompletableFuture<T> run(Supplier<CompletableFuture<T>> operation, boolean urgent) {
     CompletableFuture<T> result = new CompletableFuture<>();
     Runnable start = () -> {
       CompletableFuture<T> running;
@@ -50,7 +59,7 @@ final class AsyncPermits {
       if (now) {
         inUse++;
       } else {
-        waiting.add(start);
+        (urgent ? waitingUrgent : waiting).add(start);
       }
     }
     if (now) {
@@ -62,7 +71,10 @@ final class AsyncPermits {
   private void release() {
     Runnable next;
     synchronized (this) {
-      next = waiting.poll();
+      next = waitingUrgent.poll();
+      if (next == null) {
+        next = waiting.poll();
+      }
       if (next == null) {
         inUse--;
       }

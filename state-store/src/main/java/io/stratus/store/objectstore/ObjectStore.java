@@ -70,6 +70,16 @@ public interface ObjectStore extends AutoCloseable {
   }
 
   /**
+   * The same store for requests that go ahead of every other request waiting for a connection:
+   * a restored store's cache warm-up, whose few large reads end the many small misses queued
+   * behind them (served first in arrival order, they would be the last to start). A view,
+   * closed with this store.
+   */
+  default ObjectStore urgent() {
+    return this;
+  }
+
+  /**
    * The same store for writes that must land before {@code deadlineNanos} (on
    * {@link System#nanoTime()}'s clock) or not at all: a write whose deadline has passed is not
    * sent, and none is retried after it. A store that can abort a request in flight does so at

@@ -69,13 +69,16 @@ public final class S3ObjectStore implements ObjectStore {
   private boolean closed;
   /** {@link #until}'s deadline on {@link System#nanoTime()}'s clock; none for the store. */
   private final long deadlineNanos;
-  /** The store this is an {@link #until} view of, or null. */
+  /** The store this is an {@link #until} or {@link #urgent} view of, or null. */
   private final S3ObjectStore bounded;
+  /** Whether requests go ahead of the non-urgent ones waiting for a permit. */
+  private final boolean urgent;
 
   public S3ObjectStore(S3Config config) {
     this.config = config;
     this.deadlineNanos = Long.MAX_VALUE;
     this.bounded = null;
+    this.urgent = false;
     AwsCredentialsProvider credentials = config.accessKeyId() == null
         ? DefaultCredentialsProvider.builder().build()
         : StaticCredentialsProvider.create(
@@ -105,13 +108,14 @@ public final class S3ObjectStore implements ObjectStore {
   }
 
   /** A view of {@code store} whose requests end by {@code deadlineNanos}. */
-  private S3ObjectStore(S3ObjectStore store, long deadlineNanos) {
+  private S3ObjectStore(S3ObjectStore store, long deadlineNanos, boolean urgent) {
     this.config = store.config;
     this.client = store.client;
     this.permits = store.permits;
     this.retryTimer = store.retryTimer;
     this.deadlineNanos = deadlineNanos;
     this.bounded = store;
+    this.urgent = urgent;
   }
 
   /**
@@ -122,7 +126,12 @@ public final class S3ObjectStore implements ObjectStore {
   @Override
   public ObjectStore until(long deadlineNanos) {
     return new S3ObjectStore(bounded != null ? bounded : this,
-        Math.min(deadlineNanos, this.deadlineNanos));
+        Math.min(deadlineNanos, this.deadlineNanos), urgent);
+  }
+
+  @Override
+  public ObjectStore urgent() {
+    return new S3ObjectStore(bounded != null ? bounded : this, deadlineNanos, true);
   }
 
   /** The rest of the deadline as the request's API call timeout (none for the store). */
@@ -401,7 +410,7 @@ public final class S3ObjectStore implements ObjectStore {
           DeadlineObjectStore.passed(operation, key, location()));
       return;
     }
-    permits.run(attempt).whenComplete((value, error) -> {
+    permits.run(attempt, urgent).whenComplete((value, error) -> {
       if (error == null) {
         result.complete(value);
         return;

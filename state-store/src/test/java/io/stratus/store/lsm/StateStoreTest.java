@@ -1,5 +1,6 @@
 package io.stratus.store.lsm;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,10 +29,13 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -218,8 +222,11 @@ class StateStoreTest {
 
   @Test
   void checkpointUploadsTheDeltaNotTheState() {
+    // Deltas at checkpoints only, so that each checkpoint uploads exactly the writes since the
+    // one before.
     StoreOptions noCompaction = options().withCompactionEnabled(false)
-        .withMemtableBytes(1 << 20).withLevel1TargetBytes(4 << 20).withTargetFileBytes(1 << 20);
+        .withMemtableBytes(1 << 20).withLevel1TargetBytes(4 << 20).withTargetFileBytes(1 << 20)
+        .withDeltaIntervalMillis(0);
     try (StateStore store = StateStore.create(resources, noCompaction, "delta",
         KeyGroupRange.all(MAX_PARALLELISM))) {
       int next = 0;
@@ -241,12 +248,146 @@ class StateStoreTest {
   }
 
   private long deltaCheckpointBytes(StateStore store, int from, int count) {
+    store.flush().join();
+    store.checkpoint().join();
     for (int i = from; i < from + count; i++) {
       store.put(key(i), new byte[100]);
     }
     long before = objects.bytesWritten();
     store.checkpoint().join();
     return objects.bytesWritten() - before;
+  }
+
+  @Test
+  void aCheckpointHoldsExactlyTheWritesBeforeItAndFlushesNothing() {
+    StoreOptions big = options().withMemtableBytes(8 << 20);
+    CompletableFuture<CheckpointHandle> pending;
+    try (StateStore store = StateStore.create(resources, big, "exact",
+        KeyGroupRange.all(MAX_PARALLELISM))) {
+      for (int i = 0; i < 2000; i++) {
+        store.put(key(i), bytes("v1-" + i));
+      }
+      store.merge(key(1), bytes("+a"));
+      store.delete(key(2));
+      pending = store.checkpoint();
+      // After the checkpoint's call, before it completes: none of this may be in it.
+      for (int i = 0; i < 2000; i += 2) {
+        store.put(key(i), bytes("v2-" + i));
+      }
+      store.merge(key(1), bytes("+b"));
+      store.put(key(2), bytes("back"));
+      store.put(key(5000), bytes("later"));
+      CheckpointHandle handle = pending.join();
+      assertEquals(0, store.metrics().flushes(), "the checkpoint sealed the memtable");
+      assertTrue(store.metrics().deltas() > 0);
+      try (StateStore restored = StateStore.restore(resources, big, "exact-2",
+          KeyGroupRange.all(MAX_PARALLELISM), List.of(handle)).join()) {
+        assertArrayEquals(bytes("v1-1+a"), restored.get(key(1)).join());
+        assertNull(restored.get(key(2)).join());
+        assertNull(restored.get(key(5000)).join());
+        for (int i = 3; i < 2000; i++) {
+          assertArrayEquals(bytes("v1-" + i), restored.get(key(i)).join(), "key " + i);
+        }
+      }
+      assertArrayEquals(bytes("v1-1+a+b"), store.get(key(1)).join());
+    }
+  }
+
+  @Test
+  void deltasUploadInTheBackgroundSoACheckpointUploadsOnlyTheLastInterval() {
+    // Without compaction, so that every file of the checkpoint's version stays live.
+    StoreOptions streaming = options().withMemtableBytes(64 << 20).withDeltaIntervalMillis(5)
+        .withCompactionEnabled(false);
+    try (StateStore store = StateStore.create(resources, streaming, "streaming",
+        KeyGroupRange.all(MAX_PARALLELISM))) {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+      int i = 0;
+      while (System.nanoTime() < deadline) {
+        store.put(key(i), new byte[100]);
+        i++;
+      }
+      long deltas = store.metrics().deltas();
+      await().atMost(Duration.ofSeconds(10)).until(() -> store.metrics().deltas() > 10);
+      long written = store.metrics().deltaBytes();
+      long before = objects.bytesWritten();
+      CheckpointHandle handle = store.checkpoint().join();
+      long checkpoint = objects.bytesWritten() - before;
+      assertTrue(checkpoint * 5 < written, "the checkpoint uploaded " + checkpoint
+          + " bytes; the " + deltas + " deltas before it " + written + " bytes");
+      // A memtable with its last allowed delta is flushed: the deltas a checkpoint lists (and
+      // a restored store reads as level-0 files) stay few, however long the writes went on.
+      long listedDeltas = handle.files().stream()
+          .filter(f -> !store.liveFiles().contains(f)).count();
+      assertTrue(store.metrics().flushes() > 0);
+      // Per memtable not yet flushed (the active one, and sealed ones up to one past the
+      // stall limit): its deltas and the one the checkpoint drained.
+      assertTrue(listedDeltas <= (StateStore.MAX_DELTAS_PER_MEMTABLE + 1L)
+          * (streaming.maxImmutableMemtables() + 2), listedDeltas + " deltas listed");
+      assertArrayEquals(new byte[100], store.get(key(i - 1)).join());
+    }
+  }
+
+  @Test
+  void deltasNoCheckpointListedAreDeletedOnceTheirMemtableIsFlushedListedOnesStay() {
+    StoreOptions streaming = options().withMemtableBytes(64 << 20).withDeltaIntervalMillis(1)
+        .withCompactionEnabled(false);
+    List<String> listed;
+    try (StateStore store = StateStore.create(resources, streaming, "owned",
+        KeyGroupRange.all(MAX_PARALLELISM))) {
+      for (int i = 0; i < 500; i++) {
+        store.put(key(i), bytes("v" + i));
+      }
+      listed = store.checkpoint().join().files();
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+      for (int i = 500; System.nanoTime() < deadline || i < 1000; i++) {
+        store.put(key(i), bytes("v" + i));
+      }
+      store.flush().join();
+      await().atMost(Duration.ofSeconds(10)).until(() -> store.metrics().deltas() > 1);
+      List<String> expected = new ArrayList<>(listed);
+      expected.addAll(store.liveFiles());
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(
+          new TreeSet<>(expected), new TreeSet<>(sstObjects())));
+    }
+    assertTrue(sstObjects().containsAll(listed), "a delta a checkpoint lists was deleted");
+  }
+
+  private List<String> sstObjects() {
+    return objects.list("sst/").join().stream().map(ObjectInfo::key).toList();
+  }
+
+  @Test
+  void smallLevel0FilesAreMergedWithinLevel0BeforeTheyGoToLevel1() {
+    // Flushes of 64 KiB memtables make files far below half the 4 MiB target.
+    StoreOptions smallFlushes = options().withLevel1TargetBytes(64 << 20)
+        .withTargetFileBytes(4 << 20).withL0Triggers(4, 40);
+    try (StateStore store = StateStore.create(resources, smallFlushes, "intra",
+        KeyGroupRange.all(MAX_PARALLELISM))) {
+      int next = 0;
+      for (int flush = 0; flush < 4; flush++) {
+        for (int i = 0; i < 300; i++, next++) {
+          store.put(key(next % 700), bytes("v" + next));
+        }
+        store.flush().join();
+      }
+      store.awaitCompactions().join();
+      StoreMetrics merged = store.metrics();
+      assertEquals(List.of(1, 0), merged.levelFiles().subList(0, 2),
+          "four small flushes are merged into one level-0 file: " + merged.levelFiles());
+      for (int flush = 0; flush < 40; flush++) {
+        for (int i = 0; i < 300; i++, next++) {
+          store.put(key(next % 700), bytes("v" + next));
+        }
+        store.flush().join();
+      }
+      store.awaitCompactions().join();
+      assertTrue(store.metrics().levelFiles().get(0) <= 4, store.metrics().levelFiles()
+          .toString());
+      for (int k = 0; k < 700; k++) {
+        int last = next - 1 - Math.floorMod(next - 1 - k, 700);
+        assertArrayEquals(bytes("v" + last), store.get(key(k)).join(), "key " + k);
+      }
+    }
   }
 
   @Test

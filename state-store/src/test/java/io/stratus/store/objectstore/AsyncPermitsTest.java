@@ -115,6 +115,29 @@ class AsyncPermitsTest {
   }
 
   @Test
+  void urgentWaitersStartBeforeTheOthersInTheirOwnArrivalOrder() {
+    AsyncPermits permits = new AsyncPermits(1);
+    List<String> startOrder = new ArrayList<>();
+    List<CompletableFuture<Void>> pending = new ArrayList<>();
+    for (String name : List.of("a", "b", "!c", "d", "!e", "!f", "g")) {
+      permits.run(() -> {
+        startOrder.add(name);
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        pending.add(f);
+        return f;
+      }, name.startsWith("!"));
+    }
+    while (startOrder.size() < 7) {
+      pending.get(startOrder.size() - 1).complete(null);
+      assertTrue(permits.inUse() <= 1);
+    }
+    // "a" held the permit; then the urgent ones as they came, then the rest as they came.
+    assertEquals(List.of("a", "!c", "!e", "!f", "b", "d", "g"), startOrder);
+    pending.get(6).complete(null);
+    assertEquals(0, permits.inUse());
+  }
+
+  @Test
   void aLateCallerDoesNotOvertakeWaiters() {
     AsyncPermits permits = new AsyncPermits(1);
     List<String> startOrder = new ArrayList<>();
