@@ -10,6 +10,7 @@ import io.stratus.runtime.source.Payment;
 import io.stratus.s3.EmbeddedS3Server;
 import io.stratus.scheduler.CheckpointConfig;
 import io.stratus.scheduler.CheckpointMetadata;
+import io.stratus.scheduler.CheckpointStorage;
 import io.stratus.scheduler.EmbeddedCluster;
 import io.stratus.scheduler.JobController;
 import io.stratus.scheduler.JobDefinition;
@@ -124,6 +125,9 @@ public final class RescaleUnderLoadBenchmark {
       long t0 = System.nanoTime();
       CheckpointMetadata start = StatePreloader.preload(objects, runtime,
           JobCheckpointBenchmark.OPERATOR, JobCheckpointBenchmark.STATE, users, "payments", 0);
+      // Stored as a savepoint, as a user's would be: the coordinator's sweep after each run
+      // deletes state files that no stored checkpoint or savepoint references.
+      new CheckpointStorage(objects).write(start, "preload").join();
       System.out.printf("%s, state %.2f GiB: %,d users loaded in %.1f s%n", model, gib, users,
           (System.nanoTime() - t0) / 1e9);
       if (network != null) {
