@@ -31,6 +31,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -92,6 +93,11 @@ public final class StateStore implements AutoCloseable {
 
   private final StoreResources resources;
   private final ObjectStore objects;
+  /**
+   * The same store for what a checkpoint waits for (deltas, manifests): ahead of the block
+   * reads queued at the object store, which a job beyond its cache keeps by the thousand.
+   */
+  private final ObjectStore checkpointObjects;
   private final HybridBlockCache cache;
   private final StoreOptions options;
   private final String storeId;
@@ -109,7 +115,9 @@ public final class StateStore implements AutoCloseable {
   private final AtomicLong nextPublishedVersion;
 
   private final SerialAsyncQueue flushQueue;
-  private final SerialAsyncQueue deltaQueue;
+  /** Deltas being built or uploaded, for {@link #close} to wait for. */
+  private final Set<CompletableFuture<List<SstFile>>> deltaUploads =
+      ConcurrentHashMap.newKeySet();
   private final long deltaIntervalNanos;
   /** The deltas of each memtable not yet flushed, oldest first; guarded by {@code lock}. */
   private final Map<Memtable, List<Delta>> deltas = new IdentityHashMap<>();
@@ -150,6 +158,7 @@ public final class StateStore implements AutoCloseable {
     }
     this.resources = resources;
     this.objects = resources.objectStore();
+    this.checkpointObjects = objects.urgent();
     this.cache = resources.cache();
     this.options = options;
     this.storeId = storeId;
@@ -159,7 +168,6 @@ public final class StateStore implements AutoCloseable {
         join(cache.get(blockKey(file, reader, index), blockLoader)), file.name(),
         reader.blockOffset(index));
     this.flushQueue = new SerialAsyncQueue(resources.flushExecutor());
-    this.deltaQueue = new SerialAsyncQueue(resources.deltaExecutor());
     this.deltaIntervalNanos = TimeUnit.MILLISECONDS.toNanos(options.deltaIntervalMillis());
     this.picker = new CompactionPicker(options);
     this.warmer = new CacheWarmer(objects.urgent(), cache, () -> closed);
@@ -723,7 +731,7 @@ public final class StateStore implements AutoCloseable {
     } catch (RuntimeException e) {
       return retryFlush(memtable, attempt, e);
     }
-    return upload(outputs, true, options.cacheWrittenBlocks())
+    return upload(objects, outputs, true, options.cacheWrittenBlocks())
         .thenAccept(files -> installFlush(memtable, files))
         .exceptionallyCompose(e -> retryFlush(memtable, attempt, unwrap(e)));
   }
@@ -762,7 +770,20 @@ public final class StateStore implements AutoCloseable {
     if (window == null) {
       return;
     }
-    Delta delta = new Delta(deltaQueue.submit(() -> uploadDelta(window, 1)));
+    // Built one at a time on the delta thread, uploaded side by side: one slow upload must not
+    // hold the next delta back.
+    CompletableFuture<List<SstFile>> upload;
+    try {
+      upload = CompletableFuture.supplyAsync(() -> null, resources.deltaExecutor())
+          .thenCompose(v -> uploadDelta(window, 1));
+    } catch (RejectedExecutionException e) {
+      upload = CompletableFuture.failedFuture(new IllegalStateException("the delta thread of "
+          + "store " + storeId + " is shut down", e));
+    }
+    CompletableFuture<List<SstFile>> started = upload;
+    deltaUploads.add(started);
+    started.whenComplete((v, e) -> deltaUploads.remove(started));
+    Delta delta = new Delta(started);
     deltas.computeIfAbsent(memtable, m -> new ArrayList<>()).add(delta);
   }
 
@@ -777,7 +798,7 @@ public final class StateStore implements AutoCloseable {
     } catch (RuntimeException e) {
       return retryDelta(window, attempt, e);
     }
-    return upload(outputs, false, false)
+    return upload(checkpointObjects, outputs, false, false)
         .thenApply(files -> {
           deltaCount.increment();
           for (SstFile f : files) {
@@ -885,13 +906,13 @@ public final class StateStore implements AutoCloseable {
    * read next, and without this every read after a flush would go to the object store.
    * Compactions warm their outputs once installed (see {@link #warmBlocks}).
    */
-  private CompletableFuture<List<SstFile>> upload(List<NewFile> outputs, boolean pin,
-      boolean warmCache) {
+  private CompletableFuture<List<SstFile>> upload(ObjectStore to, List<NewFile> outputs,
+      boolean pin, boolean warmCache) {
     List<SstFile> files = new ArrayList<>();
     List<CompletableFuture<Void>> uploads = new ArrayList<>();
     for (NewFile f : outputs) {
       files.add(new SstFile(f.name(), f.result().properties(), false));
-      uploads.add(objects.put(f.name(), f.result().bytes()));
+      uploads.add(to.put(f.name(), f.result().bytes()));
     }
     return CompletableFuture.allOf(uploads.toArray(CompletableFuture[]::new))
         .handle((v, e) -> {
@@ -946,7 +967,7 @@ public final class StateStore implements AutoCloseable {
     if (compactionScheduled.compareAndSet(false, true)) {
       try {
         resources.compactionExecutor().execute(this::compactWhileDue);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         compactionScheduled.set(false);
       }
     }
@@ -1016,7 +1037,7 @@ public final class StateStore implements AutoCloseable {
           next = filtered(merged, bottommost);
         }
       });
-      List<SstFile> files = join(upload(outputs, true, false));
+      List<SstFile> files = join(upload(objects, outputs, true, false));
       for (SstFile f : files) {
         compactionWritten.add(f.properties().fileSize());
       }
@@ -1229,10 +1250,10 @@ public final class StateStore implements AutoCloseable {
         options.maxParallelism(), range, entries);
     String key = manifestKey(storeId, number);
     byte[] json = manifest.toJson();
-    objects.putIfAbsent(key, json).thenCompose(created -> created
+    checkpointObjects.putIfAbsent(key, json).thenCompose(created -> created
         ? CompletableFuture.completedFuture(true)
         // A retried conditional write can find the object its own first attempt created.
-        : objects.get(key).thenApply(existing -> Arrays.equals(existing, json)))
+        : checkpointObjects.get(key).thenApply(existing -> Arrays.equals(existing, json)))
         .whenComplete((created, error) -> {
       version.release();
       if (error != null) {
@@ -1425,7 +1446,10 @@ public final class StateStore implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     try {
       flushQueue.drained().get(30, TimeUnit.SECONDS);
-      deltaQueue.drained().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      for (CompletableFuture<List<SstFile>> d : List.copyOf(deltaUploads)) {
+        d.handle((v, e) -> null)
+            .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      }
       while (compactionScheduled.get() && System.nanoTime() < deadline) {
         Thread.sleep(5);
       }

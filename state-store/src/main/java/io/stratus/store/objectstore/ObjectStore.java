@@ -71,9 +71,9 @@ public interface ObjectStore extends AutoCloseable {
 
   /**
    * The same store for requests that go ahead of every other request waiting for a connection:
-   * a restored store's cache warm-up, whose few large reads end the many small misses queued
-   * behind them (served first in arrival order, they would be the last to start). A view,
-   * closed with this store.
+   * what a checkpoint waits for (a store's deltas and manifests), and a restored store's cache
+   * warm-up, whose few large reads end the many small misses queued behind them (served in
+   * arrival order, they would start after all of those). A view, closed with this store.
    */
   default ObjectStore urgent() {
     return this;
