@@ -91,7 +91,7 @@ public record StoreOptions(
   /** Small buffers and files, so tests exercise flushes and compactions with little data. */
   public static StoreOptions small() {
     return new StoreOptions(64 << 10, 2, 1 << 10, 10, 64 << 10, 2, 12, 256 << 10, 4, 5,
-        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 64 << 10, true, 4096, 50);
+        KeyGroups.DEFAULT_MAX_PARALLELISM, true, 64 << 10, true, 4096, 500);
   }
 
   public StoreOptions withMemtableBytes(long v) {
