@@ -295,7 +295,6 @@ class StateStoreTest {
 
   @Test
   void deltasUploadInTheBackgroundSoACheckpointUploadsOnlyTheLastInterval() {
-    // Without compaction, so that every file of the checkpoint's version stays live.
     StoreOptions streaming = options().withMemtableBytes(64 << 20).withDeltaIntervalMillis(5)
         .withCompactionEnabled(false);
     try (StateStore store = StateStore.create(resources, streaming, "streaming",
@@ -310,19 +309,16 @@ class StateStoreTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> store.metrics().deltas() > 10);
       long written = store.metrics().deltaBytes();
       long before = objects.bytesWritten();
-      CheckpointHandle handle = store.checkpoint().join();
+      store.checkpoint().join();
       long checkpoint = objects.bytesWritten() - before;
       assertTrue(checkpoint * 5 < written, "the checkpoint uploaded " + checkpoint
           + " bytes; the " + deltas + " deltas before it " + written + " bytes");
-      // A memtable with its last allowed delta is flushed: the deltas a checkpoint lists (and
-      // a restored store reads as level-0 files) stay few, however long the writes went on.
-      long listedDeltas = handle.files().stream()
-          .filter(f -> !store.liveFiles().contains(f)).count();
-      assertTrue(store.metrics().flushes() > 0);
-      // Per memtable not yet flushed (the active one, and sealed ones up to one past the
-      // stall limit): its deltas and the one the checkpoint drained.
-      assertTrue(listedDeltas <= (StateStore.MAX_DELTAS_PER_MEMTABLE + 1L)
-          * (streaming.maxImmutableMemtables() + 2), listedDeltas + " deltas listed");
+      // Far from full, the 64 MiB memtable was flushed all the same: one with its last allowed
+      // delta is, so the deltas a checkpoint lists (and a restored store reads as level-0
+      // files) stay few however long the writes go on.
+      assertTrue(store.metrics().flushes() > 0, "no memtable was flushed after "
+          + StateStore.MAX_DELTAS_PER_MEMTABLE + " deltas: " + store.metrics());
+      assertTrue(store.metrics().memtableBytes() < 32 << 20);
       assertArrayEquals(new byte[100], store.get(key(i - 1)).join());
     }
   }
