@@ -1,5 +1,6 @@
 package io.stratus.scheduler;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,14 +68,16 @@ class FullSpeedRescaleTest {
         dir.resolve("local"), 2, EVENTS, CheckpointConfig.defaults()
             .withInterval(Duration.ofMillis(200)).withRetained(2), RestartStrategy.none()));
     JobController job = cluster.coordinator().submit("fast", null, Map.of());
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (job.status().get().state() != JobState.RUNNING) {
-      assertTrue(System.nanoTime() < deadline, "the job does not run");
-      Thread.sleep(5);
-    }
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> job.status().get().state() == JobState.RUNNING);
     int answered = 0;
     for (int p : new int[] {4, 2, 3}) {
-      Thread.sleep(300);
+      // Writes at full speed between rescales: 20,000 more records first.
+      long before = job.status().get().recordsIn();
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        JobStatus s = job.status().get();
+        return s.recordsIn() > before + 20_000 || s.state() != JobState.RUNNING;
+      });
       if (job.status().get().state() != JobState.RUNNING) {
         break;
       }
