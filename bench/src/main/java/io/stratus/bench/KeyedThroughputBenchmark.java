@@ -13,6 +13,7 @@ import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.sink.Sink;
 import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.runtime.source.Source;
+import io.stratus.runtime.source.OffsetReader;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
 import io.stratus.runtime.state.StateDescriptor;
@@ -142,7 +143,7 @@ public final class KeyedThroughputBenchmark {
 
     @Override
     public SourceReader<Long> createReader(int split, int splits) {
-      return new SourceReader<>() {
+      return new OffsetReader<>() {
         private long next;
         private final SplittableRandom random = new SplittableRandom(99);
 

@@ -11,6 +11,7 @@ import io.stratus.runtime.graph.WatermarkStrategy;
 import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.sink.DiscardingSink;
 import io.stratus.runtime.source.Source;
+import io.stratus.runtime.source.OffsetReader;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
 import io.stratus.runtime.state.StateDescriptor;
@@ -109,7 +110,7 @@ public final class RescaleWarmthBenchmark {
     @Override
     public SourceReader<Long> createReader(int split, int splits) {
       KeyedUpdateWorkload.KeyGenerator keys = workload.keyGenerator();
-      return new SourceReader<>() {
+      return new OffsetReader<>() {
         private long next;
 
         @Override

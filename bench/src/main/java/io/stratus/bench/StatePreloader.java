@@ -4,6 +4,7 @@ import io.stratus.cache.BlockCacheConfig;
 import io.stratus.cache.HybridBlockCache;
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.serde.Serdes;
+import io.stratus.runtime.source.OffsetReader;
 import io.stratus.runtime.state.KeyedStateBackend;
 import io.stratus.runtime.state.StateBackendFactory;
 import io.stratus.runtime.state.StateKeys;
@@ -15,6 +16,7 @@ import io.stratus.store.objectstore.ObjectStore;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Builds the keyed state of a benchmark job without running the job: the value state
@@ -79,7 +81,8 @@ public final class StatePreloader {
     }
     return new CheckpointMetadata("preload", 0, CheckpointMetadata.SAVEPOINT,
         System.currentTimeMillis(), runtime.backend(), maxParallelism,
-        List.of(new CheckpointMetadata.SourceSplit(source, 0, 1, sourceOffset)),
+        List.of(new CheckpointMetadata.SourceSplit(source, 0, 1,
+            Map.of(OffsetReader.SPLIT, sourceOffset))),
         List.of(new CheckpointMetadata.Operator(operator, runtime.parallelism(), tasks)),
         List.of());
   }

@@ -4,6 +4,7 @@ import io.stratus.runtime.functions.Collector;
 import io.stratus.runtime.functions.KeyedProcessFunction;
 import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.source.Source;
+import io.stratus.runtime.source.OffsetReader;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
 import io.stratus.runtime.state.StateDescriptor;
@@ -60,7 +61,7 @@ public final class StratusKeyedUpdate {
 
     @Override
     public SourceReader<Long> createReader(int split, int splits) {
-      return new SourceReader<>() {
+      return new OffsetReader<>() {
         private long next;
         private long lastSlow;
 

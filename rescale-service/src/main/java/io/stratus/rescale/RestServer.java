@@ -251,7 +251,7 @@ public final class RestServer implements AutoCloseable {
       savepoint = string(body, "savepoint", false);
       parameters = parameters(body);
       definition = coordinator.catalog().get(name, parameters);
-      parallelism = parallelismOf(body, definition.keyedOperators(), false);
+      parallelism = parallelismOf(body, definition.rescalableOperators(), false);
       definition.checkParallelism(parallelism);
     } catch (UnknownJobException e) {
       error(ctx, 404, e.getMessage());
@@ -278,8 +278,13 @@ public final class RestServer implements AutoCloseable {
       Map<String, Integer> resumed = new LinkedHashMap<>();
       if (metadata != null && parallelism.isEmpty()) {
         metadata.operators().forEach(o -> {
-          if (definition.keyedOperators().contains(o.uid())) {
+          if (definition.rescalableOperators().contains(o.uid())) {
             resumed.put(o.uid(), o.parallelism());
+          }
+        });
+        metadata.sources().forEach(s -> {
+          if (s.source() != null && definition.rescalableOperators().contains(s.source())) {
+            resumed.put(s.source(), s.parallelism());
           }
         });
       }
@@ -366,7 +371,7 @@ public final class RestServer implements AutoCloseable {
     }
     Map<String, Integer> target;
     try {
-      target = parallelismOf(body, job.definition().keyedOperators(), true);
+      target = parallelismOf(body, job.definition().rescalableOperators(), true);
     } catch (IllegalArgumentException e) {
       error(ctx, 400, e.getMessage());
       return;
@@ -432,23 +437,23 @@ public final class RestServer implements AutoCloseable {
    *
    * @param required whether one of the two must be there (else an empty map when neither is)
    */
-  private static Map<String, Integer> parallelismOf(JsonObject body, List<String> keyed,
+  private static Map<String, Integer> parallelismOf(JsonObject body, List<String> rescalable,
       boolean required) {
     Object all = body.getValue("parallelism");
     Object perOperator = body.getValue("operators");
     if (all != null && perOperator != null || required && all == null && perOperator == null) {
       throw new IllegalArgumentException("give either \"parallelism\": N (every keyed "
-          + "operator) or \"operators\": {\"<uid>\": N}");
+          + "operator and rescalable source) or \"operators\": {\"<uid>\": N}");
     }
     Map<String, Integer> target = new LinkedHashMap<>();
     if (all != null) {
       int p = integer("parallelism", all);
-      keyed.forEach(op -> target.put(op, p));
+      rescalable.forEach(op -> target.put(op, p));
     } else if (perOperator != null) {
       if (!(perOperator instanceof JsonObject ops) || ops.isEmpty()) {
         throw new IllegalArgumentException("\"operators\" must be a non-empty object of "
-            + "operator uid to parallelism, like {\"" + (keyed.isEmpty() ? "uid" : keyed.get(0))
-            + "\": 4}");
+            + "operator uid to parallelism, like {\""
+            + (rescalable.isEmpty() ? "uid" : rescalable.get(0)) + "\": 4}");
       }
       for (String op : ops.fieldNames()) {
         target.put(op, integer("operators." + op, ops.getValue(op)));

@@ -215,7 +215,7 @@ class RestApiTest {
     assertError(call("POST", "/jobs/payments/rescale", "{\"parallelism\": 2.5}"), 400,
         "must be a whole number like 4, not 2.5");
     assertError(call("POST", "/jobs/payments/rescale", "{\"operators\": {\"nope\": 2}}"), 400,
-        "no keyed operator 'nope'");
+        "no keyed operator or rescalable source 'nope'");
     assertError(call("POST", "/jobs/payments/rescale", "{}"), 400, "give either");
     assertError(call("POST", "/jobs/other/rescale", "{\"parallelism\": 2}"), 404, "no job");
     assertError(call("GET", "/jobs/payments/rescale", null), 405, "not allowed");
@@ -287,7 +287,7 @@ class RestApiTest {
     assertError(call("POST", "/jobs", "{\"job\": \"payments\", \"parallelism\": 99}"), 400,
         "outside 1..32");
     assertError(call("POST", "/jobs", "{\"job\": \"payments\", \"operators\": {\"x\": 2}}"),
-        400, "no keyed operator 'x'");
+        400, "no keyed operator or rescalable source 'x'");
     assertError(call("POST", "/jobs", "{\"savepoint\": \"pause\"}"), 400,
         "\"job\" must be a non-empty string, and is missing");
     assertEquals("CANCELED", job().getString("state"));

@@ -143,20 +143,8 @@ final class AttemptPlan {
       Transformation.SourceNode source = topology.sourceHead(t.vertex());
       Transformation.KeyedProcessNode keyed = topology.keyedHead(t.vertex());
       if (source != null) {
-        Long offset = null;
-        for (CheckpointMetadata.SourceSplit split : restoreFrom.splitsOf(source.name())) {
-          if (split.parallelism() != t.parallelism()) {
-            throw new IllegalArgumentException("source '" + source.name() + "' had parallelism "
-                + split.parallelism() + " in " + restoreFrom.kind() + " "
-                + restoreFrom.checkpointId() + ", now " + t.parallelism()
-                + "; source parallelism cannot change");
-          }
-          if (split.subtask() == t.subtask()) {
-            offset = split.offset();
-          }
-        }
         out.add(new TaskSpec(t.job(), t.attempt(), t.vertex(), t.subtask(), t.parallelism(),
-            null, offset, List.of(), null));
+            null, positionOf(source, t, restoreFrom), List.of(), null));
       } else if (keyed != null) {
         if (!restoreFrom.backend().equals(definition.runtime().backend())) {
           throw new IllegalArgumentException(restoreFrom.kind() + " "
@@ -189,6 +177,39 @@ final class AttemptPlan {
       }
     }
     return out;
+  }
+
+  /**
+   * Where source task {@code t} resumes: its own split's position, or for a rescalable source
+   * every split's (each reader picks its own); null if the checkpoint has none of them.
+   */
+  private static Map<String, Long> positionOf(Transformation.SourceNode source, TaskSpec t,
+      CheckpointMetadata restoreFrom) {
+    Map<String, Long> position = null;
+    for (CheckpointMetadata.SourceSplit split : restoreFrom.splitsOf(source.name())) {
+      if (source.source().rescalable()) {
+        position = position == null ? new HashMap<>() : position;
+        for (Map.Entry<String, Long> e : split.position().entrySet()) {
+          if (position.put(e.getKey(), e.getValue()) != null) {
+            throw new IllegalArgumentException("source '" + source.name() + "' has split '"
+                + e.getKey() + "' in two tasks of " + restoreFrom.kind() + " "
+                + restoreFrom.checkpointId() + "; a rescalable source's split is read by one "
+                + "task");
+          }
+        }
+        continue;
+      }
+      if (split.parallelism() != t.parallelism()) {
+        throw new IllegalArgumentException("source '" + source.name() + "' had parallelism "
+            + split.parallelism() + " in " + restoreFrom.kind() + " "
+            + restoreFrom.checkpointId() + ", now " + t.parallelism()
+            + "; its parallelism cannot change (the source is not rescalable)");
+      }
+      if (split.subtask() == t.subtask()) {
+        position = split.position();
+      }
+    }
+    return position;
   }
 
   /** The topology, or null for {@link #NONE}. */

@@ -76,12 +76,12 @@ final class CheckpointCoordinator {
     /** Every ack is in and the metadata is being written: it can no longer be aborted. */
     boolean finalizing;
     /** Sources that had ended when it began, with their end offsets. */
-    final Map<String, Long> finishedSources;
+    final Map<String, Map<String, Long>> finishedSources;
     /** Output the ended tasks staged at their end (a prefix of the job's final output). */
     final List<String> finishedOutput;
 
     Pending(long id, int attempt, String savepointName, Set<String> tasks,
-        Map<String, Long> finishedSources, List<String> finishedOutput) {
+        Map<String, Map<String, Long>> finishedSources, List<String> finishedOutput) {
       this.id = id;
       this.attempt = attempt;
       this.savepointName = savepointName;
@@ -120,7 +120,7 @@ final class CheckpointCoordinator {
    */
   private int haltedAttempt = -1;
   /** Where each finished source task of the attempt ended: checkpoints after its end say so. */
-  private final Map<String, Long> finishedSources = new HashMap<>();
+  private final Map<String, Map<String, Long>> finishedSources = new HashMap<>();
   /**
    * Output the finished tasks staged at their end and no completed checkpoint has committed
    * yet: the next checkpoint commits it (its records are all before that checkpoint's
@@ -239,8 +239,8 @@ final class CheckpointCoordinator {
 
   /** A task of the running attempt processed all its input. */
   void taskFinished(Protocol.TaskFinished f) {
-    if (f.sourceOffset() != null) {
-      finishedSources.put(f.task(), f.sourceOffset());
+    if (f.sourcePosition() != null) {
+      finishedSources.put(f.task(), f.sourcePosition());
     }
     if (pending != null && pending.waitingFor.contains(f.task())) {
       // It ended before the checkpoint's barrier reached it: it will never ack.
@@ -528,10 +528,10 @@ final class CheckpointCoordinator {
     Map<Integer, List<CheckpointMetadata.TaskState>> byVertex = new HashMap<>();
     List<String> committed = new ArrayList<>(carriedHere);
     committed.addAll(p.finishedOutput);
-    p.finishedSources.forEach((task, offset) -> {
+    p.finishedSources.forEach((task, position) -> {
       TaskSpec spec = plan.spec(task);
       sources.add(new CheckpointMetadata.SourceSplit(topology.sourceHead(spec.vertex()).name(),
-          spec.subtask(), spec.parallelism(), offset));
+          spec.subtask(), spec.parallelism(), position));
     });
     for (Map.Entry<String, TaskSnapshot> e : p.acks.entrySet()) {
       TaskSpec spec = plan.spec(e.getKey());
@@ -540,7 +540,7 @@ final class CheckpointCoordinator {
       Transformation.SourceNode source = topology.sourceHead(spec.vertex());
       if (source != null) {
         sources.add(new CheckpointMetadata.SourceSplit(source.name(), spec.subtask(),
-            spec.parallelism(), s.sourceOffset()));
+            spec.parallelism(), s.sourcePosition()));
       } else if (s.state() != null) {
         byVertex.computeIfAbsent(spec.vertex(), k -> new ArrayList<>())
             .add(new CheckpointMetadata.TaskState(spec.subtask(), spec.keyGroups(), s.state()));

@@ -5,12 +5,14 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.stratus.runtime.source.OffsetReader;
 import io.stratus.runtime.state.StateHandle;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.lsm.CheckpointHandle;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code _metadata} of a completed checkpoint or savepoint: readable JSON with each source
@@ -58,14 +60,39 @@ public record CheckpointMetadata(String job, long checkpointId, String kind, lon
   }
 
   /**
-   * Where a source split resumes.
+   * Where a source task resumes.
    *
    * @param source      the source's name (null in metadata written when jobs had one source)
-   * @param subtask     the split
+   * @param subtask     the task
    * @param parallelism the source's parallelism when the checkpoint was taken
-   * @param offset      its offset
+   * @param position    the next offset of each split the task read, by split name
    */
-  public record SourceSplit(String source, int subtask, int parallelism, long offset) {}
+  public record SourceSplit(String source, int subtask, int parallelism,
+      Map<String, Long> position) {
+
+    /**
+     * Reads metadata of either form: {@code position}, or the single {@code offset} of
+     * metadata written before sources had named splits (the position of an
+     * {@link OffsetReader}).
+     */
+    @JsonCreator
+    public SourceSplit(@JsonProperty("source") String source,
+        @JsonProperty("subtask") int subtask, @JsonProperty("parallelism") int parallelism,
+        @JsonProperty("position") Map<String, Long> position,
+        @JsonProperty("offset") Long offset) {
+      this(source, subtask, parallelism, position != null ? position
+          : offset != null ? Map.of(OffsetReader.SPLIT, offset) : Map.of());
+    }
+
+    public SourceSplit {
+      position = Map.copyOf(position);
+    }
+
+    /** The sum of the split offsets: for sources that count records, records read. */
+    public long offsetSum() {
+      return position.values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
 
   /**
    * The splits of source {@code name}; metadata of a job with one source (written before

@@ -84,9 +84,13 @@ public final class CheckpointStorage {
    */
   public record RestorePoint(String key, String name, CheckpointMetadata metadata) {
 
-    /** Records the sources had emitted when it was taken (the sum of their offsets). */
+    /**
+     * The sum of the sources' split offsets when it was taken: for sources that count records,
+     * the records they had emitted.
+     */
     public long sourceRecords() {
-      return metadata.sources().stream().mapToLong(CheckpointMetadata.SourceSplit::offset).sum();
+      return metadata.sources().stream().mapToLong(CheckpointMetadata.SourceSplit::offsetSum)
+          .sum();
     }
   }
 

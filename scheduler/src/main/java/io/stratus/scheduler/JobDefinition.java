@@ -3,6 +3,7 @@ package io.stratus.scheduler;
 import io.stratus.runtime.RuntimeConfig;
 import io.stratus.runtime.graph.JobGraph;
 import io.stratus.runtime.graph.Transformation;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -37,12 +38,12 @@ public record JobDefinition(JobGraph graph, RuntimeConfig runtime, CheckpointCon
    *         1..maxParallelism
    */
   public void checkParallelism(Map<String, Integer> target) {
-    List<String> keyed = keyedOperators();
+    List<String> rescalable = rescalableOperators();
     int max = runtime.maxParallelism();
     for (Map.Entry<String, Integer> e : target.entrySet()) {
-      if (!keyed.contains(e.getKey())) {
-        throw new IllegalArgumentException("job " + name() + " has no keyed operator '"
-            + e.getKey() + "'; keyed operators: " + keyed);
+      if (!rescalable.contains(e.getKey())) {
+        throw new IllegalArgumentException("job " + name() + " has no keyed operator or "
+            + "rescalable source '" + e.getKey() + "'; it rescales " + rescalable);
       }
       if (e.getValue() == null || e.getValue() < 1 || e.getValue() > max) {
         throw new IllegalArgumentException("parallelism " + e.getValue() + " of operator '"
@@ -51,8 +52,14 @@ public record JobDefinition(JobGraph graph, RuntimeConfig runtime, CheckpointCon
     }
   }
 
-  /** The uids of the job's keyed operators, in pipeline order: what a rescale can change. */
-  public List<String> keyedOperators() {
-    return graph.keyedOperators().stream().map(Transformation.KeyedProcessNode::uid).toList();
+  /**
+   * What a rescale can change: the uids of the job's keyed operators and the names of its
+   * rescalable sources, in the order the job added them.
+   */
+  public List<String> rescalableOperators() {
+    List<String> out = new ArrayList<>();
+    graph.keyedOperators().forEach(k -> out.add(k.uid()));
+    graph.rescalableSources().forEach(s -> out.add(s.name()));
+    return out;
   }
 }

@@ -90,7 +90,7 @@ final class Protocol {
       implements Message {}
 
   /** A task processed all its input; a source says where it ended. */
-  record TaskFinished(String job, int attempt, String task, Long sourceOffset,
+  record TaskFinished(String job, int attempt, String task, Map<String, Long> sourcePosition,
       List<String> committables) implements Message {}
 
   /** A keyed task of the attempt completed its first record. */

@@ -385,8 +385,9 @@ public final class Worker implements AutoCloseable {
     }
 
     @Override
-    public void taskFinished(TaskSpec task, Long sourceOffset, List<String> committables) {
-      send(new Protocol.TaskFinished(job, task.attempt(), task.taskId(), sourceOffset,
+    public void taskFinished(TaskSpec task, Map<String, Long> sourcePosition,
+        List<String> committables) {
+      send(new Protocol.TaskFinished(job, task.attempt(), task.taskId(), sourcePosition,
           committables));
     }
   }

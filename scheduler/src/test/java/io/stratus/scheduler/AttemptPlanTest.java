@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratus.cache.BlockKey;
 import io.stratus.runtime.execution.TaskSpec;
+import io.stratus.runtime.source.OffsetReader;
 import io.stratus.runtime.state.DisaggregatedBackend;
 import io.stratus.runtime.state.HotBlocks;
 import io.stratus.runtime.state.StateHandle;
@@ -58,7 +59,8 @@ class AttemptPlanTest {
         new CheckpointMetadata.TaskState(1, KeyGroupRange.of(32, 63), handle("s1", 32, 63)));
     return new CheckpointMetadata("plan", 7, CheckpointMetadata.CHECKPOINT, 0,
         DisaggregatedBackend.KIND, MAX_PARALLELISM,
-        List.of(new CheckpointMetadata.SourceSplit("payments", 0, 1, 41)),
+        List.of(new CheckpointMetadata.SourceSplit("payments", 0, 1,
+            Map.of(OffsetReader.SPLIT, 41L))),
         List.of(new CheckpointMetadata.Operator(TotalsJob.OPERATOR, 2, tasks)), List.of());
   }
 
@@ -111,7 +113,7 @@ class AttemptPlanTest {
         List.of(), List.of("w1", "w2"), AttemptPlan.NONE);
     List<String> sources = plan.sourceTasks();
     assertEquals(1, sources.size());
-    assertEquals(41L, plan.spec(sources.get(0)).sourceOffset());
+    assertEquals(Map.of(OffsetReader.SPLIT, 41L), plan.spec(sources.get(0)).sourcePosition());
     assertTrue(plan.placedOn("w1") && plan.placedOn("w2"));
     assertEquals(Set.of("w1", "w2"), plan.tasksByWorker().keySet());
     assertEquals(plan.specs().size(), plan.tasksByWorker().values().stream()
@@ -127,7 +129,7 @@ class AttemptPlanTest {
     AttemptPlan plan = AttemptPlan.of(job(), Map.of(TotalsJob.OPERATOR, 2), 1, null, List.of(),
         List.of("w1"), AttemptPlan.NONE);
     for (TaskSpec t : plan.specs().values()) {
-      assertNull(t.sourceOffset());
+      assertNull(t.sourcePosition());
       assertTrue(t.restore().isEmpty());
       assertEquals("w1", plan.workerOf(t.taskId()));
     }

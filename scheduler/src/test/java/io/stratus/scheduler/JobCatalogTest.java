@@ -90,7 +90,7 @@ class JobCatalogTest {
     assertSame(factory, catalog.factory("totals"));
     JobDefinition job = catalog.get("totals", Map.of("events", "50", "parallelism", "2"));
     assertEquals("totals", job.name());
-    assertEquals(List.of(TotalsJob.OPERATOR), job.keyedOperators());
+    assertEquals(List.of(TotalsJob.OPERATOR), job.rescalableOperators());
     assertEquals(2, job.runtime().parallelism());
 
     assertEquals(1, factory.contexts.size());

@@ -96,7 +96,7 @@ public final class StreamEnvironment implements AutoCloseable {
   }
 
   /** A stream read from {@code source} by one task. */
-  public <T> DataStream<T> fromSource(Source<T> source, WatermarkStrategy watermarks,
+  public <T> SourceStream<T> fromSource(Source<T> source, WatermarkStrategy watermarks,
       String name) {
     return fromSource(source, watermarks, name, 1);
   }
@@ -107,7 +107,7 @@ public final class StreamEnvironment implements AutoCloseable {
    * The records' serde is the source's, or derived from its type argument.
    */
   @SuppressWarnings("unchecked")
-  public <T> DataStream<T> fromSource(Source<T> source, WatermarkStrategy watermarks,
+  public <T> SourceStream<T> fromSource(Source<T> source, WatermarkStrategy watermarks,
       String name, int parallelism) {
     if (parallelism < 1) {
       throw new IllegalArgumentException("source parallelism must be >= 1, was " + parallelism);
@@ -116,7 +116,7 @@ public final class StreamEnvironment implements AutoCloseable {
         : OutputTypes.serdeOf(source, Source.class, 0);
     int id = add(next -> new Transformation.SourceNode(next, name, source, watermarks,
         parallelism), List.of(), serde);
-    return new DataStream<>(this, id);
+    return new SourceStream<>(this, id);
   }
 
   /**

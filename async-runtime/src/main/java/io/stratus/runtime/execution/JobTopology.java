@@ -80,7 +80,8 @@ public final class JobTopology {
   private final int[] channels;
 
   /**
-   * @param overrides parallelism per keyed operator uid, replacing the graph's and the default
+   * @param overrides parallelism per keyed operator uid or rescalable source name, replacing the
+   *                  graph's and the default
    * @throws IllegalArgumentException naming the step: a parallelism out of range, a forward
    *         edge between different parallelism, an exchange whose records have no serde
    */
@@ -168,7 +169,8 @@ public final class JobTopology {
       Map<String, Integer> overrides) {
     int p;
     if (t instanceof Transformation.SourceNode s) {
-      p = Math.max(1, s.parallelism());
+      p = s.source().rescalable() ? overrides.getOrDefault(s.name(), Math.max(1, s.parallelism()))
+          : Math.max(1, s.parallelism());
     } else if (t instanceof Transformation.KeyedProcessNode k) {
       p = overrides.getOrDefault(k.uid(), k.parallelism() > 0 ? k.parallelism()
           : config.parallelism());

@@ -49,7 +49,8 @@ public final class LocalJobRunner {
       }
 
       @Override
-      public void taskFinished(TaskSpec task, Long sourceOffset, List<String> committables) {}
+      public void taskFinished(TaskSpec task, Map<String, Long> sourcePosition,
+          List<String> committables) {}
 
       @Override
       public void firstRecordProcessed(TaskSpec task) {}

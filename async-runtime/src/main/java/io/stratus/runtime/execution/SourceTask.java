@@ -1,21 +1,29 @@
 package io.stratus.runtime.execution;
 
+import io.stratus.runtime.functions.DeadLetter;
 import io.stratus.runtime.graph.WatermarkStrategy;
+import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
+import io.stratus.runtime.source.UnreadableRecordException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads one source split on its own Vert.x context, pushes records through its chained steps to
  * the next operator, emits watermarks after each batch and periodically (declaring itself idle
  * when it has read nothing for the strategy's idleness timeout), and pauses while downstream
  * inboxes are full. A checkpoint trigger puts a barrier between two batches and reports the
- * offset at that point. Yields to the event loop between batches.
+ * position at that point. Yields to the event loop between batches.
  */
 final class SourceTask implements DeployedTask {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SourceTask.class);
 
   private final TaskSpec spec;
   private final String name;
@@ -25,7 +33,11 @@ final class SourceTask implements DeployedTask {
   private final WatermarkStrategy watermarks;
   /** Null when the strategy makes no watermarks. */
   private final WatermarkStrategy.Generator generator;
+  /** Watermarks per split, for records that name theirs; null without watermarks. */
+  private final SplitWatermarks splitWatermarks;
   private final TaskOutput output;
+  /** Where records the reader cannot read go; null: such a record fails the task. */
+  private final SinkWriter<DeadLetter<byte[]>> deadLetters;
   private final int batch;
   private final TaskEvents events;
   private final CompletableFuture<Void> done = new CompletableFuture<>();
@@ -42,7 +54,8 @@ final class SourceTask implements DeployedTask {
   private volatile long records;
 
   SourceTask(TaskSpec spec, String name, Vertx vertx, Context context, SourceReader<?> reader,
-      WatermarkStrategy watermarks, TaskOutput output, int batch, TaskEvents events) {
+      WatermarkStrategy watermarks, TaskOutput output,
+      SinkWriter<DeadLetter<byte[]>> deadLetters, int batch, TaskEvents events) {
     this.spec = spec;
     this.name = name;
     this.vertx = vertx;
@@ -50,11 +63,14 @@ final class SourceTask implements DeployedTask {
     this.reader = reader;
     this.watermarks = watermarks;
     this.generator = watermarks.createGenerator();
+    this.splitWatermarks = generator == null ? null
+        : new SplitWatermarks(watermarks, System.currentTimeMillis());
     this.output = output;
+    this.deadLetters = deadLetters;
     this.batch = batch;
     this.events = events;
-    if (spec.sourceOffset() != null) {
-      reader.seek(spec.sourceOffset());
+    if (spec.sourcePosition() != null) {
+      reader.seek(spec.sourcePosition());
     }
   }
 
@@ -99,7 +115,10 @@ final class SourceTask implements DeployedTask {
   }
 
   private void emitWatermark() {
-    long next = generator == null ? Long.MIN_VALUE : generator.currentWatermark();
+    long next = generator == null ? Long.MIN_VALUE
+        : splitWatermarks.hasSplits()
+            ? splitWatermarks.current(reader.splits(), System.currentTimeMillis())
+            : generator.currentWatermark();
     if (next > watermark) {
       watermark = next;
       output.watermark(next);
@@ -139,6 +158,7 @@ final class SourceTask implements DeployedTask {
     CompletableFuture<Void> quiet = new CompletableFuture<>();
     context.runOnContext(v -> {
       stopPeriodic();
+      closeReader();
       done.complete(null);
       quiet.complete(null);
     });
@@ -156,7 +176,7 @@ final class SourceTask implements DeployedTask {
             new IllegalStateException("source " + name + " has ended"), List.of());
         return;
       }
-      long offset = reader.offset();
+      Map<String, Long> position = reader.position();
       halted |= halt;
       CompletableFuture<Void> reported = new CompletableFuture<>();
       snapshotsReported = CompletableFuture.allOf(snapshotsReported, reported);
@@ -172,7 +192,7 @@ final class SourceTask implements DeployedTask {
               "staging output for checkpoint " + checkpointId + " failed", error)));
         } else {
           events.snapshotTaken(spec, checkpointId,
-              new TaskSnapshot(offset, null, committables, 0, null));
+              new TaskSnapshot(position, null, committables, 0, null));
         }
         reported.complete(null);
       }));
@@ -193,7 +213,17 @@ final class SourceTask implements DeployedTask {
     }
     List<? extends SourceRecord<?>> polled;
     try {
-      polled = reader.poll(batch);
+      try {
+        polled = reader.poll(batch);
+      } catch (UnreadableRecordException e) {
+        if (deadLetters == null) {
+          throw e;
+        }
+        deadLetters.write(new DeadLetter<>(e.bytes(), e.where(), e.timestamp(), e.getMessage(),
+            1));
+        context.runOnContext(v -> step());
+        return;
+      }
       if (polled == null) {
         finish();
         return;
@@ -207,7 +237,11 @@ final class SourceTask implements DeployedTask {
       }
       for (SourceRecord<?> r : polled) {
         if (generator != null) {
-          generator.onEvent(r.timestamp());
+          if (r.split() != null) {
+            splitWatermarks.onEvent(r.split(), r.timestamp(), lastRecordAt);
+          } else {
+            generator.onEvent(r.timestamp());
+          }
         }
         records++;
         try {
@@ -247,14 +281,24 @@ final class SourceTask implements DeployedTask {
         fail(new TaskFailureException(name, null, null, e));
         return;
       }
-      events.taskFinished(spec, reader.offset(), staged);
+      events.taskFinished(spec, reader.position(), staged);
       done.complete(null);
     }));
+  }
+
+  /** Releases what the reader holds (a Kafka consumer and its thread) when the task stops. */
+  private void closeReader() {
+    try {
+      reader.close();
+    } catch (Exception e) {
+      LOG.warn("closing the reader of {} failed", name, e);
+    }
   }
 
   private void fail(TaskFailureException e) {
     stopped = true;
     stopPeriodic();
+    closeReader();
     events.taskFailed(spec, e);
     done.complete(null);
   }

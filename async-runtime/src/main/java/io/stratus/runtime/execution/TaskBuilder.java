@@ -1,6 +1,7 @@
 package io.stratus.runtime.execution;
 
 import io.stratus.runtime.RuntimeConfig;
+import io.stratus.runtime.functions.DeadLetter;
 import io.stratus.runtime.graph.Partitioning;
 import io.stratus.runtime.graph.StreamEdge;
 import io.stratus.runtime.graph.Transformation;
@@ -83,10 +84,16 @@ public final class TaskBuilder {
         + spec.parallelism() + "]";
   }
 
+  @SuppressWarnings("unchecked")
   private DeployedTask source(TaskSpec spec, Transformation.SourceNode node, TaskEvents events) {
+    Map<String, SinkWriter<?>> sideOutputs = new LinkedHashMap<>();
+    node.sideOutputs().forEach((tag, sink) ->
+        sideOutputs.put(tag, sink.createWriter(spec.subtask(), spec.parallelism())));
     return new SourceTask(spec, taskName(spec), resources.vertx(), resources.newTaskContext(),
         node.source().createReader(spec.subtask(), spec.parallelism()), node.watermarks(),
-        outputOf(spec, node.id(), events), config.sourceBatch(), events);
+        TaskOutput.withSideOutputs(outputOf(spec, node.id(), events), node.name(), sideOutputs),
+        (SinkWriter<DeadLetter<byte[]>>) sideOutputs.get(DeadLetterSink.TAG_ID),
+        config.sourceBatch(), events);
   }
 
   private CompletableFuture<DeployedTask> keyed(TaskSpec spec,

@@ -1,6 +1,7 @@
 package io.stratus.runtime.execution;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What tasks report to whoever deployed them (the worker, which forwards it to the coordinator
@@ -28,9 +29,9 @@ public interface TaskEvents {
   /**
    * The task processed all its input.
    *
-   * @param sourceOffset a source's offset at its end (null for other tasks): checkpoints taken
-   *                     after it ended record it
+   * @param sourcePosition a source's position at its end (null for other tasks): checkpoints
+   *                       taken after it ended record it
    * @param committables the output staged at the end
    */
-  void taskFinished(TaskSpec task, Long sourceOffset, List<String> committables);
+  void taskFinished(TaskSpec task, Map<String, Long> sourcePosition, List<String> committables);
 }

@@ -5,12 +5,13 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.stratus.runtime.state.HotBlocks;
 import io.stratus.runtime.state.StateHandle;
 import java.util.List;
+import java.util.Map;
 
 /**
- * What a task contributes to a checkpoint: a source's offset, a keyed task's state handle, a
+ * What a task contributes to a checkpoint: a source's position, a keyed task's state handle, a
  * sink's staged output.
  *
- * @param sourceOffset  where the source resumes; null for other tasks
+ * @param sourcePosition where the source resumes; null for other tasks
  * @param state         the keyed backend's snapshot; null for sources
  * @param committables  staged sink output to commit when the checkpoint completes
  * @param uploadedBytes state bytes the task uploaded since its previous snapshot (its share of
@@ -18,16 +19,16 @@ import java.util.List;
  * @param hotBlocks     the blocks of its state its worker's cache holds hottest, for the next
  *                      owner of its key groups; never written to the checkpoint's metadata
  */
-public record TaskSnapshot(Long sourceOffset, StateHandle state, List<String> committables,
+public record TaskSnapshot(Map<String, Long> sourcePosition, StateHandle state, List<String> committables,
     long uploadedBytes, HotBlocks hotBlocks) {
 
   @JsonCreator
-  public TaskSnapshot(@JsonProperty("sourceOffset") Long sourceOffset,
+  public TaskSnapshot(@JsonProperty("sourcePosition") Map<String, Long> sourcePosition,
       @JsonProperty("state") StateHandle state,
       @JsonProperty("committables") List<String> committables,
       @JsonProperty("uploadedBytes") long uploadedBytes,
       @JsonProperty("hotBlocks") HotBlocks hotBlocks) {
-    this.sourceOffset = sourceOffset;
+    this.sourcePosition = sourcePosition;
     this.state = state;
     this.committables = committables == null ? List.of() : List.copyOf(committables);
     this.uploadedBytes = uploadedBytes;

@@ -7,6 +7,7 @@ import io.stratus.runtime.state.HotBlocks;
 import io.stratus.runtime.state.StateHandle;
 import io.stratus.store.keygroup.KeyGroupRange;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One task of one attempt of a job, as the coordinator deploys it to a worker (JSON on the
@@ -19,20 +20,22 @@ import java.util.List;
  * @param subtask      index among the operator's tasks
  * @param parallelism  the operator's tasks
  * @param keyGroups    a keyed task's key groups; null for other tasks
- * @param sourceOffset where a source task resumes; null to start at the beginning
+ * @param sourcePosition where a source task resumes ({@link io.stratus.runtime.source.SourceReader#position()});
+ *                     null to start at the beginning
  * @param restore      snapshot handles that cover a keyed task's key groups; empty: fresh state
  * @param warmFirst    blocks the previous owners of those key groups read most: the restored
  *                     state loads them into the cache before anything else
  */
 public record TaskSpec(String job, int attempt, int vertex, int subtask, int parallelism,
-    KeyGroupRange keyGroups, Long sourceOffset, List<StateHandle> restore, HotBlocks warmFirst) {
+    KeyGroupRange keyGroups, Map<String, Long> sourcePosition, List<StateHandle> restore,
+    HotBlocks warmFirst) {
 
   @JsonCreator
   public TaskSpec(@JsonProperty("job") String job, @JsonProperty("attempt") int attempt,
       @JsonProperty("vertex") int vertex, @JsonProperty("subtask") int subtask,
       @JsonProperty("parallelism") int parallelism,
       @JsonProperty("keyGroups") KeyGroupRange keyGroups,
-      @JsonProperty("sourceOffset") Long sourceOffset,
+      @JsonProperty("sourcePosition") Map<String, Long> sourcePosition,
       @JsonProperty("restore") List<StateHandle> restore,
       @JsonProperty("warmFirst") HotBlocks warmFirst) {
     this.job = job;
@@ -41,7 +44,7 @@ public record TaskSpec(String job, int attempt, int vertex, int subtask, int par
     this.subtask = subtask;
     this.parallelism = parallelism;
     this.keyGroups = keyGroups;
-    this.sourceOffset = sourceOffset;
+    this.sourcePosition = sourcePosition == null ? null : Map.copyOf(sourcePosition);
     this.restore = restore == null ? List.of() : List.copyOf(restore);
     this.warmFirst = warmFirst == null ? HotBlocks.NONE : warmFirst;
   }

@@ -172,13 +172,24 @@ public record JobGraph(String name, List<Transformation> nodes, List<StreamEdge>
 
   /** The keyed operators, in the order the job added them. */
   public List<Transformation.KeyedProcessNode> keyedOperators() {
-    List<Transformation.KeyedProcessNode> out = new ArrayList<>();
-    for (Transformation t : nodes) {
-      if (t instanceof Transformation.KeyedProcessNode k) {
-        out.add(k);
-      }
-    }
-    return out;
+    return nodesOf(Transformation.KeyedProcessNode.class);
+  }
+
+  /** The sources, in the order the job added them. */
+  public List<Transformation.SourceNode> sources() {
+    return nodesOf(Transformation.SourceNode.class);
+  }
+
+  private <N extends Transformation> List<N> nodesOf(Class<N> kind) {
+    return nodes.stream().filter(kind::isInstance).map(kind::cast).toList();
+  }
+
+  /**
+   * The sources whose parallelism a rescale may change
+   * ({@link io.stratus.runtime.source.Source#rescalable()}).
+   */
+  public List<Transformation.SourceNode> rescalableSources() {
+    return sources().stream().filter(s -> s.source().rescalable()).toList();
   }
 
   /**
@@ -207,6 +218,7 @@ public record JobGraph(String name, List<Transformation> nodes, List<StreamEdge>
       }
     }
     keyedOperators().forEach(k -> sinks.addAll(k.sideOutputs().values()));
+    sources().forEach(s -> sinks.addAll(s.sideOutputs().values()));
     List<CompletableFuture<Integer>> all = new ArrayList<>();
     for (Sink<?> sink : sinks) {
       all.add(sink.abortStaged(before, Set.copyOf(kept.getOrDefault(sink, List.of()))));
@@ -269,6 +281,11 @@ public record JobGraph(String name, List<Transformation> nodes, List<StreamEdge>
     for (Transformation.KeyedProcessNode k : keyedOperators()) {
       if ((uid == null || k.uid().equals(uid)) && k.sideOutputs().containsKey(tag)) {
         return k.sideOutputs().get(tag);
+      }
+    }
+    for (Transformation.SourceNode s : sources()) {
+      if (uid != null && s.name().equals(uid) && s.sideOutputs().containsKey(tag)) {
+        return s.sideOutputs().get(tag);
       }
     }
     throw new IllegalStateException("job '" + name + "' has no sink for side output '" + where

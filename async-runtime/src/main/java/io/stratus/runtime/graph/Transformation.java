@@ -7,6 +7,7 @@ import io.stratus.runtime.functions.MapFunction;
 import io.stratus.runtime.functions.ProcessFunction;
 import io.stratus.runtime.sink.Sink;
 import io.stratus.runtime.source.Source;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -37,17 +38,26 @@ public sealed interface Transformation {
   /**
    * Where records enter; its name identifies its splits' offsets in checkpoints, so it is
    * unique in the job.
+   *
+   * @param sideOutputs the dead-letter sink of records the reader cannot read, under
+   *                    {@link io.stratus.runtime.sink.DeadLetterSink#TAG_ID}, if the job set one
    */
   record SourceNode(int id, String name, Source<?> source, WatermarkStrategy watermarks,
-      int parallelism) implements Transformation {
+      int parallelism, Map<String, Sink<?>> sideOutputs) implements Transformation {
+
+    public SourceNode(int id, String name, Source<?> source, WatermarkStrategy watermarks,
+        int parallelism) {
+      this(id, name, source, watermarks, parallelism, new LinkedHashMap<>());
+    }
+
     @Override
     public SourceNode withParallelism(int value) {
-      return new SourceNode(id, name, source, watermarks, value);
+      return new SourceNode(id, name, source, watermarks, value, sideOutputs);
     }
 
     @Override
     public SourceNode withName(String value) {
-      return new SourceNode(id, value, source, watermarks, parallelism);
+      return new SourceNode(id, value, source, watermarks, parallelism, sideOutputs);
     }
   }
 

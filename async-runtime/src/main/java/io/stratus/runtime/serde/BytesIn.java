@@ -79,6 +79,11 @@ public final class BytesIn {
     return out;
   }
 
+  /** The bytes up to the end of the slice: for encodings that are a whole message. */
+  public byte[] readRemaining() {
+    return readBytes(limit - position);
+  }
+
   public byte[] readLengthPrefixed() {
     return readBytes(readVarInt());
   }

@@ -110,6 +110,28 @@ public final class Serdes {
     }
   };
 
+  /**
+   * Text as its bare UTF-8 bytes, without a length: only for a value that is a whole message
+   * (a Kafka record's value or key, a line), where other systems read and write plain text.
+   * Inside another encoding use {@link #STRING}.
+   */
+  public static final Serde<String> TEXT = new Serde<>() {
+    @Override
+    public void write(String value, BytesOut out) {
+      out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String read(BytesIn in) {
+      return new String(in.readRemaining(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+      return "text";
+    }
+  };
+
   public static final Serde<byte[]> BYTES = new Serde<>() {
     @Override
     public void write(byte[] value, BytesOut out) {

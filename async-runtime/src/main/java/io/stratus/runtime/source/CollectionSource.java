@@ -53,7 +53,7 @@ public final class CollectionSource<T> implements Source<T> {
 
   @Override
   public SourceReader<T> createReader(int split, int splits) {
-    return new SourceReader<>() {
+    return new OffsetReader<>() {
       private int next = split;
 
       @Override

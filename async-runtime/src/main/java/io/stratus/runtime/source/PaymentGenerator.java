@@ -64,7 +64,7 @@ public final class PaymentGenerator implements Source<Payment> {
 
   @Override
   public SourceReader<Payment> createReader(int split, int splits) {
-    return new SourceReader<>() {
+    return new OffsetReader<>() {
       private long next;
 
       @Override

@@ -2,6 +2,7 @@ package io.stratus.runtime.source;
 
 import io.stratus.runtime.serde.Serde;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A source held to at most {@code perSecond} records per second per split, by wall clock:
@@ -47,13 +48,13 @@ public final class RateLimitedSource<T> implements Source<T> {
       }
 
       @Override
-      public long offset() {
-        return reader.offset();
+      public Map<String, Long> position() {
+        return reader.position();
       }
 
       @Override
-      public void seek(long offset) {
-        reader.seek(offset);
+      public void seek(Map<String, Long> position) {
+        reader.seek(position);
       }
 
       @Override

@@ -35,7 +35,7 @@ public final class SequenceSource implements Source<Long> {
 
   @Override
   public SourceReader<Long> createReader(int split, int splits) {
-    return new SourceReader<>() {
+    return new OffsetReader<>() {
       private long next = from + split;
 
       @Override

@@ -18,6 +18,17 @@ public interface Source<T> {
   boolean bounded();
 
   /**
+   * Whether the source's parallelism may change between checkpoint and restore (a rescale
+   * names the source like a keyed operator). Each reader of a rescalable source is given the
+   * positions of every split in the checkpoint and picks the splits it reads now; split names
+   * must therefore not depend on the parallelism. A source whose splits are "the i-th of n"
+   * (the generators here) is not rescalable.
+   */
+  default boolean rescalable() {
+    return false;
+  }
+
+  /**
    * The records' serde, when the source knows it; null lets the stream API derive it from the
    * source's type argument ({@code implements Source<Payment>}), or the job declare it with
    * {@code returns(serde)}. Records cross between tasks as bytes of this serde.

@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -66,7 +67,8 @@ class StreamTaskAlignmentTest {
     }
 
     @Override
-    public void taskFinished(TaskSpec task, Long sourceOffset, List<String> committables) {
+    public void taskFinished(TaskSpec task, Map<String, Long> sourcePosition,
+        List<String> committables) {
       finished.complete(null);
     }
   }

@@ -12,6 +12,7 @@ import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.sink.CollectingSink;
 import io.stratus.runtime.source.SequenceSource;
 import io.stratus.runtime.source.Source;
+import io.stratus.runtime.source.OffsetReader;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
 import io.stratus.runtime.state.BackendFixture;
@@ -187,7 +188,7 @@ class TimersTest {
 
     @Override
     public SourceReader<Long> createReader(int split, int splits) {
-      return new SourceReader<>() {
+      return new OffsetReader<>() {
         private long next;
 
         @Override

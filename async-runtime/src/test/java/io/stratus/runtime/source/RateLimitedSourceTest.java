@@ -13,6 +13,7 @@ import io.stratus.runtime.serde.Serdes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class RateLimitedSourceTest {
     List<SourceRecord<Long>> batch = reader.poll(100);
     assertNotNull(batch, "not the end of the split");
     assertEquals(List.of(), batch);
-    assertEquals(0, reader.offset());
+    assertEquals(0, offset(reader));
   }
 
   @Test
@@ -83,7 +84,7 @@ class RateLimitedSourceTest {
     for (int i = 0; i < read.size(); i++) {
       assertEquals(i, read.get(i));
     }
-    assertEquals(read.size(), reader.offset());
+    assertEquals(read.size(), offset(reader));
   }
 
   @Test
@@ -104,15 +105,15 @@ class RateLimitedSourceTest {
     for (int i = 0; i < read.size(); i++) {
       assertEquals(i, read.get(i));
     }
-    assertEquals(read.size(), reader.offset());
+    assertEquals(read.size(), offset(reader));
   }
 
   @Test
   void offsetsAndSeekPassThrough() throws Exception {
     SourceReader<Long> reader = new RateLimitedSource<>(new SequenceSource(0, 10_000), 1000)
         .createReader(0, 1);
-    reader.seek(5_000);
-    assertEquals(5_000, reader.offset());
+    reader.seek(Map.of(OffsetReader.SPLIT, 5_000L));
+    assertEquals(5_000, offset(reader));
     AtomicReference<List<SourceRecord<Long>>> first = new AtomicReference<>();
     await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
       List<SourceRecord<Long>> batch = reader.poll(3);
@@ -122,7 +123,7 @@ class RateLimitedSourceTest {
     List<Long> got = values(first.get());
     assertFalse(got.isEmpty());
     assertEquals(5_000L, got.get(0));
-    assertEquals(5_000 + got.size(), reader.offset());
+    assertEquals(5_000 + got.size(), offset(reader));
     assertEquals(5_000L, first.get().get(0).timestamp(), "the wrapped record, unchanged");
   }
 
@@ -130,8 +131,8 @@ class RateLimitedSourceTest {
   void collectionSourceOffsetsPassThroughToo() {
     SourceReader<String> reader = new RateLimitedSource<>(
         new CollectionSource<>(List.of("a", "b", "c", "d", "e")), 1000).createReader(0, 1);
-    reader.seek(3);
-    assertEquals(3, reader.offset());
+    reader.seek(Map.of(OffsetReader.SPLIT, 3L));
+    assertEquals(3, offset(reader));
     List<String> read = new ArrayList<>();
     await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
       List<SourceRecord<String>> batch = reader.poll(10);
@@ -142,7 +143,7 @@ class RateLimitedSourceTest {
       return false;
     });
     assertEquals(List.of("d", "e"), read);
-    assertEquals(5, reader.offset());
+    assertEquals(5, offset(reader));
   }
 
   @Test
@@ -203,5 +204,9 @@ class RateLimitedSourceTest {
     // 1/s is allowed: nothing is due before a second has passed.
     assertEquals(List.of(), new RateLimitedSource<>(new SequenceSource(0, 1), 1)
         .createReader(0, 1).poll(10));
+  }
+
+  private static long offset(SourceReader<?> reader) {
+    return reader.position().get(OffsetReader.SPLIT);
   }
 }

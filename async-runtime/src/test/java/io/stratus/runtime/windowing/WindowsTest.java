@@ -15,6 +15,7 @@ import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.sink.CollectingSink;
 import io.stratus.runtime.source.CollectionSource;
 import io.stratus.runtime.source.Source;
+import io.stratus.runtime.source.OffsetReader;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
 import io.stratus.runtime.state.Aggregator;
@@ -264,7 +265,7 @@ class WindowsTest {
 
     @Override
     public SourceReader<Ev> createReader(int split, int splits) {
-      return new SourceReader<>() {
+      return new OffsetReader<>() {
         private int next;
         private long last;
 
@@ -337,7 +338,7 @@ class WindowsTest {
 
     @Override
     public SourceReader<Ev> createReader(int split, int splits) {
-      return new SourceReader<>() {
+      return new OffsetReader<>() {
         private int next = 1;
 
         @Override

@@ -1,0 +1,164 @@
+package io.stratus.kafka.embedded;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Kafka broker in this JVM: one KRaft node that is both controller and broker, on
+ * 127.0.0.1, its log in a directory of its own. For tests and the demo, where no Kafka cluster
+ * exists. It can be stopped and started again on the same ports and log (a broker restart).
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+  private final Path logDir;
+  private final boolean ownsLogDir;
+  private final int brokerPort;
+  private final int controllerPort;
+  private final Map<String, String> overrides;
+  private KafkaRaftServer server;
+
+  private EmbeddedKafka(Path logDir, boolean ownsLogDir, Map<String, String> overrides)
+      throws IOException {
+    this.logDir = logDir;
+    this.ownsLogDir = ownsLogDir;
+    this.overrides = Map.copyOf(overrides);
+    this.brokerPort = freePort();
+    this.controllerPort = freePort();
+    format();
+  }
+
+  /** A broker started on free ports with its log in a new temporary directory. */
+  public static EmbeddedKafka start() {
+    return start(Map.of());
+  }
+
+  /** A started broker with broker settings {@code overrides} on top of the defaults. */
+  public static EmbeddedKafka start(Map<String, String> overrides) {
+    try {
+      EmbeddedKafka kafka = new EmbeddedKafka(Files.createTempDirectory("stratus-kafka-"), true,
+          overrides);
+      kafka.startBroker();
+      return kafka;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the embedded Kafka broker's log directory",
+          e);
+    }
+  }
+
+  /** Where clients connect: {@code 127.0.0.1:<port>}. */
+  public String bootstrapServers() {
+    return "127.0.0.1:" + brokerPort;
+  }
+
+  /** Creates topics with {@code partitions} each (replication 1), waiting until they exist. */
+  public void createTopics(int partitions, String... names) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
+      admin.createTopics(Stream.of(names).map(n -> new NewTopic(n, partitions, (short) 1))
+          .toList()).all().get();
+    } catch (Exception e) {
+      throw new IllegalStateException("creating topics " + List.of(names) + " failed: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Starts the broker again after {@link #stopBroker()}: same ports, same log. */
+  public synchronized void startBroker() {
+    if (server != null) {
+      return;
+    }
+    KafkaRaftServer s = new KafkaRaftServer(new KafkaConfig(config(), false), Time.SYSTEM);
+    s.startup();
+    server = s;
+    LOG.info("Embedded Kafka broker listens on {} (log in {})", bootstrapServers(), logDir);
+  }
+
+  /** Stops the broker, keeping its log: clients see it down until {@link #startBroker()}. */
+  public synchronized void stopBroker() {
+    if (server == null) {
+      return;
+    }
+    server.shutdown();
+    server.awaitShutdown();
+    server = null;
+  }
+
+  @Override
+  public void close() {
+    stopBroker();
+    if (ownsLogDir) {
+      try (Stream<Path> files = Files.walk(logDir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        LOG.warn("could not delete the embedded broker's log {}", logDir, e);
+      }
+    }
+  }
+
+  private Properties config() {
+    Properties p = new Properties();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", "1");
+    p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:"
+        + controllerPort);
+    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+    p.put("controller.listener.names", "CONTROLLER");
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put("log.dirs", logDir.toString());
+    p.put("offsets.topic.replication.factor", "1");
+    p.put("offsets.topic.num.partitions", "4");
+    p.put("transaction.state.log.replication.factor", "1");
+    p.put("transaction.state.log.min.isr", "1");
+    p.put("transaction.state.log.num.partitions", "4");
+    p.put("group.initial.rebalance.delay.ms", "0");
+    p.put("num.partitions", "1");
+    p.put("auto.create.topics.enable", "false");
+    p.putAll(overrides);
+    return p;
+  }
+
+  private void format() throws IOException {
+    Formatter formatter = new Formatter()
+        .setClusterId(Uuid.randomUuid().toString())
+        .setNodeId(1)
+        .setControllerListenerName("CONTROLLER")
+        .setMetadataLogDirectory(logDir.toString())
+        .setDirectories(Set.of(logDir.toString()))
+        .setReleaseVersion(MetadataVersion.latestProduction());
+    try {
+      formatter.run();
+    } catch (Exception e) {
+      throw new IOException("formatting the embedded broker's log " + logDir + " failed: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
