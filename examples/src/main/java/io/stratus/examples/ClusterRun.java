@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -34,8 +35,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the card-profiles job on an embedded cluster (coordinator, workers, REST API) over the
- * command's storage, as {@code stratus demo} does: it refuses to start while another process
+ * Runs the card-profiles job (or, with {@code --kafka}, the kafka-fraud job against an
+ * embedded broker) on an embedded cluster (coordinator, workers, REST API) over the command's
+ * storage, as {@code stratus demo} does: it refuses to start while another process
  * uses the same prefix, resumes from the newest checkpoint or
  * savepoint an earlier run left (or starts over with {@code --fresh}, saying what it removes),
  * optionally rescales live through the REST API, prints a status line every few seconds, and on
@@ -60,10 +62,19 @@ final class ClusterRun {
    * @param phaseSeconds seconds before, between and after the scripted rescales; 0 for none
    * @param duration     stop after this long; null to run until Ctrl-C
    * @param reportEvery  time between status lines
+   * @param kafkaRate    payments/s into an embedded Kafka broker for the kafka-fraud job; 0
+   *                     runs the card-profiles job
    */
   record Settings(String command, long users, int workers, RestConfig api,
       DataPlaneConfig dataPlane, boolean fresh,
-      String restoreFrom, long phaseSeconds, Duration duration, Duration reportEvery) {}
+      String restoreFrom, long phaseSeconds, Duration duration, Duration reportEvery,
+      long kafkaRate) {
+
+    /** The job this run runs. */
+    String job() {
+      return kafkaRate > 0 ? KafkaFraudJob.NAME : CardProfilesJob.NAME;
+    }
+  }
 
   private static final long[] RESCALES = {4, 2};
 
@@ -83,7 +94,7 @@ final class ClusterRun {
       return failed(portProblem);
     }
     try (DemoStorage storage = DemoStorage.open(storageOptions, "stratus-demo/")) {
-      System.out.println("Stratus: the " + CardProfilesJob.NAME + " job on an embedded cluster");
+      System.out.println("Stratus: the " + settings.job() + " job on an embedded cluster");
       location = storage.describe();
       System.out.println("  object store: " + location);
       System.out.println("  log: " + ClusterLog.writeTo(storage.dataDir().resolve("stratus.log")));
@@ -109,10 +120,30 @@ final class ClusterRun {
   }
 
   private int run(DemoStorage storage, EmbeddedCluster cluster) throws InterruptedException {
+    if (settings.kafkaRate() == 0) {
+      return run(storage, cluster, null);
+    }
+    Path log = storage.dataDir().resolve("kafka");
+    try (KafkaDemoFeed feed = KafkaDemoFeed.start(log, settings.users(),
+        settings.kafkaRate())) {
+      System.out.printf("  Kafka: an embedded broker on %s (log in %s); payments of %s cards "
+              + "to topic '%s' at %s/s, every 2,000th twenty times its amount; alerts to topic "
+              + "'%s'%n", feed.bootstrapServers(), log, Units.count(settings.users()),
+          KafkaFraudJob.PAYMENTS, Units.count(settings.kafkaRate()), KafkaFraudJob.ALERTS);
+      int exit = run(storage, cluster, feed);
+      System.out.printf("%s payments written to Kafka in this run; %s alerts in topic '%s' "
+              + "(read_committed, every run's)%n", Units.count(feed.written()),
+          Units.count(feed.committedAlerts()), KafkaFraudJob.ALERTS);
+      return exit;
+    }
+  }
+
+  private int run(DemoStorage storage, EmbeddedCluster cluster, KafkaDemoFeed feed)
+      throws InterruptedException {
     ObjectStore objects = storage.objects();
     CheckpointStorage checkpoints = cluster.coordinator().storage();
     if (settings.fresh()) {
-      startOver(checkpoints, objects);
+      startOver(settings.job(), checkpoints, objects);
     }
     CheckpointMetadata restore = restorePoint(checkpoints, objects);
     RestServer rest;
@@ -128,10 +159,14 @@ final class ClusterRun {
       System.out.printf("  %d workers%s, REST API on %s (try: ./stratus job %s --api %s)%n%n",
           settings.workers(), settings.dataPlane() == null ? ""
               : " (records between them over their data servers, loopback TCP)",
-          api, CardProfilesJob.NAME, api);
+          api, settings.job(), api);
       Map<String, Integer> parallelism = new LinkedHashMap<>();
       if (restore != null) {
         restore.operators().forEach(o -> parallelism.put(o.uid(), o.parallelism()));
+        if (feed != null) {
+          restore.sources().forEach(split -> parallelism.put(split.source(),
+              split.parallelism()));
+        }
       }
       if (stop.requested()) {
         System.out.println("Stopped before the job started: nothing to save.");
@@ -139,11 +174,12 @@ final class ClusterRun {
       }
       JobController job;
       try {
-        job = cluster.coordinator().submit(CardProfilesJob.NAME,
-            Map.of("users", String.valueOf(settings.users())), restore, settings.restoreFrom(),
+        job = cluster.coordinator().submit(settings.job(), feed == null
+                ? Map.of("users", String.valueOf(settings.users()))
+                : Map.of("bootstrap", feed.bootstrapServers()), restore, settings.restoreFrom(),
             parallelism);
       } catch (IllegalArgumentException e) {
-        return failed("cannot start " + CardProfilesJob.NAME + ": " + e.getMessage());
+        return failed("cannot start " + settings.job() + ": " + e.getMessage());
       }
       return watch(job, client);
     }
@@ -186,9 +222,9 @@ final class ClusterRun {
 
   private void rescale(CoordinatorClient client, long parallelism) throws InterruptedException {
     System.out.printf("%nPOST %s/jobs/%s/rescale {\"parallelism\": %d}%n", client.api(),
-        CardProfilesJob.NAME, parallelism);
+        settings.job(), parallelism);
     try {
-      JsonNode report = client.post("/jobs/" + CardProfilesJob.NAME + "/rescale",
+      JsonNode report = client.post("/jobs/" + settings.job() + "/rescale",
           Map.of("parallelism", parallelism), Duration.ofMinutes(2));
       System.out.printf("  rescaled %s -> %s in %s (checkpoint %s, stop %s, deploy and "
               + "restore %s, to first record %s)%n%n", report.path("from"), report.path("to"),
@@ -205,14 +241,14 @@ final class ClusterRun {
   /** Stops the job with a savepoint through the REST API; says where it is. */
   private int stopWithSavepoint(JobController job, CoordinatorClient client)
       throws InterruptedException {
-    String name = CardProfilesJob.NAME + "-" + LocalDateTime.now()
+    String name = settings.job() + "-" + LocalDateTime.now()
         .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     System.out.printf("%nPOST %s/jobs/%s/stop {\"savepoint\": \"%s\"}%n", client.api(),
-        CardProfilesJob.NAME, name);
+        settings.job(), name);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
       try {
-        JsonNode savepoint = client.post("/jobs/" + CardProfilesJob.NAME + "/stop",
+        JsonNode savepoint = client.post("/jobs/" + settings.job() + "/stop",
             Map.of("savepoint", name), Duration.ofMinutes(2));
         JobStatus end = job.result().join();
         System.out.printf("%nStopped with savepoint %s (#%d) after %s records in this run:%n"
@@ -224,7 +260,7 @@ final class ClusterRun {
         if (e.status() == 0) {
           job.cancel().join();
           return failed("the savepoint did not complete in time (" + e.getMessage() + "); it "
-              + "may still have: see './stratus checkpoints " + CardProfilesJob.NAME + "' "
+              + "may still have: see './stratus checkpoints " + settings.job() + "' "
               + "next time. Otherwise the next run resumes from the last completed checkpoint");
         }
         // A job that is restarting cannot take a savepoint yet: it may in a moment.
@@ -256,13 +292,13 @@ final class ClusterRun {
   private CheckpointMetadata restorePoint(CheckpointStorage checkpoints, ObjectStore objects) {
     CheckpointStorage.RestorePoint point;
     if (settings.restoreFrom() != null) {
-      point = checkpoints.resolve(CardProfilesJob.NAME, settings.restoreFrom()).join();
+      point = checkpoints.resolve(settings.job(), settings.restoreFrom()).join();
     } else {
       List<CheckpointStorage.RestorePoint> all =
-          checkpoints.restorePoints(CardProfilesJob.NAME).join();
+          checkpoints.restorePoints(settings.job()).join();
       if (all.isEmpty()) {
         System.out.println("  starting fresh: no checkpoint or savepoint of "
-            + CardProfilesJob.NAME + " under this prefix");
+            + settings.job() + " under this prefix");
         return null;
       }
       point = all.get(all.size() - 1);
@@ -296,21 +332,22 @@ final class ClusterRun {
    * and the state files that no other job's checkpoint or savepoint uses, saying what; other
    * jobs' data and objects that are not Stratus's stay.
    */
-  private static void startOver(CheckpointStorage checkpoints, ObjectStore objects) {
+  private static void startOver(String job, CheckpointStorage checkpoints,
+      ObjectStore objects) {
     List<ObjectInfo> all = objects.list("").join();
     List<CheckpointStorage.RestorePoint> points = checkpoints.allRestorePoints().join();
     Set<String> readable = new HashSet<>();
     Set<String> usedByOthers = new HashSet<>();
     for (CheckpointStorage.RestorePoint p : points) {
       readable.add(p.key());
-      if (!p.metadata().job().equals(CardProfilesJob.NAME)) {
+      if (!p.metadata().job().equals(job)) {
         for (CheckpointHandle h : p.metadata().checkpointHandles()) {
           usedByOthers.add(h.manifestKey());
           usedByOthers.addAll(h.files());
         }
       }
     }
-    String own = "jobs/" + CardProfilesJob.NAME + "/";
+    String own = "jobs/" + job + "/";
     List<String> keys = new ArrayList<>();
     List<String> savepoints = new ArrayList<>();
     int checkpointCount = 0;
@@ -341,7 +378,7 @@ final class ClusterRun {
     }
     System.out.printf("  --fresh: removing %s objects (%s) of %s: %d savepoint(s) %s, %d "
             + "checkpoint(s) and the state files no other job uses%n",
-        Units.count(keys.size()), Units.bytes(bytes), CardProfilesJob.NAME, savepoints.size(),
+        Units.count(keys.size()), Units.bytes(bytes), job, savepoints.size(),
         savepoints, checkpointCount);
     objects.delete(keys).join();
   }

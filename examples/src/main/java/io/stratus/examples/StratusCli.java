@@ -79,14 +79,18 @@ public final class StratusCli implements Callable<Integer> {
     @Mixin
     StorageOptions storage;
 
-    /** Runs the cluster; usage errors name the option. */
-    int run(String command, long phaseSeconds, Duration reportEvery)
+    /**
+     * Runs the cluster; usage errors name the option. {@code kafkaRate}: payments/s into an
+     * embedded Kafka broker for the Kafka job; 0 for the card-profiles job.
+     */
+    int run(String command, long phaseSeconds, Duration reportEvery, long kafkaRate)
         throws InterruptedException {
       cluster.check(spec.commandLine());
-      return new ClusterRun(new ClusterRun.Settings(command, cluster.users, cluster.workers,
-          cluster.api.config(spec.commandLine()), cluster.dataPlane(spec.commandLine()), cluster.fresh,
-          cluster.savepoint, phaseSeconds, cluster.duration, reportEvery),
-          StopSignal.install()).run(storage);
+      return new ClusterRun(new ClusterRun.Settings(command, cluster.users(kafkaRate > 0),
+          cluster.workers, cluster.api.config(spec.commandLine()),
+          cluster.dataPlane(spec.commandLine()),
+          cluster.fresh, cluster.savepoint, phaseSeconds, cluster.duration, reportEvery,
+          kafkaRate), StopSignal.install()).run(storage);
     }
   }
 
@@ -98,12 +102,24 @@ public final class StratusCli implements Callable<Integer> {
               + "2 -> 4 -> 2 through the REST API, then runs until Ctrl-C (or --duration) and "
               + "stops with a savepoint.",
           "A second run resumes from the newest checkpoint or savepoint (--fresh starts over). "
-              + "While one runs, another on the same data refuses to start, naming it.", ""})
+              + "While one runs, another on the same data refuses to start, naming it.",
+          "With --kafka it runs the kafka-fraud job instead: an embedded Kafka broker (its log "
+              + "in <data-dir>/kafka) fed with payments, the job reading them from topic "
+              + "'payments' and writing fraud alerts to topic 'alerts', exactly once.", ""})
   static final class Demo extends ClusterCommand {
     @Option(names = "--phase-seconds", paramLabel = "N", defaultValue = "20",
         description = "seconds before the rescale to 4 and before the one back to 2; 0 for no "
             + "rescales (default: ${DEFAULT-VALUE})")
     long phaseSeconds;
+
+    @Option(names = "--kafka", description = "run the kafka-fraud job against an embedded "
+        + "Kafka broker instead of card-profiles")
+    boolean kafka;
+
+    @Option(names = "--kafka-rate", paramLabel = "N", defaultValue = "20000",
+        description = "payments per second written to the embedded broker with --kafka "
+            + "(default: ${DEFAULT-VALUE})")
+    long kafkaRate;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -111,7 +127,11 @@ public final class StratusCli implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "--phase-seconds must be 0 or more, was " + phaseSeconds);
       }
-      return run("demo", phaseSeconds, Duration.ofSeconds(2));
+      if (kafkaRate < 1) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--kafka-rate must be 1 or more, was " + kafkaRate);
+      }
+      return run("demo", phaseSeconds, Duration.ofSeconds(2), kafka ? kafkaRate : 0);
     }
   }
 }

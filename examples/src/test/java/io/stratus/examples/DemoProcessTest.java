@@ -61,14 +61,14 @@ class DemoProcessTest {
 
   @Test
   void aSecondRunResumesFromTheFirstRunsSavepointAndKeepsIt() throws Exception {
-    StratusProcess first = demo("--duration", "6s");
+    StratusProcess first = demo("--duration", "4s");
     assertEquals(0, first.awaitExit(START), first.output());
     assertTrue(first.output().contains("starting fresh"), first.output());
     String savepoint = first.find("Stopped with savepoint (card-profiles-[0-9-]+) ");
     assertTrue(Files.exists(savepointMetadata(savepoint)), "the savepoint is not in the bucket");
 
     // The second run moves records between its workers over their data servers.
-    StratusProcess second = demo("--duration", "4s", "--exchange", "network");
+    StratusProcess second = demo("--duration", "3s", "--exchange", "network");
     assertEquals(0, second.awaitExit(START), second.output());
     assertTrue(second.output().contains("over their data servers, loopback TCP"),
         second.output());
@@ -96,6 +96,32 @@ class DemoProcessTest {
     assertTrue(fresh.output().contains("starting fresh"), fresh.output());
     assertFalse(Files.exists(savepointMetadata(savepoint)));
     assertEquals("mine", Files.readString(foreign));
+  }
+
+  @Test
+  void theKafkaDemoRescalesItsSourceWithItsOperatorAndWritesAlertsExactlyOnce()
+      throws Exception {
+    StratusProcess run = StratusProcess.start(dir, Map.of(), "demo", "--kafka", "--workers",
+        "2", "--api-port", "0", "--kafka-rate", "5000", "--duration", "12s", "--phase-seconds",
+        "4");
+    processes.add(run);
+    assertEquals(0, run.awaitExit(START), run.output());
+    String out = run.output();
+    assertTrue(out.contains("Stratus: the kafka-fraud job"), out);
+    assertTrue(out.contains("Kafka: an embedded broker on 127.0.0.1:"), out);
+    // Both rescales move the Kafka source with the keyed operator.
+    assertTrue(out.matches("(?s).*rescaled \\{[^}]*\\} -> \\{(\"payments\":4,\"fraud-check\":4|"
+        + "\"fraud-check\":4,\"payments\":4)\\}.*"), out);
+    String savepoint = run.find("Stopped with savepoint (kafka-fraud-[0-9-]+) ");
+    assertTrue(Files.exists(dir.resolve("data/s3/stratus/stratus-demo/jobs/kafka-fraud/"
+        + "savepoints").resolve(savepoint).resolve("_metadata")));
+    long written = Long.parseLong(run.find("([0-9,]+) payments written to Kafka")
+        .replace(",", ""));
+    assertTrue(written > 10_000, out);
+    // Every 2,000th payment is a stolen card's; most of those cards have a history by then.
+    long alerts = Long.parseLong(run.find("([0-9,]+) alerts in topic 'alerts'")
+        .replace(",", ""));
+    assertTrue(alerts > 0 && alerts <= written / 2_000 + 1, out);
   }
 
   @Test

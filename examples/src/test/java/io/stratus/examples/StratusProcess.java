@@ -39,9 +39,11 @@ final class StratusProcess implements AutoCloseable {
   /** As {@link #start(Path, Map, String...)}, with more JVM options. */
   static StratusProcess start(Path dir, Map<String, String> env, List<String> jvmOptions,
       String... args) throws IOException {
+    // Up to seven of these JVMs share two cores in one test: the client compiler alone starts
+    // them sooner and leaves the CPU to the jobs, which run at a few thousand records/s here.
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-        "-XX:+UseSerialGC"));
+        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
     command.addAll(jvmOptions);
     // As the stratus script starts it: Hazelcast reads JVM internals and warns without these.
     command.addAll(List.of("--add-modules", "java.se",

@@ -67,6 +67,32 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  /**
+   * A started broker whose log is {@code logDir}, kept when it closes: a later start on the
+   * same directory finds the topics, records and committed offsets of the earlier one (the
+   * demo resumes there).
+   */
+  public static EmbeddedKafka startIn(Path logDir) {
+    try {
+      Files.createDirectories(logDir);
+      EmbeddedKafka kafka = new EmbeddedKafka(logDir, false, Map.of());
+      kafka.startBroker();
+      return kafka;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot use " + logDir + " as the embedded Kafka broker's "
+          + "log directory: " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether {@code names} all exist. */
+  public boolean topicsExist(String... names) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
+      return admin.listTopics().names().get().containsAll(List.of(names));
+    } catch (Exception e) {
+      throw new IllegalStateException("listing topics failed: " + e.getMessage(), e);
+    }
+  }
+
   /** Where clients connect: {@code 127.0.0.1:<port>}. */
   public String bootstrapServers() {
     return "127.0.0.1:" + brokerPort;
@@ -141,7 +167,11 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private void format() throws IOException {
+    if (Files.exists(logDir.resolve("meta.properties"))) {
+      return; // formatted by an earlier start: keep its cluster id and data
+    }
     Formatter formatter = new Formatter()
+        .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
         .setClusterId(Uuid.randomUuid().toString())
         .setNodeId(1)
         .setControllerListenerName("CONTROLLER")
