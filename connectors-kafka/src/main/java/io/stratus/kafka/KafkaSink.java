@@ -119,10 +119,11 @@ public final class KafkaSink<T> implements Sink<T> {
     }
     return CompletableFuture.runAsync(() -> {
       try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
-          producerConfig(prefix + "-publisher"))) {
+          producerConfig(prefix + "-publisher"));
+          Admin admin = Admin.create(adminConfig())) {
         producer.initTransactions();
         for (String key : committables) {
-          publish(producer, key);
+          publish(producer, admin, key);
         }
       }
     }, publisher);
@@ -146,7 +147,7 @@ public final class KafkaSink<T> implements Sink<T> {
     });
   }
 
-  private void publish(KafkaProducer<byte[], byte[]> producer, String key) {
+  private void publish(KafkaProducer<byte[], byte[]> producer, Admin admin, String key) {
     byte[] staged;
     try {
       staged = staging.get(key).join();
@@ -157,7 +158,7 @@ public final class KafkaSink<T> implements Sink<T> {
       throw e;
     }
     String group = prefix + "-published";
-    Map<TopicPartition, OffsetAndMetadata> marker = lastPublished(group);
+    Map<TopicPartition, OffsetAndMetadata> marker = lastPublished(admin, group);
     if (!marker.isEmpty() && key.equals(marker.values().iterator().next().metadata())) {
       staging.delete(List.of(key)).join(); // published; only the delete was interrupted
       return;
@@ -193,8 +194,8 @@ public final class KafkaSink<T> implements Sink<T> {
   }
 
   /** The marker of the last publication: one partition's offset, the object in its metadata. */
-  private Map<TopicPartition, OffsetAndMetadata> lastPublished(String group) {
-    try (Admin admin = Admin.create(adminConfig())) {
+  private Map<TopicPartition, OffsetAndMetadata> lastPublished(Admin admin, String group) {
+    try {
       Map<TopicPartition, OffsetAndMetadata> all = admin.listConsumerGroupOffsets(group)
           .partitionsToOffsetAndMetadata().get();
       Map<TopicPartition, OffsetAndMetadata> newest = new HashMap<>();

@@ -1,6 +1,7 @@
 package io.stratus.kafka;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -14,14 +15,17 @@ import org.slf4j.LoggerFactory;
 /**
  * One task's at-least-once writer of a {@link KafkaSink}. The producer's calls can block
  * (metadata, a full buffer, a flush), so they run in order on the writer's own thread, never on
- * the task's event loop: {@link #write} queues a send, {@link #prepareCommit} queues a flush
- * behind the writes before the barrier. At most {@value #MAX_QUEUED} records wait for that
- * thread; beyond that {@link #write} waits for room.
+ * the task's event loop: {@link #write} collects records into chunks of {@value #CHUNK} and
+ * queues each chunk's sends, {@link #prepareCommit} queues the last chunk and a flush behind
+ * the writes before the barrier. At most {@value #MAX_QUEUED} records wait for that thread;
+ * beyond that {@link #write} waits for room.
  */
 final class KafkaSinkWriter<T> implements io.stratus.runtime.sink.SinkWriter<T> {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSinkWriter.class);
   private static final int MAX_QUEUED = 50_000;
+  /** Records handed to the writer's thread at once: one task per record cost more than a send. */
+  private static final int CHUNK = 256;
 
   private final KafkaSink<T> sink;
   private final int subtask;
@@ -31,6 +35,8 @@ final class KafkaSinkWriter<T> implements io.stratus.runtime.sink.SinkWriter<T> 
   private volatile Exception failure;
   /** Writer thread only. */
   private KafkaProducer<byte[], byte[]> producer;
+  /** Task thread: records not yet handed to the writer's thread. */
+  private List<ProducerRecord<byte[], byte[]>> chunk = new ArrayList<>(CHUNK);
 
   KafkaSinkWriter(KafkaSink<T> sink, int subtask, int parallelism) {
     this.sink = sink;
@@ -47,24 +53,38 @@ final class KafkaSinkWriter<T> implements io.stratus.runtime.sink.SinkWriter<T> 
   @Override
   public void write(T record) throws Exception {
     check();
-    ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(sink.topicOf().apply(record),
-        sink.keyOf().apply(record), sink.valueSerde().toBytes(record));
-    room.acquire();
+    chunk.add(new ProducerRecord<>(sink.topicOf().apply(record), sink.keyOf().apply(record),
+        sink.valueSerde().toBytes(record)));
+    if (chunk.size() == CHUNK) {
+      handOver();
+    }
+  }
+
+  /** Queues the chunk's sends on the writer's thread. */
+  private void handOver() throws InterruptedException {
+    if (chunk.isEmpty()) {
+      return;
+    }
+    List<ProducerRecord<byte[], byte[]>> records = chunk;
+    chunk = new ArrayList<>(CHUNK);
+    room.acquire(records.size());
     thread.execute(() -> {
-      if (failure != null || producer == null) {
-        room.release();
-        return;
-      }
-      try {
-        producer.send(r, (meta, e) -> {
+      for (ProducerRecord<byte[], byte[]> r : records) {
+        if (failure != null || producer == null) {
           room.release();
-          if (e != null && failure == null) {
-            failure = e;
-          }
-        });
-      } catch (RuntimeException e) {
-        room.release();
-        failure = e;
+          continue;
+        }
+        try {
+          producer.send(r, (meta, e) -> {
+            room.release();
+            if (e != null && failure == null) {
+              failure = e;
+            }
+          });
+        } catch (RuntimeException e) {
+          room.release();
+          failure = e;
+        }
       }
     });
   }
@@ -72,6 +92,12 @@ final class KafkaSinkWriter<T> implements io.stratus.runtime.sink.SinkWriter<T> 
   @Override
   public CompletableFuture<List<String>> prepareCommit(long checkpointId) {
     CompletableFuture<List<String>> flushed = new CompletableFuture<>();
+    try {
+      handOver();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CompletableFuture.failedFuture(e);
+    }
     thread.execute(() -> {
       try {
         check();
@@ -88,6 +114,7 @@ final class KafkaSinkWriter<T> implements io.stratus.runtime.sink.SinkWriter<T> 
 
   @Override
   public void close() throws Exception {
+    handOver();
     thread.execute(() -> {
       if (producer != null) {
         producer.close(Duration.ofSeconds(30));

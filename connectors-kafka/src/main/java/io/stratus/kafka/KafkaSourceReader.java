@@ -3,6 +3,7 @@ package io.stratus.kafka;
 import io.stratus.runtime.serde.Serde;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
+import io.stratus.runtime.source.SplitLag;
 import io.stratus.runtime.source.UnreadableRecordException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,6 +67,10 @@ final class KafkaSourceReader<T> implements SourceReader<T> {
   private final Map<TopicPartition, Long> position = new HashMap<>();
   /** Task thread: the split names of those partitions. */
   private final Map<TopicPartition, String> splitNames = new HashMap<>();
+  /** Task thread: the timestamp of the last record returned, per partition. */
+  private final Map<TopicPartition, Long> lastTimestamp = new HashMap<>();
+  /** Each assigned partition's log end (its last stable offset), as the fetcher last saw it. */
+  private volatile Map<TopicPartition, Long> logEnd = Map.of();
   /** The checkpoint's offsets for this reader's partitions; null when the job started fresh. */
   private Map<TopicPartition, Long> restored;
   private Iterator<ConsumerRecord<byte[], byte[]>> batch;
@@ -131,6 +136,7 @@ final class KafkaSourceReader<T> implements SourceReader<T> {
       ConsumerRecord<byte[], byte[]> r = batch.next();
       TopicPartition partition = new TopicPartition(r.topic(), r.partition());
       position.put(partition, r.offset() + 1);
+      lastTimestamp.put(partition, r.timestamp());
       if (r.value() == null) {
         continue; // a tombstone carries no record for the job
       }
@@ -163,6 +169,23 @@ final class KafkaSourceReader<T> implements SourceReader<T> {
       position.forEach((p, offset) -> commit.put(p, new OffsetAndMetadata(offset)));
       toCommit = commit;
     }
+    return out;
+  }
+
+  @Override
+  public Map<String, SplitLag> lag() {
+    long now = System.currentTimeMillis();
+    Map<String, SplitLag> out = new HashMap<>();
+    logEnd.forEach((p, end) -> {
+      Long at = position.get(p);
+      if (at == null) {
+        return;
+      }
+      long behind = Math.max(0, end - at);
+      Long last = lastTimestamp.get(p);
+      out.put(splitNames.computeIfAbsent(p, KafkaSource::splitOf), new SplitLag(behind,
+          behind == 0 || last == null ? 0 : Math.max(0, now - last)));
+    });
     return out;
   }
 
@@ -232,6 +255,7 @@ final class KafkaSourceReader<T> implements SourceReader<T> {
           continue;
         }
         ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+        publishLogEnds(consumer, assigned);
         if (!records.isEmpty()) {
           List<ConsumerRecord<byte[], byte[]>> list = new ArrayList<>(records.count());
           records.forEach(list::add);
@@ -248,6 +272,19 @@ final class KafkaSourceReader<T> implements SourceReader<T> {
         failure = e;
       }
     }
+  }
+
+  /** Where each partition's log ends, from the consumer's fetch metadata (no request). */
+  private void publishLogEnds(KafkaConsumer<byte[], byte[]> consumer,
+      Set<TopicPartition> assigned) {
+    Map<TopicPartition, Long> ends = new HashMap<>();
+    for (TopicPartition p : assigned) {
+      java.util.OptionalLong behind = consumer.currentLag(p);
+      if (behind.isPresent()) {
+        ends.put(p, consumer.position(p) + behind.getAsLong());
+      }
+    }
+    logEnd = ends;
   }
 
   /** This reader's partitions of the topics as they are now; retried while Kafka is away. */
@@ -327,7 +364,9 @@ final class KafkaSourceReader<T> implements SourceReader<T> {
           consumer.seek(p, found.offset());
         }
       });
-      consumer.seekToEnd(none);
+      if (!none.isEmpty()) {
+        consumer.seekToEnd(none); // an empty set would mean every assigned partition
+      }
     } else if (start instanceof KafkaSource.StartingOffsets.Committed c) {
       Set<TopicPartition> none = new HashSet<>();
       Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions);

@@ -12,6 +12,7 @@ import io.stratus.runtime.functions.DeadLetter;
 import io.stratus.runtime.graph.WatermarkStrategy;
 import io.stratus.runtime.serde.Serdes;
 import io.stratus.runtime.sink.CollectingSink;
+import io.stratus.runtime.source.RateLimitedSource;
 import io.stratus.runtime.windowing.TumblingWindows;
 import io.stratus.scheduler.CheckpointConfig;
 import io.stratus.scheduler.EmbeddedCluster;
@@ -20,17 +21,23 @@ import io.stratus.scheduler.JobDefinition;
 import io.stratus.scheduler.RestartStrategy;
 import io.stratus.store.lsm.StoreOptions;
 import io.stratus.store.objectstore.LocalDirectoryObjectStore;
-import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -48,8 +55,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class KafkaSourceTest {
 
-  /** Whole seconds, so that windows of one second start on the data's first record. */
-  private static final long T0 = 1_796_000_000_000L;
+  /**
+   * Record times start here: whole seconds, so that windows of one second start on the data's
+   * first record, and recent, as the broker deletes records older than its retention (7 days).
+   */
+  private static final long T0 = System.currentTimeMillis() / 60_000 * 60_000 - 600_000;
 
   private static EmbeddedKafka kafka;
 
@@ -171,5 +181,139 @@ class KafkaSourceTest {
     assertTrue(dead.error().contains("numbers-0@42"), dead.error());
     assertEquals(0, job.status().get(10, TimeUnit.SECONDS).restarts());
     job.cancel().get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void lagPerPartitionIsAMetricThatFallsToZeroOnceTheJobCatchesUp() throws Exception {
+    String topic = "lagging";
+    kafka.createTopics(2, topic);
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("key.serializer", StringSerializer.class.getName());
+    p.put("value.serializer", StringSerializer.class.getName());
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < 3_000; i++) {
+        producer.send(new ProducerRecord<>(topic, i % 2, null, "x"));
+      }
+    }
+    CollectingSink<String> out = new CollectingSink<>();
+    RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(1);
+    StreamEnvironment env = StreamEnvironment.plan(runtime);
+    // 1,000 records/s: the 3,000 take three seconds to read, so the lag shows.
+    env.fromSource(new RateLimitedSource<>(KafkaSource.builder(kafka.bootstrapServers(),
+            Serdes.TEXT).topics(topic).build(), 1_000), WatermarkStrategy.noWatermarks(),
+            "lagging", 1)
+        .sinkTo(out, "out");
+    cluster = new EmbeddedCluster(new LocalDirectoryObjectStore(dir.resolve("bucket")), 1,
+        BlockCacheConfig.memoryOnly(8 << 20), Duration.ofMillis(100));
+    cluster.catalog().register(new JobDefinition(env.graph("lag"), runtime,
+        CheckpointConfig.defaults(), RestartStrategy.fixedDelay(0, Duration.ofMillis(10))));
+    JobController job = cluster.coordinator().submit("lag", null, Map.of());
+    Pattern lag = Pattern.compile(
+        "stratus_source_lag_records\\{[^}]*split=\"lagging-(\\d)\"[^}]*\\} (\\d+)");
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      Matcher m = lag.matcher(cluster.coordinator().metrics().render());
+      return m.find() && Long.parseLong(m.group(2)) > 100;
+    });
+    assertTrue(cluster.coordinator().metrics().render().matches(
+        "(?s).*stratus_source_lag_seconds\\{[^}]*split=\"lagging-\\d\"[^}]*\\} [0-9.]+.*"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> out.records().size() == 3_000);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      Matcher m = lag.matcher(cluster.coordinator().metrics().render());
+      int partitions = 0;
+      while (m.find()) {
+        partitions++;
+        assertEquals("0", m.group(2), "partition " + m.group(1));
+      }
+      assertEquals(2, partitions);
+    });
+    job.cancel().get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aPatternFindsTopicsAndPartitionsThatAppearWhileTheJobRuns() throws Exception {
+    kafka.createTopics(2, "found-a");
+    send("found-a", 0, 10, 0);
+    CollectingSink<String> out = new CollectingSink<>();
+    JobController job = run("pattern", KafkaSource.builder(kafka.bootstrapServers(), Serdes.TEXT)
+        .topicPattern(Pattern.compile("found-.*")).partitionDiscovery(Duration.ofMillis(200))
+        .build(), out);
+    await().atMost(Duration.ofSeconds(30)).until(() -> out.records().size() == 10);
+    // A new topic and a new partition of the first, both read from their beginning.
+    kafka.createTopics(1, "found-b");
+    send("found-b", 100, 5, 0);
+    kafka.growTopic("found-a", 3);
+    send("found-a", 200, 5, 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> out.records().size() == 20);
+    List<String> sorted = new ArrayList<>(out.records());
+    sorted.sort(null);
+    List<String> expected = new ArrayList<>();
+    for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 101, 102, 103, 104, 200, 201, 202,
+        203, 204}) {
+      expected.add(String.valueOf(i));
+    }
+    expected.sort(null);
+    assertEquals(expected, sorted);
+    job.cancel().get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aFreshJobStartsAtATimestampOrAtTheGroupsCommittedOffsets() throws Exception {
+    kafka.createTopics(1, "starts");
+    send("starts", 0, 10, 0);
+    CollectingSink<String> fromTime = new CollectingSink<>();
+    // Record i has timestamp T0 + i s: from T0 + 6 s on are records 6..9.
+    JobController timed = run("from-time", KafkaSource.builder(kafka.bootstrapServers(),
+        Serdes.TEXT).topics("starts").startingOffsets(
+            KafkaSource.StartingOffsets.timestamp(T0 + 6_000)).build(), fromTime);
+    await().atMost(Duration.ofSeconds(30)).until(() -> fromTime.records().size() >= 4);
+    assertEquals(List.of("6", "7", "8", "9"), fromTime.records());
+    timed.cancel().get(60, TimeUnit.SECONDS);
+
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("group.id", "monitoring");
+    p.put("key.deserializer", StringDeserializer.class.getName());
+    p.put("value.deserializer", StringDeserializer.class.getName());
+    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
+      c.commitSync(Map.of(new TopicPartition("starts", 0), new OffsetAndMetadata(3)));
+    }
+    CollectingSink<String> fromGroup = new CollectingSink<>();
+    JobController grouped = run("from-group", KafkaSource.builder(kafka.bootstrapServers(),
+        Serdes.TEXT).topics("starts").groupId("monitoring").startingOffsets(
+            KafkaSource.StartingOffsets.committed(KafkaSource.StartingOffsets.earliest()))
+        .build(), fromGroup);
+    await().atMost(Duration.ofSeconds(30)).until(() -> fromGroup.records().size() >= 7);
+    assertEquals(List.of("3", "4", "5", "6", "7", "8", "9"), fromGroup.records());
+    grouped.cancel().get(60, TimeUnit.SECONDS);
+  }
+
+  /** Writes values first..first+count-1 to one partition, record i at T0 + i s. */
+  private static void send(String topic, int first, int count, int partition) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("key.serializer", StringSerializer.class.getName());
+    p.put("value.serializer", StringSerializer.class.getName());
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < count; i++) {
+        producer.send(new ProducerRecord<>(topic, partition, T0 + (first % 100 + i) * 1_000L,
+            null, String.valueOf(first + i)));
+      }
+    }
+  }
+
+  /** Runs source → sink as job {@code name} on a one-worker cluster (one per test). */
+  private JobController run(String name, KafkaSource<String> source, CollectingSink<String> out)
+      throws Exception {
+    RuntimeConfig runtime = RuntimeConfig.defaults().withParallelism(1);
+    StreamEnvironment env = StreamEnvironment.plan(runtime);
+    env.fromSource(source, WatermarkStrategy.noWatermarks(), "in", 1).sinkTo(out, "out");
+    if (cluster == null) {
+      cluster = new EmbeddedCluster(new LocalDirectoryObjectStore(dir.resolve("bucket")), 1,
+          BlockCacheConfig.memoryOnly(8 << 20), Duration.ofMillis(100));
+    }
+    cluster.catalog().register(new JobDefinition(env.graph(name), runtime,
+        CheckpointConfig.defaults(), RestartStrategy.fixedDelay(0, Duration.ofMillis(10))));
+    return cluster.coordinator().submit(name, null, Map.of());
   }
 }

@@ -172,7 +172,7 @@ class ClusterProcessTest {
     // A coordinator with a secret; a worker with another one cannot join it.
     startCoordinator("--cluster-secret", "the-secret-of-this-cluster").awaitOutput("Ready.",
         START);
-    StratusProcess stranger = startWorker("--join-timeout", "5s", "--cluster-secret",
+    StratusProcess stranger = startWorker("--join-timeout", "3s", "--cluster-secret",
         "a-secret-of-another-cluster");
     assertEquals(1, stranger.awaitExit(START));
     assertTrue(stranger.output().contains("does this worker have the same cluster secret?"),
@@ -238,6 +238,8 @@ class ClusterProcessTest {
     int workerKills = 0;
     int coordinatorKills = 0;
     boolean scaledOut = false;
+    StratusProcess joining = null;
+    String joiningId = null;
     while (workerKills < 10 || coordinatorKills < 2 || !scaledOut) {
       // Denser than the input is long (60 s at 4,000/s): the faults must end before it does.
       Thread.sleep(1_000 + random.nextInt(1_500));
@@ -246,9 +248,11 @@ class ClusterProcessTest {
           "seed " + seed + ": the job is " + state + " before the faults ended; coordinator:\n"
               + coordinator.output());
       if (workerKills == 4 && !scaledOut) {
-        // Scale out: one more worker process and one API call.
-        startWorker().awaitOutput("Ready.", START);
-        log("worker w" + workersStarted + " ready; rescaling to 4");
+        // Scale out: one more worker process (started a fault earlier: a JVM takes seconds to
+        // start on a busy machine) and one API call.
+        joining.awaitOutput("Ready.", START);
+        workers.add(joining);
+        log("worker " + joiningId + " ready; rescaling to 4");
         rescaleTo(4);
         log("rescaled to 4");
         scaledOut = true;
@@ -271,6 +275,11 @@ class ClusterProcessTest {
         log("killed the coordinator");
         startCoordinator().awaitOutput("Ready.", START);
         log("coordinator ready again");
+        if (joining == null) {
+          joining = startWorker();
+          joiningId = "w" + workersStarted;
+          workers.remove(joining); // not a victim of the next kill
+        }
       } else {
         StratusProcess victim = workers.remove(random.nextInt(workers.size()));
         victim.kill9();

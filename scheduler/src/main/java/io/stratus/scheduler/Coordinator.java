@@ -119,6 +119,12 @@ public final class Coordinator implements AutoCloseable {
     jobMetric("stratus_rescale_last_duration_seconds", "Duration of the last rescale",
         MetricsRegistry.Type.GAUGE, j -> j.lastRescale() == null ? Double.NaN
             : j.lastRescale().totalMillis() / 1000.0);
+    metrics.register("stratus_source_lag_records", "Records after a source task's position, "
+        + "per split (Kafka: consumer lag per partition)", MetricsRegistry.Type.GAUGE,
+        s -> sourceLags((labels, lag) -> s.sample(labels, lag.records())));
+    metrics.register("stratus_source_lag_seconds", "Age of the last record a source task read "
+        + "while newer ones wait, per split", MetricsRegistry.Type.GAUGE,
+        s -> sourceLags((labels, lag) -> s.sample(labels, lag.millis() / 1000.0)));
     metrics.register("stratus_job_parallelism", "Tasks per keyed operator",
         MetricsRegistry.Type.GAUGE, s -> {
           for (JobController job : jobs.values()) {
@@ -126,6 +132,19 @@ public final class Coordinator implements AutoCloseable {
                 new java.util.LinkedHashMap<>(Map.of("job", job.name(), "operator", op)), p));
           }
         });
+  }
+
+  /** Every running attempt's source tasks' lag, labelled by job, task and split. */
+  private void sourceLags(
+      java.util.function.BiConsumer<Map<String, String>, io.stratus.runtime.source.SplitLag> to) {
+    for (JobController job : jobs.values()) {
+      for (Protocol.TaskReport r : taskReports(job.name())) {
+        if (r.attempt() == job.lastAttempt()) {
+          r.lag().forEach((split, lag) -> to.accept(new java.util.LinkedHashMap<>(Map.of(
+              "job", job.name(), "task", r.task(), "split", split)), lag));
+        }
+      }
+    }
   }
 
   private void jobMetric(String name, String help, MetricsRegistry.Type type,

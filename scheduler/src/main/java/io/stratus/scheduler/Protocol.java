@@ -1,5 +1,6 @@
 package io.stratus.scheduler;
 
+import io.stratus.runtime.source.SplitLag;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -119,7 +120,13 @@ final class Protocol {
   record Leave(String worker) implements Message {}
 
   /** One task's counters, as of a heartbeat. */
-  record TaskReport(String job, int attempt, String task, long records, long stateBytes) {}
+  record TaskReport(String job, int attempt, String task, long records, long stateBytes,
+      Map<String, SplitLag> lag) {
+
+    TaskReport {
+      lag = lag == null ? Map.of() : Map.copyOf(lag);
+    }
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
 

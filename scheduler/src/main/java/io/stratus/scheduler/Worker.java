@@ -155,7 +155,7 @@ public final class Worker implements AutoCloseable {
       for (Map.Entry<Attempt, List<DeployedTask>> e : tasks.entrySet()) {
         for (DeployedTask t : e.getValue()) {
           reports.add(new Protocol.TaskReport(e.getKey().job(), e.getKey().attempt(),
-              t.spec().taskId(), t.records(), t.stateBytes()));
+              t.spec().taskId(), t.records(), t.stateBytes(), t.sourceLag()));
         }
       }
       CacheMetrics cache = resources.store().cache().metrics();

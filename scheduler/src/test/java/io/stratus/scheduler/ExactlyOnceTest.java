@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A stateful job over a replayable source, run with at least 10 injected failures (exceptions
- * at random records, and workers killed mid-run), produces exactly the committed output of a
- * run without failures: nothing lost, nothing twice.
+ * at random records, and workers killed mid-run), commits exactly the output of a run without
+ * failures, computed from the stream: nothing lost, nothing twice.
  */
 class ExactlyOnceTest {
 
@@ -54,13 +54,9 @@ class ExactlyOnceTest {
     cluster = new EmbeddedCluster(objects, 3, BlockCacheConfig.memoryOnly(8 << 20),
         Duration.ofMillis(100));
 
-    JobDefinition clean = job("clean", objects, 0);
-    cluster.catalog().register(clean);
-    JobStatus cleanStatus = cluster.coordinator().submit("clean", null, Map.of())
-        .result().get(120, TimeUnit.SECONDS);
-    assertEquals(JobState.FINISHED, cleanStatus.state(), String.valueOf(cleanStatus));
-    List<String> expected = TotalsJob.committedOutput(clean);
-    assertEquals(TotalsJob.expectedOutput(EVENTS), expected);
+    // What a run without failures commits, straight from the stream (RescaleTest and the S3
+    // suite check that runs without failures commit exactly this).
+    List<String> expected = TotalsJob.expectedOutput(EVENTS);
 
     long seed = System.nanoTime();
     Random random = new Random(seed);

@@ -87,9 +87,9 @@ class ReplacedAttemptTest {
   /** A heartbeat naming a task of the replaced attempt, one of the current, one of no job. */
   private void heartbeat(int current) {
     List<Protocol.TaskReport> tasks = List.of(
-        new Protocol.TaskReport("replaced", current - 1, "1/0", 10, 0),
-        new Protocol.TaskReport("replaced", current, "1/1", 10, 0),
-        new Protocol.TaskReport("unknown-job", 1, "1/0", 10, 0));
+        new Protocol.TaskReport("replaced", current - 1, "1/0", 10, 0, Map.of()),
+        new Protocol.TaskReport("replaced", current, "1/1", 10, 0, Map.of()),
+        new Protocol.TaskReport("unknown-job", 1, "1/0", 10, 0, Map.of()));
     cluster.vertx().eventBus().send(Protocol.HEARTBEATS, Protocol.encode(new Protocol.Heartbeat(
         "paused", System.currentTimeMillis(), tasks, 0, 0, null, null)));
   }

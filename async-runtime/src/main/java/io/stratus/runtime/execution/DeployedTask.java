@@ -1,5 +1,8 @@
 package io.stratus.runtime.execution;
 
+import io.stratus.runtime.source.SourceReader;
+import io.stratus.runtime.source.SplitLag;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /** A task running on this worker, as its worker controls it. */
@@ -40,4 +43,9 @@ public interface DeployedTask {
 
   /** The most records a keyed task had in flight at once (0 for sources). */
   int maxObservedInFlight();
+
+  /** A source's lag per split as of about a second ago ({@link SourceReader#lag()}). */
+  default Map<String, SplitLag> sourceLag() {
+    return Map.of();
+  }
 }

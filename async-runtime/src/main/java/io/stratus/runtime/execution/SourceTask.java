@@ -5,6 +5,7 @@ import io.stratus.runtime.graph.WatermarkStrategy;
 import io.stratus.runtime.sink.SinkWriter;
 import io.stratus.runtime.source.SourceReader;
 import io.stratus.runtime.source.SourceRecord;
+import io.stratus.runtime.source.SplitLag;
 import io.stratus.runtime.source.UnreadableRecordException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -52,6 +53,9 @@ final class SourceTask implements DeployedTask {
   private long lastRecordAt = System.currentTimeMillis();
   private boolean idle;
   private volatile long records;
+  /** The reader's lag, refreshed on the task's context about once a second. */
+  private volatile Map<String, SplitLag> lag = Map.of();
+  private long lagAt;
 
   SourceTask(TaskSpec spec, String name, Vertx vertx, Context context, SourceReader<?> reader,
       WatermarkStrategy watermarks, TaskOutput output,
@@ -140,6 +144,11 @@ final class SourceTask implements DeployedTask {
   @Override
   public int maxObservedInFlight() {
     return 0;
+  }
+
+  @Override
+  public Map<String, SplitLag> sourceLag() {
+    return lag;
   }
 
   @Override
@@ -257,6 +266,11 @@ final class SourceTask implements DeployedTask {
       return;
     }
     emitWatermark();
+    long now = System.currentTimeMillis();
+    if (now - lagAt >= 1_000) {
+      lagAt = now;
+      lag = Map.copyOf(reader.lag());
+    }
     if (polled.isEmpty()) {
       vertx.setTimer(10, id -> context.runOnContext(v -> step()));
     } else {

@@ -58,6 +58,16 @@ public final class RateLimitedSource<T> implements Source<T> {
       }
 
       @Override
+      public java.util.Set<String> splits() {
+        return reader.splits();
+      }
+
+      @Override
+      public Map<String, SplitLag> lag() {
+        return reader.lag();
+      }
+
+      @Override
       public void close() {
         reader.close();
       }
@@ -67,6 +77,11 @@ public final class RateLimitedSource<T> implements Source<T> {
   @Override
   public boolean bounded() {
     return source.bounded();
+  }
+
+  @Override
+  public boolean rescalable() {
+    return source.rescalable();
   }
 
   @Override

@@ -42,6 +42,14 @@ public interface SourceReader<T> extends AutoCloseable {
     return position().keySet();
   }
 
+  /**
+   * How far behind the end of each split the reader is, by split name, for sources that know
+   * (Kafka); empty otherwise. Called on the reader's thread, about once a second.
+   */
+  default Map<String, SplitLag> lag() {
+    return Map.of();
+  }
+
   @Override
   default void close() {}
 }

@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
@@ -84,6 +85,16 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  /** Grows {@code topic} to {@code partitions} partitions. */
+  public void growTopic(String topic, int partitions) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
+      admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(partitions))).all().get();
+    } catch (Exception e) {
+      throw new IllegalStateException("growing " + topic + " to " + partitions
+          + " partitions failed: " + e.getMessage(), e);
+    }
+  }
+
   /** Whether {@code names} all exist. */
   public boolean topicsExist(String... names) {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
@@ -98,11 +109,28 @@ public final class EmbeddedKafka implements AutoCloseable {
     return "127.0.0.1:" + brokerPort;
   }
 
-  /** Creates topics with {@code partitions} each (replication 1), waiting until they exist. */
+  /**
+   * Creates topics with {@code partitions} each (replication 1), waiting until every partition
+   * has its leader: producers that start at once otherwise meet "not the leader" errors, after
+   * which idempotent ones were seen to fail their sequence checks.
+   */
   public void createTopics(int partitions, String... names) {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
       admin.createTopics(Stream.of(names).map(n -> new NewTopic(n, partitions, (short) 1))
           .toList()).all().get();
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (!admin.describeTopics(List.of(names)).allTopicNames().get().values().stream()
+          .allMatch(t -> t.partitions().stream().allMatch(p -> p.leader() != null
+              && !p.leader().isEmpty()))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("partitions of " + List.of(names) + " have no leader "
+              + "after 30 s");
+        }
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted creating topics " + List.of(names), e);
     } catch (Exception e) {
       throw new IllegalStateException("creating topics " + List.of(names) + " failed: "
           + e.getMessage(), e);
