@@ -41,10 +41,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -52,6 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  * rescales that change the source's parallelism too, a {@code read_committed} consumer of the
  * output sees every record of a failure-free run exactly once.
  */
+@ExtendWith(SharedKafka.class)
 class KafkaExactlyOnceTest {
 
   private static final int USERS = 200;
@@ -68,13 +69,8 @@ class KafkaExactlyOnceTest {
   private EmbeddedCluster cluster;
 
   @BeforeAll
-  static void startKafka() {
-    kafka = EmbeddedKafka.start();
-  }
-
-  @AfterAll
-  static void stopKafka() {
-    kafka.close();
+  static void kafka(EmbeddedKafka shared) {
+    kafka = shared;
   }
 
   @AfterEach

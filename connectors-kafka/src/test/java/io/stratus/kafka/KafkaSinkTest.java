@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoints that never completed is deleted when asked and only then, and the at-least-once
  * writer's barrier makes its records durable.
  */
+@ExtendWith(SharedKafka.class)
 class KafkaSinkTest {
 
   private static EmbeddedKafka kafka;
@@ -41,13 +42,8 @@ class KafkaSinkTest {
   Path dir;
 
   @BeforeAll
-  static void startKafka() {
-    kafka = EmbeddedKafka.start();
-  }
-
-  @AfterAll
-  static void stopKafka() {
-    kafka.close();
+  static void kafka(EmbeddedKafka shared) {
+    kafka = shared;
   }
 
   private KafkaSink<String> exactlyOnce(String topic, ObjectStore objects) {

@@ -39,10 +39,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -53,6 +53,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * timeout, and wait without one, as in Flink), and records the serde rejects going to the
  * dead-letter sink while the job reads on.
  */
+@ExtendWith(SharedKafka.class)
 class KafkaSourceTest {
 
   /**
@@ -69,13 +70,8 @@ class KafkaSourceTest {
   private EmbeddedCluster cluster;
 
   @BeforeAll
-  static void startKafka() {
-    kafka = EmbeddedKafka.start();
-  }
-
-  @AfterAll
-  static void stopKafka() {
-    kafka.close();
+  static void kafka(EmbeddedKafka shared) {
+    kafka = shared;
   }
 
   @AfterEach

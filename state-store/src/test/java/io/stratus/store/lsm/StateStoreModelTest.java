@@ -36,7 +36,7 @@ class StateStoreModelTest {
   private static final int MAX_PARALLELISM = 16;
   /** Steps per run; on S3 each step costs loopback round trips, so the S3 run takes fewer. */
   private static final int OPERATIONS = 4000;
-  private static final int OPERATIONS_ON_S3 = 1500;
+  private static final int OPERATIONS_ON_S3 = 800;
   private static EmbeddedS3Server s3;
 
   @BeforeAll
