@@ -125,7 +125,7 @@ public final class Coordinator implements AutoCloseable {
     metrics.register("stratus_source_lag_seconds", "Age of the last record a source task read "
         + "while newer ones wait, per split", MetricsRegistry.Type.GAUGE,
         s -> sourceLags((labels, lag) -> s.sample(labels, lag.millis() / 1000.0)));
-    metrics.register("stratus_job_parallelism", "Tasks per keyed operator",
+    metrics.register("stratus_job_parallelism", "Tasks per keyed operator and rescalable source",
         MetricsRegistry.Type.GAUGE, s -> {
           for (JobController job : jobs.values()) {
             job.snapshot().parallelism().forEach((op, p) -> s.sample(

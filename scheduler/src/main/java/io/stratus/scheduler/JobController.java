@@ -2,6 +2,7 @@ package io.stratus.scheduler;
 
 import io.stratus.runtime.execution.JobTopology;
 import io.stratus.runtime.execution.TaskSpec;
+import io.stratus.runtime.graph.Transformation;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -336,6 +337,10 @@ public final class JobController {
     for (JobTopology.Vertex v : topology.vertices()) {
       if (topology.keyedHead(v.index()) != null) {
         parallelism.put(topology.keyedHead(v.index()).uid(), v.parallelism());
+      }
+      Transformation.SourceNode source = topology.sourceHead(v.index());
+      if (source != null && source.source().rescalable()) {
+        parallelism.put(source.name(), v.parallelism());
       }
     }
     Map<String, List<TaskSpec>> perWorker = plan.tasksByWorker();

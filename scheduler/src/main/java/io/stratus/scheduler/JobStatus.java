@@ -11,7 +11,7 @@ import java.util.Map;
  * @param state       where it is in its life
  * @param attempt     the running attempt (each restart or rescale deploys a new one)
  * @param restarts    restarts after failures so far
- * @param parallelism tasks per keyed operator, by uid
+ * @param parallelism tasks per keyed operator (by uid) and rescalable source (by name)
  * @param tasks       the running attempt's tasks
  * @param checkpoints recent completed checkpoints and savepoints, newest last
  * @param lastFailure the last failure, or null
