@@ -16,9 +16,9 @@ class RuntimeConfigTest {
         .withParallelism(3).withMaxParallelism(64).withBackend("rocksdb-local")
         .withMaxInFlight(7).withChannelCapacity(9).withSourceBatch(11)
         .withStoreOptions(StoreOptions.defaults().withMaxParallelism(64))
-        .withLocalStateDirectory(Path.of("/tmp/x"));
+        .withLocalStateDirectory(Path.of("/tmp/x")).withInFlightTargetMillis(50);
     assertEquals(new RuntimeConfig(3, 64, "rocksdb-local", 7, 9, 11,
-        StoreOptions.defaults().withMaxParallelism(64), Path.of("/tmp/x"), 32L << 20), c);
+        StoreOptions.defaults().withMaxParallelism(64), Path.of("/tmp/x"), 32L << 20, 50), c);
     assertEquals(256L << 20, RuntimeConfig.defaults().rocksDbBlockCacheBytes());
   }
 
@@ -30,6 +30,9 @@ class RuntimeConfigTest {
     e = assertThrows(IllegalArgumentException.class,
         () -> RuntimeConfig.defaults().withMaxInFlight(0));
     assertTrue(e.getMessage().contains("maxInFlight"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> RuntimeConfig.defaults().withInFlightTargetMillis(-1));
+    assertTrue(e.getMessage().contains("inFlightTargetMillis"), e.getMessage());
   }
 
   @Test

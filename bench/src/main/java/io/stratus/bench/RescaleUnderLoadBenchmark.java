@@ -45,8 +45,13 @@ import java.util.concurrent.TimeUnit;
  * ({@code --latency-ms} to first byte plus up to {@code --jitter-ms}, {@code --mbps} per
  * request); {@code protocol} is the embedded S3Proxy over HTTP with the AWS SDK, in this JVM.
  *
+ * <p>{@code --in-flight-targets-ms} runs the job once per value, in that order, with
+ * {@link RuntimeConfig#inFlightTargetMillis()} set to it (0: the fixed limit of 1,000 records):
+ * list 0 and 200 alternately to compare them in one run.
+ *
  * <p>Run: {@code bench/run rescale-load [--sizes-gib 0.1,4] [--rates 10000,50000,100000]
- * [--models cloud,protocol] [--checkpoints 15] [--interval-ms 1000]}.
+ * [--models cloud,protocol] [--checkpoints 15] [--interval-ms 1000]
+ * [--in-flight-targets-ms 200]}.
  */
 public final class RescaleUnderLoadBenchmark {
 
@@ -74,6 +79,11 @@ public final class RescaleUnderLoadBenchmark {
         Duration.ofMillis(Long.parseLong(a.getOrDefault("--latency-ms", "10"))),
         Long.parseLong(a.getOrDefault("--mbps", "100")) * 1_000_000,
         Duration.ofMillis(Long.parseLong(a.getOrDefault("--jitter-ms", "5"))));
+    List<Long> targets = new ArrayList<>();
+    for (String s : a.getOrDefault("--in-flight-targets-ms",
+        String.valueOf(RuntimeConfig.defaults().inFlightTargetMillis())).split(",")) {
+      targets.add(Long.parseLong(s));
+    }
     Path work = Path.of(a.getOrDefault("--work-dir", System.getProperty("java.io.tmpdir")));
 
     BenchReport report = new BenchReport("rescale-load", quick)
@@ -81,11 +91,11 @@ public final class RescaleUnderLoadBenchmark {
         .config("checkpointIntervalMs", intervalMs).config("checkpointsMeasured", checkpoints)
         .config("workers", PARALLELISM).config("keyedParallelism", PARALLELISM)
         .config("cachePerWorkerMiB", cacheMiB).config("cloudNetwork", cloud)
-        .config("valueBytes", BenchKeys.VALUE_BYTES);
+        .config("valueBytes", BenchKeys.VALUE_BYTES).config("inFlightTargetsMs", targets);
     for (String model : models) {
       for (double gib : sizes) {
-        for (Map<String, Object> row : runSize(model, gib, rates, checkpoints, intervalMs,
-            cacheMiB, cloud, work)) {
+        for (Map<String, Object> row : runSize(model, gib, rates, targets, checkpoints,
+            intervalMs, cacheMiB, cloud, work)) {
           report.row(row);
         }
       }
@@ -93,6 +103,11 @@ public final class RescaleUnderLoadBenchmark {
     report.note("One state update (a 100-byte value) per event. achievedPerSecond = the source "
         + "rate over 3 s before the first rescale: below the target when the machine cannot "
         + "sustain it. checkpoint p99 of " + checkpoints + " checkpoints is their maximum. "
+        + "Phases (medians over those checkpoints, each the slowest task's): align = first "
+        + "barrier to the last input's barrier, drain = then until the records before it "
+        + "completed, snapshot = then until the task acked (last delta and manifest "
+        + "uploaded), finalize = last ack to the metadata written; the rest of a checkpoint's "
+        + "duration is the barrier's way from the source to the tasks. "
         + "Rescale phases from RescaleReport: haltMs = the halting checkpoint (barrier, the "
         + "stores' last deltas and manifests, _metadata), stopMs, deployMs (restore by "
         + "pointers included), firstRecordMs, totalMs = the call to the first record at the "
@@ -103,7 +118,7 @@ public final class RescaleUnderLoadBenchmark {
   }
 
   private static List<Map<String, Object>> runSize(String model, double gib, List<Long> rates,
-      int checkpoints, long intervalMs, long cacheMiB, NetworkModel cloud, Path work)
+      List<Long> targets, int checkpoints, long intervalMs, long cacheMiB, NetworkModel cloud, Path work)
       throws Exception {
     Path dir = Files.createTempDirectory(work, "stratus-bench-rescale");
     long users = StatePreloader.keysFor(gib);
@@ -136,29 +151,33 @@ public final class RescaleUnderLoadBenchmark {
       try (EmbeddedCluster cluster = new EmbeddedCluster(objects, PARALLELISM,
           BlockCacheConfig.memoryOnly(cacheMiB << 20), Duration.ofMillis(200))) {
         for (long rate : rates) {
-          String name = "load-" + rate;
-          StreamEnvironment env = StreamEnvironment.plan(runtime);
-          env.fromSource(JobCheckpointBenchmark.payments(users, rate),
-                  WatermarkStrategy.noWatermarks(), "payments", 1)
-              .returns(Serdes.record(Payment.class))
-              .keyBy(Payment::userId, Serdes.LONG)
-              .process(new JobCheckpointBenchmark.CountPerUser(), JobCheckpointBenchmark.OPERATOR)
-              .sinkTo(new DiscardingSink<>());
-          cluster.catalog().register(new JobDefinition(env.graph(name), runtime,
-              CheckpointConfig.defaults().withInterval(Duration.ofMillis(intervalMs))
-                  .withTimeout(Duration.ofSeconds(60)).withRetained(3),
-              RestartStrategy.fixedDelay(3, Duration.ZERO)));
-          JobController job = cluster.coordinator().submit(name, start, Map.of());
-          try {
-            Map<String, Object> row = measure(job, checkpoints);
-            Map<String, Object> full = new LinkedHashMap<>();
-            full.put("model", model);
-            full.put("stateGiB", StatePreloader.gibOf(users));
-            full.put("targetPerSecond", rate);
-            full.putAll(row);
-            rows.add(full);
-          } finally {
-            job.cancel().get(60, TimeUnit.SECONDS);
+          for (int t = 0; t < targets.size(); t++) {
+            String name = "load-" + rate + "-" + t;
+            RuntimeConfig jobRuntime = runtime.withInFlightTargetMillis(targets.get(t));
+            StreamEnvironment env = StreamEnvironment.plan(jobRuntime);
+            env.fromSource(JobCheckpointBenchmark.payments(users, rate),
+                    WatermarkStrategy.noWatermarks(), "payments", 1)
+                .returns(Serdes.record(Payment.class))
+                .keyBy(Payment::userId, Serdes.LONG)
+                .process(new JobCheckpointBenchmark.CountPerUser(), JobCheckpointBenchmark.OPERATOR)
+                .sinkTo(new DiscardingSink<>());
+            cluster.catalog().register(new JobDefinition(env.graph(name), jobRuntime,
+                CheckpointConfig.defaults().withInterval(Duration.ofMillis(intervalMs))
+                    .withTimeout(Duration.ofSeconds(60)).withRetained(3),
+                RestartStrategy.fixedDelay(3, Duration.ZERO)));
+            JobController job = cluster.coordinator().submit(name, start, Map.of());
+            try {
+              Map<String, Object> row = measure(job, checkpoints);
+              Map<String, Object> full = new LinkedHashMap<>();
+              full.put("model", model);
+              full.put("stateGiB", StatePreloader.gibOf(users));
+              full.put("targetPerSecond", rate);
+              full.put("inFlightTargetMs", targets.get(t));
+              full.putAll(row);
+              rows.add(full);
+            } finally {
+              job.cancel().get(60, TimeUnit.SECONDS);
+            }
           }
         }
       }
@@ -183,9 +202,15 @@ public final class RescaleUnderLoadBenchmark {
       last = JobCheckpointBenchmark.awaitCheckpoint(job, last);
     }
     List<Double> durations = new ArrayList<>();
+    List<List<Double>> phases = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+        new ArrayList<>());
     for (JobStatus.CheckpointSummary c : job.status().get().checkpoints()) {
       if (c.id() >= first && c.id() <= last) {
         durations.add((double) c.durationMillis());
+        phases.get(0).add((double) c.alignMillis());
+        phases.get(1).add((double) c.drainMillis());
+        phases.get(2).add((double) c.snapshotMillis());
+        phases.get(3).add((double) c.finalizeMillis());
       }
     }
     double[] d = BenchReport.minMedianMax(durations);
@@ -193,6 +218,10 @@ public final class RescaleUnderLoadBenchmark {
     row.put("achievedPerSecond", Math.round(achieved));
     row.put("checkpointMsMedian", d[1]);
     row.put("checkpointMsP99", d[2]);
+    String[] names = {"alignMsMedian", "drainMsMedian", "snapshotMsMedian", "finalizeMsMedian"};
+    for (int i = 0; i < names.length; i++) {
+      row.put(names[i], BenchReport.minMedianMax(phases.get(i))[1]);
+    }
     for (int p : new int[] {4, PARALLELISM}) {
       double before = rate(job, 3000);
       long called = System.nanoTime();

@@ -29,10 +29,15 @@ import java.time.Duration;
  * @param secret            the shared cluster secret both ends prove they hold (HMAC-SHA256);
  *                          null for none (loopback only)
  * @param tls               certificates for TLS on every connection; null for plain TCP
+ * @param debloatTarget     while a consumer is slower than its producer, the producer seals
+ *                          buffers early so that what waits in the channel (the consumer's
+ *                          credits plus one buffer) is about this much of the consumer's
+ *                          throughput: a barrier behind it waits no longer (Flink's buffer
+ *                          debloating, done by the producer); zero always fills buffers
  */
 public record DataPlaneConfig(String bindHost, int port, int bufferBytes, Duration flushTimeout,
     int creditsPerChannel, int maxFrameBytes, Duration connectTimeout, Duration peerTimeout,
-    int ioThreads, String secret, Tls tls) {
+    int ioThreads, String secret, Tls tls, Duration debloatTarget) {
 
   /**
    * TLS certificates, as PEM files: this worker's certificate chain and its PKCS#8 private key,
@@ -78,6 +83,9 @@ public record DataPlaneConfig(String bindHost, int port, int bufferBytes, Durati
       throw new IllegalArgumentException("data plane maxFrameBytes (" + maxFrameBytes
           + ") must be at least bufferBytes (" + bufferBytes + ")");
     }
+    if (debloatTarget == null || debloatTarget.isNegative()) {
+      throw new IllegalArgumentException("data plane debloatTarget must be zero or positive");
+    }
     requirePositive("connectTimeout", connectTimeout);
     requirePositive("peerTimeout", peerTimeout);
     if (ioThreads < 1) {
@@ -94,37 +102,46 @@ public record DataPlaneConfig(String bindHost, int port, int bufferBytes, Durati
     }
   }
 
-  /** Loopback, any port, 32 KiB buffers flushed after 10 ms, 4 credits per channel. */
+  /**
+   * Loopback, any port, 32 KiB buffers flushed after 10 ms, 4 credits per channel, no
+   * debloating (a consumer whose cost is per buffer rather than per byte slows down as its
+   * buffers shrink, and the size follows it down: see docs/data-plane.md).
+   */
   public static DataPlaneConfig defaults() {
     return new DataPlaneConfig("127.0.0.1", 0, 32 * 1024, Duration.ofMillis(10), 4, 64 << 20,
-        Duration.ofSeconds(10), Duration.ofSeconds(15), 1, null, null);
+        Duration.ofSeconds(10), Duration.ofSeconds(15), 1, null, null, Duration.ZERO);
   }
 
   public DataPlaneConfig withBind(String host, int port) {
     return new DataPlaneConfig(host, port, bufferBytes, flushTimeout, creditsPerChannel,
-        maxFrameBytes, connectTimeout, peerTimeout, ioThreads, secret, tls);
+        maxFrameBytes, connectTimeout, peerTimeout, ioThreads, secret, tls, debloatTarget);
   }
 
   public DataPlaneConfig withBuffers(int bufferBytes, Duration flushTimeout,
       int creditsPerChannel) {
     return new DataPlaneConfig(bindHost, port, bufferBytes, flushTimeout, creditsPerChannel,
         Math.max(maxFrameBytes, bufferBytes), connectTimeout, peerTimeout, ioThreads, secret,
-        tls);
+        tls, debloatTarget);
   }
 
   public DataPlaneConfig withTimeouts(Duration connectTimeout, Duration peerTimeout) {
     return new DataPlaneConfig(bindHost, port, bufferBytes, flushTimeout, creditsPerChannel,
-        maxFrameBytes, connectTimeout, peerTimeout, ioThreads, secret, tls);
+        maxFrameBytes, connectTimeout, peerTimeout, ioThreads, secret, tls, debloatTarget);
   }
 
   public DataPlaneConfig withSecret(String secret) {
     return new DataPlaneConfig(bindHost, port, bufferBytes, flushTimeout, creditsPerChannel,
-        maxFrameBytes, connectTimeout, peerTimeout, ioThreads, secret, tls);
+        maxFrameBytes, connectTimeout, peerTimeout, ioThreads, secret, tls, debloatTarget);
   }
 
   public DataPlaneConfig withTls(Tls tls) {
     return new DataPlaneConfig(bindHost, port, bufferBytes, flushTimeout, creditsPerChannel,
-        maxFrameBytes, connectTimeout, peerTimeout, ioThreads, secret, tls);
+        maxFrameBytes, connectTimeout, peerTimeout, ioThreads, secret, tls, debloatTarget);
+  }
+
+  public DataPlaneConfig withDebloatTarget(Duration debloatTarget) {
+    return new DataPlaneConfig(bindHost, port, bufferBytes, flushTimeout, creditsPerChannel,
+        maxFrameBytes, connectTimeout, peerTimeout, ioThreads, secret, tls, debloatTarget);
   }
 
   /** The secret stays out of logs and exception messages. */
@@ -134,7 +151,8 @@ public record DataPlaneConfig(String bindHost, int port, int bufferBytes, Durati
         + " B, flushTimeout=" + flushTimeout.toMillis() + " ms, credits=" + creditsPerChannel
         + ", maxFrame=" + maxFrameBytes + " B, connectTimeout=" + connectTimeout.toMillis()
         + " ms, peerTimeout=" + peerTimeout.toMillis() + " ms, ioThreads=" + ioThreads
-        + ", secret=" + (secret == null ? "none" : "set") + ", tls=" + (tls != null) + "]";
+        + ", secret=" + (secret == null ? "none" : "set") + ", tls=" + (tls != null)
+        + ", debloatTarget=" + debloatTarget.toMillis() + " ms]";
   }
 
   private static void requirePositive(String field, Duration d) {

@@ -21,6 +21,14 @@ import java.util.function.Consumer;
  * waits for credit): that is the backpressure, and it holds back exactly this channel's
  * producer, never another channel on the same connection.
  *
+ * <p>With a debloat target set, while the consumer is the slower side (a sealed buffer waited
+ * for credit during the last {@value #DEBLOAT_WINDOW_MILLIS} ms), buffers are sealed once they
+ * hold the consumer's throughput times the debloat target divided by the buffers that can
+ * wait (credits plus one): a barrier then waits behind about the target's worth of records instead of several
+ * full buffers, which at a few hundred records per second would be many seconds. Once the
+ * consumer keeps up again the size doubles each window back to {@code bufferBytes}. Measured
+ * and set on the event loop; the producer only reads it.
+ *
  * <p>The event loop never waits for the producer: the queue and the credits are lock-free, and
  * the buffer being filled is the producer's alone, guarded by a lock the flush timer and a
  * failure only try (when the producer holds it, it is writing and will seal or free the buffer
@@ -30,6 +38,11 @@ public final class OutboundChannel {
 
   /** How soon the flush timer looks again when it found the producer writing. */
   private static final long FLUSH_RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+  static final int DEBLOAT_WINDOW_MILLIS = 100;
+  private static final long DEBLOAT_WINDOW_NANOS =
+      TimeUnit.MILLISECONDS.toNanos(DEBLOAT_WINDOW_MILLIS);
+  /** The smallest buffer debloating seals: below it frames cost more than they carry. */
+  static final int MIN_SEAL_BYTES = 256;
 
   private final PeerConnection connection;
   private final int id;
@@ -37,6 +50,14 @@ public final class OutboundChannel {
   private final int bufferBytes;
   private final int maxFrameBytes;
   private final long flushNanos;
+  private final long debloatNanos;
+  private final int waitingBuffers;
+  /** A buffer is sealed before the next element would take it past this many bytes. */
+  private volatile int sealAt;
+  private long windowStart = System.nanoTime();
+  private long windowBytes;
+  /** A buffer sealed during this window found no credit: the consumer is the slower side. */
+  private volatile boolean starved;
   /** Guards {@link #current}: held by the producer from reserve to commit. */
   private final ReentrantLock lock = new ReentrantLock();
   private final ConcurrentLinkedQueue<ByteBuf> sealed = new ConcurrentLinkedQueue<>();
@@ -46,6 +67,11 @@ public final class OutboundChannel {
   private final ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
   private ByteBuf current;
   private boolean flushScheduled;
+  /** Which timer is the live one: a spent timer's retries find a newer number and stop. */
+  private long flushTimer;
+  /** Buffers sealed so far, and how many when the live timer was set (under the lock). */
+  private long sealedCount;
+  private long sealedWhenTimerSet;
   /** The flush timer found the producer writing: it seals at its commit. */
   private volatile boolean flushDue;
   private volatile boolean closing;
@@ -63,6 +89,9 @@ public final class OutboundChannel {
     this.bufferBytes = config.bufferBytes();
     this.maxFrameBytes = config.maxFrameBytes();
     this.flushNanos = config.flushTimeout().toNanos();
+    this.debloatNanos = config.debloatTarget().toNanos();
+    this.waitingBuffers = config.creditsPerChannel() + 1;
+    this.sealAt = bufferBytes;
   }
 
   /** The channel's name, as the consumer's worker resolves it. */
@@ -97,7 +126,7 @@ public final class OutboundChannel {
         throw new IllegalStateException("channel " + key + " to worker " + peer()
             + " is closed");
       }
-      if (current != null && current.writerIndex() - Frames.HEADER + bytes > bufferBytes) {
+      if (current != null && current.writerIndex() - Frames.HEADER + bytes > sealAt) {
         sealCurrent();
       }
       if (current == null) {
@@ -130,7 +159,10 @@ public final class OutboundChannel {
         sealCurrent();
       } else if (!flushScheduled) {
         flushScheduled = true;
-        connection.eventLoop().schedule(this::flushTimerFired, flushNanos, TimeUnit.NANOSECONDS);
+        sealedWhenTimerSet = sealedCount;
+        long timer = ++flushTimer;
+        connection.eventLoop().schedule(() -> flushTimerFired(timer), flushNanos,
+            TimeUnit.NANOSECONDS);
       }
       if (failure != null || closed) {
         // Failed or aborted while we wrote: their tryLock left this buffer to us.
@@ -213,6 +245,11 @@ public final class OutboundChannel {
     return framesSent;
   }
 
+  /** The size at which buffers are sealed now (below {@code bufferBytes} while debloated). */
+  public int sealBytes() {
+    return sealAt;
+  }
+
   int id() {
     return id;
   }
@@ -234,16 +271,28 @@ public final class OutboundChannel {
     onFailure.accept(error);
   }
 
-  private void flushTimerFired() {
+  private void flushTimerFired(long timer) {
     if (!lock.tryLock()) {
       // The producer is writing: it seals at its commit, unless it had passed that check
       // already, so look again shortly (the lock is held for one element's write).
       flushDue = true;
-      connection.eventLoop().schedule(this::flushTimerFired, FLUSH_RETRY_NANOS,
+      connection.eventLoop().schedule(() -> flushTimerFired(timer), FLUSH_RETRY_NANOS,
           TimeUnit.NANOSECONDS);
       return;
     }
     try {
+      if (!flushScheduled || timer != flushTimer) {
+        return;
+      }
+      if (sealedCount != sealedWhenTimerSet && current != null && failure == null && !closed) {
+        // The buffer this timer was set for went out full; the one filling now gets a timeout
+        // of its own (sealing it now would spend a credit on a few elements).
+        flushDue = false;
+        sealedWhenTimerSet = sealedCount;
+        connection.eventLoop().schedule(() -> flushTimerFired(timer), flushNanos,
+            TimeUnit.NANOSECONDS);
+        return;
+      }
       flushScheduled = false;
       flushDue = false;
       if (failure == null && !closed) {
@@ -263,6 +312,7 @@ public final class OutboundChannel {
       return;
     }
     current = null;
+    sealedCount++;
     sealed.add(Frames.seal(buf, Frames.DATA, id));
     backlog.incrementAndGet();
     if (failure != null || closed) {
@@ -272,6 +322,8 @@ public final class OutboundChannel {
     }
     if (credits.get() > 0) {
       scheduleDrain();
+    } else {
+      starved = true;
     }
   }
 
@@ -294,6 +346,7 @@ public final class OutboundChannel {
       }
       backlog.decrementAndGet();
       credits.decrementAndGet();
+      windowBytes += frame.readableBytes();
       bytesSent += frame.readableBytes();
       framesSent++;
       connection.write(frame);
@@ -302,11 +355,32 @@ public final class OutboundChannel {
     if (wrote) {
       connection.flush();
     }
+    if (debloatNanos > 0) {
+      debloat();
+    }
     if (closing && sealed.isEmpty() && !closed && failure == null) {
       closed = true;
       connection.closeChannel(id);
     }
     resumeWaiting();
+  }
+
+  /** On the event loop, after a drain: sizes the buffers to the consumer's throughput. */
+  private void debloat() {
+    long now = System.nanoTime();
+    long elapsed = now - windowStart;
+    if (elapsed < DEBLOAT_WINDOW_NANOS) {
+      return;
+    }
+    if (starved) {
+      double target = (double) windowBytes / elapsed * debloatNanos / waitingBuffers;
+      sealAt = (int) Math.max(MIN_SEAL_BYTES, Math.min(bufferBytes, target));
+    } else if (sealAt < bufferBytes) {
+      sealAt = (int) Math.min(bufferBytes, 2L * sealAt);
+    }
+    windowStart = now;
+    windowBytes = 0;
+    starved = false;
   }
 
   /** Frees the queued frames and, unless the producer is writing into it, the open buffer. */

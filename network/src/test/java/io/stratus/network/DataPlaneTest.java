@@ -19,6 +19,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
@@ -132,6 +137,15 @@ class DataPlaneTest {
       }
     }
     assertEquals(1, client.connections(), "one connection carries every channel to the peer");
+  }
+
+  /** Goes on the moment the channel has capacity, as a task does (no polling interval). */
+  private static void awaitCapacityPromptly(OutboundChannel ch) throws InterruptedException {
+    if (!ch.hasCapacity()) {
+      CountDownLatch ready = new CountDownLatch(1);
+      ch.whenCapacity(ready::countDown);
+      assertTrue(ready.await(10, TimeUnit.SECONDS), "no capacity within 10 s");
+    }
   }
 
   private static void awaitCapacity(OutboundChannel ch) {
@@ -362,6 +376,9 @@ class DataPlaneTest {
     assertTrue(assertThrows(IllegalArgumentException.class,
         () -> DataPlaneConfig.defaults().withBuffers(4096, Duration.ZERO, 0)).getMessage()
         .contains("creditsPerChannel"));
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> DataPlaneConfig.defaults().withDebloatTarget(Duration.ofMillis(-1))).getMessage()
+        .contains("debloatTarget"));
     assertFalse(DataPlaneConfig.defaults().withSecret(SECRET).toString().contains(SECRET));
   }
 
@@ -374,5 +391,77 @@ class DataPlaneTest {
     Exception e = assertThrows(Exception.class, () -> second.start().join());
     assertTrue(e.getMessage().contains("127.0.0.1:" + first.address().getPort()),
         e.getMessage());
+  }
+
+  /**
+   * A consumer that takes 20 KB/s (a task waiting for slow state) gets buffers of about its
+   * throughput times the debloat target over the buffers that can wait (so a barrier waits
+   * about that long), not 8 KiB ones; when it keeps up again they grow back to full size.
+   * Without a target they stay full.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {200, 0})
+  void buffersShrinkToASlowConsumersThroughput(int targetMillis) throws Exception {
+    ScheduledExecutorService consumerClock = Executors.newSingleThreadScheduledExecutor();
+    long bytesPerSecond = 20_000;
+    long[] busyUntil = {System.nanoTime()};
+    List<Integer> frameBytes = new CopyOnWriteArrayList<>();
+    AtomicInteger received = new AtomicInteger();
+    AtomicBoolean slow = new AtomicBoolean(true);
+    ChannelAcceptor consumer = (peer, key) -> new InboundChannel() {
+      @Override
+      public void onBuffer(ByteBuf payload, Runnable recycle) {
+        int bytes = payload.readableBytes();
+        frameBytes.add(bytes);
+        received.addAndGet(bytes / 8);
+        payload.release();
+        if (!slow.get()) {
+          recycle.run();
+          return;
+        }
+        synchronized (busyUntil) {
+          long start = Math.max(System.nanoTime(), busyUntil[0]);
+          busyUntil[0] = start + bytes * 1_000_000_000L / bytesPerSecond;
+          consumerClock.schedule(recycle, busyUntil[0] - System.nanoTime(),
+              TimeUnit.NANOSECONDS);
+        }
+      }
+
+      @Override
+      public void onFailure(PeerConnectionException error) {}
+    };
+    DataPlaneConfig config = DataPlaneConfig.defaults()
+        .withBuffers(8192, Duration.ofMillis(5), 2)
+        .withDebloatTarget(Duration.ofMillis(targetMillis));
+    DataPlane server = plane("consumer", config, consumer);
+    DataPlane client = plane("producer", config, (p, k) -> null);
+    OutboundChannel ch = client.open("consumer", server.address(), "slow");
+    try {
+      long sent = 0;
+      long slowUntil = System.nanoTime() + Duration.ofMillis(2500).toNanos();
+      while (System.nanoTime() < slowUntil) {
+        awaitCapacityPromptly(ch);
+        send(ch, sent++, false);
+      }
+      // 20 KB/s x 200 ms over 3 buffers that can wait (2 credits + 1): about 1.3 KB.
+      int expectedSeal = targetMillis == 0 ? 8192 : (int) (bytesPerSecond * targetMillis / 1000 / 3);
+      int seal = ch.sealBytes();
+      assertTrue(seal >= expectedSeal / 3 && seal <= expectedSeal * 3,
+          "sealing at " + seal + " bytes, expected about " + expectedSeal);
+      if (targetMillis > 0) {
+        List<Integer> last = frameBytes.subList(frameBytes.size() - 5, frameBytes.size());
+        assertTrue(last.stream().allMatch(b -> b <= 3 * expectedSeal), "last frames " + last);
+      }
+      slow.set(false);
+      for (int i = 0; i < 200_000; i++) {
+        awaitCapacityPromptly(ch);
+        send(ch, sent++, false);
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ch.sealBytes() == 8192);
+      long total = sent;
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> received.get() == total);
+    } finally {
+      consumerClock.shutdownNow();
+    }
   }
 }

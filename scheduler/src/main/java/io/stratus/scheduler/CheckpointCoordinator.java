@@ -75,6 +75,7 @@ final class CheckpointCoordinator {
     ScheduledFuture<?> timeoutTimer;
     /** Every ack is in and the metadata is being written: it can no longer be aborted. */
     boolean finalizing;
+    long lastAckAt;
     /** Sources that had ended when it began, with their end offsets. */
     final Map<String, Map<String, Long>> finishedSources;
     /** Output the ended tasks staged at their end (a prefix of the job's final output). */
@@ -226,6 +227,7 @@ final class CheckpointCoordinator {
     }
     p.acks.put(a.task(), a.snapshot());
     p.waitingFor.remove(a.task());
+    p.lastAckAt = System.currentTimeMillis();
     if (p.waitingFor.isEmpty()) {
       complete(p);
     }
@@ -498,11 +500,18 @@ final class CheckpointCoordinator {
           LOG.info("{} {} of job {} completed in {} ms: {}", metadata.kind(), p.id, job.name(),
               lastCheckpointEnd - p.startedAt, key);
           long uploaded = 0;
+          long align = 0;
+          long drain = 0;
+          long snapshot = 0;
           for (TaskSnapshot s : p.acks.values()) {
             uploaded += s.uploadedBytes();
+            align = Math.max(align, s.phases().alignMillis());
+            drain = Math.max(drain, s.phases().drainMillis());
+            snapshot = Math.max(snapshot, s.phases().snapshotMillis());
           }
           summaries.addLast(new JobStatus.CheckpointSummary(p.id, metadata.kind(), key,
-              lastCheckpointEnd - p.startedAt, lastCheckpointEnd, uploaded));
+              lastCheckpointEnd - p.startedAt, lastCheckpointEnd, uploaded, align, drain,
+              snapshot, p.acks.isEmpty() ? 0 : lastCheckpointEnd - p.lastAckAt));
           while (summaries.size() > SUMMARIES) {
             summaries.removeFirst();
           }

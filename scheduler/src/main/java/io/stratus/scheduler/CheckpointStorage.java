@@ -21,9 +21,12 @@ public final class CheckpointStorage {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointStorage.class);
 
   private final ObjectStore objects;
+  /** The same store, for the metadata write a checkpoint waits for. */
+  private final ObjectStore urgent;
 
   public CheckpointStorage(ObjectStore objects) {
     this.objects = objects;
+    this.urgent = objects.urgent();
   }
 
   public static String checkpointKey(String job, long checkpointId) {
@@ -43,20 +46,22 @@ public final class CheckpointStorage {
    * Writes metadata; fails if an object already holds that checkpoint or savepoint. A write
    * that fails after its request may have reached the store (a lost response) is followed by a
    * delete of the key, so that no reader later takes the aborted checkpoint for a completed one.
+   * Its requests go ahead of the block reads queued at a store the workers share (an embedded
+   * cluster): a checkpoint is not complete until they are done.
    */
   public CompletableFuture<String> write(CheckpointMetadata metadata, String savepointName) {
     String key = savepointName != null ? savepointKey(metadata.job(), savepointName)
         : checkpointKey(metadata.job(), metadata.checkpointId());
     byte[] json = metadata.toJson();
     CompletableFuture<String> result = new CompletableFuture<>();
-    objects.putIfAbsent(key, json).whenComplete((created, error) -> {
+    urgent.putIfAbsent(key, json).whenComplete((created, error) -> {
       if (error != null) {
-        objects.delete(List.of(key)).whenComplete((v, e) -> result.completeExceptionally(error));
+        urgent.delete(List.of(key)).whenComplete((v, e) -> result.completeExceptionally(error));
       } else if (created) {
         result.complete(key);
       } else {
         // A retried conditional write (its first response lost) finds what it wrote itself.
-        objects.get(key).whenComplete((existing, e) -> {
+        urgent.get(key).whenComplete((existing, e) -> {
           if (e != null) {
             result.completeExceptionally(e);
           } else if (Arrays.equals(existing, json)) {

@@ -52,7 +52,12 @@ public record JobStatus(String name, JobState state, int attempt, int restarts,
    * @param durationMillis from trigger to completion
    * @param completedAt    epoch milliseconds
    * @param uploadedBytes  state bytes uploaded for it (incremental size, compaction excluded)
+   * @param alignMillis    the longest any task waited for the barriers of all its inputs
+   * @param drainMillis    the longest any task then waited for the records before them
+   * @param snapshotMillis the longest any task's snapshot took (its last delta and manifest)
+   * @param finalizeMillis from the last task's ack until the metadata was written
    */
   public record CheckpointSummary(long id, String kind, String metadataKey, long durationMillis,
-      long completedAt, long uploadedBytes) {}
+      long completedAt, long uploadedBytes, long alignMillis, long drainMillis,
+      long snapshotMillis, long finalizeMillis) {}
 }

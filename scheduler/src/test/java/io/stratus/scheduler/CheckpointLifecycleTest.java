@@ -141,6 +141,13 @@ class CheckpointLifecycleTest {
     List<Long> ids = new ArrayList<>(seen.keySet());
     List<JobStatus.CheckpointSummary> completed = job.status().get().checkpoints().stream()
         .filter(c -> c.kind().equals(CheckpointMetadata.CHECKPOINT)).toList();
+    for (JobStatus.CheckpointSummary c : completed) {
+      // Each phase lies within the checkpoint (1 ms of rounding per clock).
+      for (long phase : new long[] {c.alignMillis(), c.drainMillis(), c.snapshotMillis(),
+          c.finalizeMillis()}) {
+        assertTrue(phase >= 0 && phase <= c.durationMillis() + 2, c.toString());
+      }
+    }
     List<CheckpointMetadata> retained = new ArrayList<>();
     for (JobStatus.CheckpointSummary c : completed.subList(completed.size() - 2,
         completed.size())) {

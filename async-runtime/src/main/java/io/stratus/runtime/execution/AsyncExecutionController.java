@@ -15,8 +15,8 @@ import java.util.function.BooleanSupplier;
  * Runs the records of one keyed task so that records of different keys overlap while they wait
  * for state, and records of the same key run strictly in arrival order: a record starts only
  * when the previous record of its key has completed, that is when its code and every
- * continuation of its state futures have run. At most {@code maxInFlight} records are started
- * or waiting for their key; {@link #whenCapacity()} tells the input when to go on.
+ * continuation of its state futures have run. At most {@link DrainTimeLimit#current()} records
+ * are started or waiting for their key; {@link #whenCapacity()} tells the input when to go on.
  *
  * <p>Confined to the task thread, except {@link #runInContext}, which any thread may call.
  */
@@ -24,7 +24,7 @@ public final class AsyncExecutionController implements RecordExecution {
 
   private final Executor taskExecutor;
   private final BooleanSupplier inTaskThread;
-  private final int maxInFlight;
+  private final DrainTimeLimit limit;
   private final FailureHandler onFailure;
   private final Map<ByteBuffer, ArrayDeque<RecordContext>> activeKeys = new HashMap<>();
   private int inFlight;
@@ -54,30 +54,31 @@ public final class AsyncExecutionController implements RecordExecution {
    */
   public AsyncExecutionController(Executor taskExecutor, BooleanSupplier inTaskThread,
       int maxInFlight, BiConsumer<RecordContext, Throwable> onFailure) {
-    this(taskExecutor, inTaskThread, maxInFlight, (context, error, inUserCode) -> {
-      onFailure.accept(context, error);
-      return false;
-    });
+    this(taskExecutor, inTaskThread, DrainTimeLimit.fixed(maxInFlight),
+        (context, error, inUserCode) -> {
+          onFailure.accept(context, error);
+          return false;
+        });
   }
 
   /**
+   * @param limit     records started or waiting, at most
    * @param onFailure called with each record's first failure until one is not handled; then
    *                  the task has failed and no record starts any more
    */
   public AsyncExecutionController(Executor taskExecutor, BooleanSupplier inTaskThread,
-      int maxInFlight, FailureHandler onFailure) {
-    if (maxInFlight < 1) {
-      throw new IllegalArgumentException("in-flight limit must be >= 1, was " + maxInFlight);
-    }
+      DrainTimeLimit limit, FailureHandler onFailure) {
     this.taskExecutor = taskExecutor;
     this.inTaskThread = inTaskThread;
-    this.maxInFlight = maxInFlight;
+    this.limit = limit;
     this.onFailure = onFailure;
   }
 
   /** Accepts a record (or timer): starts it now, or after the records of its key before it. */
   public void submit(RecordContext context) {
-    inFlight++;
+    if (inFlight++ == 0) {
+      limit.busy(System.nanoTime());
+    }
     maxObserved = Math.max(maxObserved, inFlight);
     ByteBuffer key = ByteBuffer.wrap(context.keyBytes());
     ArrayDeque<RecordContext> waiting = activeKeys.get(key);
@@ -98,6 +99,7 @@ public final class AsyncExecutionController implements RecordExecution {
 
   private void complete(ByteBuffer key) {
     inFlight--;
+    limit.completed(System.nanoTime(), inFlight == 0);
     if (onFirstCompletion != null) {
       Runnable first = onFirstCompletion;
       onFirstCompletion = null;
@@ -110,7 +112,7 @@ public final class AsyncExecutionController implements RecordExecution {
     } else if (!failed) {
       start(next, key);
     }
-    if (capacity != null && inFlight < maxInFlight) {
+    if (capacity != null && hasCapacity()) {
       CompletableFuture<Void> c = capacity;
       capacity = null;
       c.complete(null);
@@ -124,7 +126,7 @@ public final class AsyncExecutionController implements RecordExecution {
 
   /** Whether another record may be submitted now. */
   public boolean hasCapacity() {
-    return inFlight < maxInFlight;
+    return inFlight < limit.current();
   }
 
   /** Completes when another record may be submitted. */

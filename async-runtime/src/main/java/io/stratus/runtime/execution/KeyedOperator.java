@@ -58,7 +58,8 @@ final class KeyedOperator implements HeadOperator {
   @SuppressWarnings("unchecked")
   KeyedOperator(TaskSpec spec, KeyedProcessFunction<?, ?, ?> function, Serde<?> keySerde,
       KeyedStateBackend backend, TaskOutput output, Map<String, SinkWriter<?>> sideOutputs,
-      int deadLetterAttempts, int maxInFlight, Vertx vertx, Context context, TaskEvents events) {
+      int deadLetterAttempts, DrainTimeLimit limit, Vertx vertx, Context context,
+      TaskEvents events) {
     this.spec = spec;
     this.function = (KeyedProcessFunction<Object, Object, Object>) function;
     this.keySerde = (Serde<Object>) keySerde;
@@ -70,7 +71,7 @@ final class KeyedOperator implements HeadOperator {
     this.vertx = vertx;
     this.context = context;
     this.controller = new AsyncExecutionController(r -> context.runOnContext(v -> r.run()),
-        () -> Vertx.currentContext() == context, maxInFlight, this::onRecordFailure);
+        () -> Vertx.currentContext() == context, limit, this::onRecordFailure);
     controller.onFirstCompletion(() -> events.firstRecordProcessed(spec));
     this.states = new KeyedStateStore(backend, controller, System::currentTimeMillis);
     this.timers = new KeyedTimers(backend);

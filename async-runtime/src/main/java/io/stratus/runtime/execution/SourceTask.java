@@ -201,7 +201,7 @@ final class SourceTask implements DeployedTask {
               "staging output for checkpoint " + checkpointId + " failed", error)));
         } else {
           events.snapshotTaken(spec, checkpointId,
-              new TaskSnapshot(position, null, committables, 0, null));
+              new TaskSnapshot(position, null, committables, 0, null, null));
         }
         reported.complete(null);
       }));

@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A task that reads an inbox, on its own Vert.x context: it decodes each record with its
@@ -55,6 +56,8 @@ final class StreamTask implements DeployedTask {
   private boolean yielded;
   private volatile long records;
   private long aligning = -1;
+  /** When the first barrier of the checkpoint being aligned arrived (nanoTime). */
+  private long alignmentBegan;
   private final boolean[] barrierSeen;
   private final boolean[] inputEnded;
   /** Inputs that declared themselves idle: left out of the watermark until active again. */
@@ -286,6 +289,9 @@ final class StreamTask implements DeployedTask {
       releaseHeld();
       passThrough = replay.size();
     }
+    if (aligning != b.checkpointId()) {
+      alignmentBegan = System.nanoTime();
+    }
     aligning = b.checkpointId();
     barrierSeen[b.input()] = true;
     if (aligned()) {
@@ -305,8 +311,11 @@ final class StreamTask implements DeployedTask {
   /** Every input delivered the barrier: snapshot once the records before it have completed. */
   private void completeAlignment() {
     long checkpointId = aligning;
+    long began = alignmentBegan;
+    long aligned = System.nanoTime();
     paused = true;
     whenDrainedHere(() -> {
+      long drained = System.nanoTime();
       CompletableFuture<StateHandle> handle = head.snapshot();
       CompletableFuture<List<String>> staged = output.barrier(checkpointId);
       CompletableFuture<Void> reported = new CompletableFuture<>();
@@ -327,8 +336,10 @@ final class StreamTask implements DeployedTask {
               events.snapshotFailed(spec, checkpointId, causeOf(handle), staged.join());
             } else {
               long uploaded = head.uploadedBytes();
+              TaskSnapshot.Phases phases = new TaskSnapshot.Phases(millis(aligned - began),
+                  millis(drained - aligned), millis(System.nanoTime() - drained));
               events.snapshotTaken(spec, checkpointId, new TaskSnapshot(null, handle.join(),
-                  staged.join(), uploaded - uploadedAtLastSnapshot, hot));
+                  staged.join(), uploaded - uploadedAtLastSnapshot, hot, phases));
               uploadedAtLastSnapshot = uploaded;
             }
             reported.complete(null);
@@ -339,6 +350,10 @@ final class StreamTask implements DeployedTask {
       advanceTo(minWatermark());
       pump();
     });
+  }
+
+  private static long millis(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
   /**

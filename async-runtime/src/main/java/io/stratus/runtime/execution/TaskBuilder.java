@@ -118,9 +118,11 @@ public final class TaskBuilder {
         instanceof DeadLetterSink<?> d ? d.maxAttempts() : 0;
     return backend.thenApply(b -> {
       Context context = resources.newTaskContext();
+      DrainTimeLimit limit = DrainTimeLimit.adaptive(config.maxInFlight(),
+          config.inFlightTargetMillis());
+      inbox.boundBy(limit);
       KeyedOperator head = new KeyedOperator(spec, copy(node.function(), node.name()), keySerde,
-          b, output, sideOutputs, deadLetterAttempts, config.maxInFlight(), resources.vertx(),
-          context, events);
+          b, output, sideOutputs, deadLetterAttempts, limit, resources.vertx(), context, events);
       return new StreamTask(spec, taskName(spec), context, inbox, serdes, head, output, events);
     });
   }

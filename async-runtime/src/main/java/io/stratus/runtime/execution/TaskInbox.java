@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Local offers always succeed (a record's function may emit many records at once), but local
  * producers check {@link #hasSpace()} before they take more input and park with
- * {@link #whenSpace} when the inbox holds {@code capacity} of their records: that is the
- * backpressure, bounded by one input record's output. Remote producers are bounded by credits
+ * {@link #whenSpace} when the inbox holds {@code capacity} of their records (fewer while the
+ * task's {@link DrainTimeLimit} is lower): that is the backpressure, bounded by one input
+ * record's output. Remote producers are bounded by credits
  * instead: a buffer's credit goes back once the consumer has read all of it. The consumer is
  * woken on its own thread through {@link #onAvailable}.
  */
@@ -26,6 +27,7 @@ final class TaskInbox implements ChannelTarget {
   private record Batch(int input, ByteBuf payload, Runnable recycle) {}
 
   private volatile int capacity;
+  private volatile DrainTimeLimit limit;
   private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger records = new AtomicInteger();
   private final ConcurrentLinkedQueue<Runnable> producersWaiting = new ConcurrentLinkedQueue<>();
@@ -43,6 +45,16 @@ final class TaskInbox implements ChannelTarget {
   /** The bound on local records queued here (the task's configured channel capacity). */
   void capacity(int capacity) {
     this.capacity = capacity;
+  }
+
+  /** Queues no more local records than the consuming task lets wait in flight. */
+  void boundBy(DrainTimeLimit limit) {
+    this.limit = limit;
+  }
+
+  private int bound() {
+    DrainTimeLimit l = limit;
+    return l == null ? capacity : Math.min(capacity, l.current());
   }
 
   @Override
@@ -97,7 +109,7 @@ final class TaskInbox implements ChannelTarget {
 
   @Override
   public boolean hasSpace() {
-    return records.get() < capacity;
+    return records.get() < bound();
   }
 
   /** Runs {@code resume} (once) when the inbox has room again. */
@@ -128,7 +140,7 @@ final class TaskInbox implements ChannelTarget {
         continue;
       }
       StreamElement e = (StreamElement) next;
-      if (e instanceof StreamElement.Record && records.decrementAndGet() <= capacity / 2) {
+      if (e instanceof StreamElement.Record && records.decrementAndGet() <= bound() / 2) {
         notifyProducers();
       }
       return e;

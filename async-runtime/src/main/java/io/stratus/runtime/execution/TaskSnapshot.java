@@ -18,20 +18,35 @@ import java.util.Map;
  *                      the checkpoint's incremental size)
  * @param hotBlocks     the blocks of its state its worker's cache holds hottest, for the next
  *                      owner of its key groups; never written to the checkpoint's metadata
+ * @param phases        how long the task spent on the checkpoint, phase by phase
  */
-public record TaskSnapshot(Map<String, Long> sourcePosition, StateHandle state, List<String> committables,
-    long uploadedBytes, HotBlocks hotBlocks) {
+public record TaskSnapshot(Map<String, Long> sourcePosition, StateHandle state,
+    List<String> committables, long uploadedBytes, HotBlocks hotBlocks, Phases phases) {
+
+  /**
+   * Where a task's time on a checkpoint went, in milliseconds (all zero for a source).
+   *
+   * @param alignMillis    from its first input's barrier until every open input's barrier
+   * @param drainMillis    then until the records before the barrier had completed
+   * @param snapshotMillis then until its snapshot and staged output were ready (the state's
+   *                       last delta and manifest uploaded)
+   */
+  public record Phases(long alignMillis, long drainMillis, long snapshotMillis) {
+    public static final Phases NONE = new Phases(0, 0, 0);
+  }
 
   @JsonCreator
   public TaskSnapshot(@JsonProperty("sourcePosition") Map<String, Long> sourcePosition,
       @JsonProperty("state") StateHandle state,
       @JsonProperty("committables") List<String> committables,
       @JsonProperty("uploadedBytes") long uploadedBytes,
-      @JsonProperty("hotBlocks") HotBlocks hotBlocks) {
+      @JsonProperty("hotBlocks") HotBlocks hotBlocks,
+      @JsonProperty("phases") Phases phases) {
     this.sourcePosition = sourcePosition;
     this.state = state;
     this.committables = committables == null ? List.of() : List.copyOf(committables);
     this.uploadedBytes = uploadedBytes;
     this.hotBlocks = hotBlocks == null ? HotBlocks.NONE : hotBlocks;
+    this.phases = phases == null ? Phases.NONE : phases;
   }
 }
