@@ -68,7 +68,7 @@ public final class OutboundChannel {
   private ByteBuf current;
   private boolean flushScheduled;
   /** Which timer is the live one: a spent timer's retries find a newer number and stop. */
-  private long flushTimer;
+  private volatile long flushTimer;
   /** Buffers sealed so far, and how many when the live timer was set (under the lock). */
   private long sealedCount;
   private long sealedWhenTimerSet;
@@ -152,9 +152,11 @@ public final class OutboundChannel {
         releaseCurrent();
       } else if (flush || flushNanos == 0 || flushDue) {
         if (flushDue) {
-          // The timer that found us writing is spent: the next buffer gets a new one.
+          // The timer that found us writing is spent (its retries stop): the next buffer gets
+          // a new one.
           flushDue = false;
           flushScheduled = false;
+          flushTimer++;
         }
         sealCurrent();
       } else if (!flushScheduled) {
@@ -272,6 +274,9 @@ public final class OutboundChannel {
   }
 
   private void flushTimerFired(long timer) {
+    if (timer != flushTimer) {
+      return;
+    }
     if (!lock.tryLock()) {
       // The producer is writing: it seals at its commit, unless it had passed that check
       // already, so look again shortly (the lock is held for one element's write).

@@ -93,10 +93,7 @@ public final class CoordinatorLease implements AutoCloseable {
   private boolean closed;
 
   private CoordinatorLease(ObjectStore objects, LeaseConfig config) {
-    // Ahead of the block reads queued at a store the workers share (an embedded cluster): a
-    // renewal waiting behind them could let the lease lapse, and every checkpoint's completion
-    // waits for one.
-    this.objects = objects.urgent();
+    this.objects = objects;
     this.config = config;
     this.thread = Executors.newSingleThreadScheduledExecutor(
         new NamedDaemonThreadFactory("stratus-lease"));

@@ -48,6 +48,12 @@ final class LeaseBoundObjectStore extends ForwardingObjectStore {
     return whileHeld().delete(keys);
   }
 
+  /** Still bounded by the lease; its requests go ahead of those queued (a checkpoint's metadata). */
+  @Override
+  public ObjectStore urgent() {
+    return new LeaseBoundObjectStore(objects.urgent(), lease);
+  }
+
   /** Not bounded: the control plane's writes are compare-and-swaps that fence themselves. */
   @Override
   public ObjectStore forControlPlane() {

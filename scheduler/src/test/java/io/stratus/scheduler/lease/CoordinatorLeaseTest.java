@@ -301,8 +301,10 @@ class CoordinatorLeaseTest {
       // over, and the holder's writes stop, whether or not it has noticed yet.
       await().atMost(Duration.ofSeconds(10)).until(() -> System.nanoTime()
           > lease.heldUntilNanos());
+      // Its urgent view too (checkpoint metadata is written through it).
       for (CompletableFuture<?> write : List.of(bound.put("state/late", new byte[] {2}),
-          bound.delete(List.of("state/in-time")))) {
+          bound.delete(List.of("state/in-time")),
+          bound.urgent().putIfAbsent("state/late", new byte[] {3}))) {
         Throwable refused = failure(write);
         assertInstanceOf(ObjectStoreException.class, refused);
         assertTrue(refused.getMessage().contains("deadline passed"), refused.getMessage());
