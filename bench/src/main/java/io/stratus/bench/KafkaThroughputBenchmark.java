@@ -31,8 +31,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
@@ -164,16 +162,7 @@ public final class KafkaThroughputBenchmark {
   /** Reads {@code topic} read_committed until {@code records} arrived. */
   private static void awaitRecords(EmbeddedKafka kafka, String topic, int records,
       JobController job) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("key.deserializer", StringDeserializer.class.getName());
-    p.put("value.deserializer", StringDeserializer.class.getName());
-    p.put("isolation.level", "read_committed");
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(i -> new TopicPartition(topic, i.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+    try (KafkaConsumer<String, String> consumer = kafka.readCommittedFromStart(topic)) {
       long seen = 0;
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
       while (seen < records) {

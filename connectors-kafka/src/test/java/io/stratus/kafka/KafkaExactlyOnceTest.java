@@ -38,8 +38,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -281,18 +279,8 @@ class KafkaExactlyOnceTest {
    * then two more seconds, so that duplicates committed late show.
    */
   static List<String> readCommitted(String topic, int atLeast) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("key.deserializer", StringDeserializer.class.getName());
-    p.put("value.deserializer", StringDeserializer.class.getName());
-    p.put("isolation.level", "read_committed");
-    p.put("auto.offset.reset", "earliest");
     List<String> out = new ArrayList<>();
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(i -> new TopicPartition(topic, i.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+    try (KafkaConsumer<String, String> consumer = kafka.readCommittedFromStart(topic)) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       long quietUntil = Long.MAX_VALUE;
       while (System.nanoTime() < Math.min(deadline, quietUntil)) {

@@ -15,12 +15,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -137,18 +134,10 @@ class KafkaSinkTest {
 
   /** Every record of the topic a read_committed reader sees now. */
   private static List<String> readCommitted(String topic) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("key.deserializer", StringDeserializer.class.getName());
-    p.put("value.deserializer", StringDeserializer.class.getName());
-    p.put("isolation.level", "read_committed");
     List<String> out = new ArrayList<>();
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(i -> new TopicPartition(topic, i.partition())).toList();
+    try (KafkaConsumer<String, String> consumer = kafka.readCommittedFromStart(topic)) {
+      var partitions = consumer.assignment();
       var end = consumer.endOffsets(partitions);
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))
           && System.nanoTime() < deadline) {

@@ -5,15 +5,14 @@ import io.stratus.runtime.source.Payment;
 import io.stratus.runtime.source.PaymentGenerator;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
@@ -90,19 +89,11 @@ final class KafkaDemoFeed implements AutoCloseable {
 
   /** Alerts a {@code read_committed} reader sees in the topic now (every run's). */
   long committedAlerts() {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", kafka.bootstrapServers());
-    p.put("key.deserializer", StringDeserializer.class.getName());
-    p.put("value.deserializer", StringDeserializer.class.getName());
-    p.put("isolation.level", "read_committed");
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
-      List<TopicPartition> partitions = consumer.partitionsFor(KafkaFraudJob.ALERTS,
-          Duration.ofSeconds(10)).stream()
-          .map(i -> new TopicPartition(KafkaFraudJob.ALERTS, i.partition())).toList();
+    try (KafkaConsumer<String, String> consumer =
+        kafka.readCommittedFromStart(KafkaFraudJob.ALERTS)) {
+      Set<TopicPartition> partitions = consumer.assignment();
       // With read_committed the end is the last stable offset: everything committed by now.
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
       long count = 0;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))

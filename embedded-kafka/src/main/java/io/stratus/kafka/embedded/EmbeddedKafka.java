@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,10 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -101,6 +105,30 @@ public final class EmbeddedKafka implements AutoCloseable {
       return admin.listTopics().names().get().containsAll(List.of(names));
     } catch (Exception e) {
       throw new IllegalStateException("listing topics failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A consumer of String keys and values that sees only committed records
+   * ({@code read_committed}), assigned every partition of {@code topic} from its beginning:
+   * how tests, demos and benchmarks read exactly-once output. The caller closes it.
+   */
+  public KafkaConsumer<String, String> readCommittedFromStart(String topic) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrapServers());
+    p.put("key.deserializer", StringDeserializer.class.getName());
+    p.put("value.deserializer", StringDeserializer.class.getName());
+    p.put("isolation.level", "read_committed");
+    KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p);
+    try {
+      List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10))
+          .stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      return consumer;
+    } catch (RuntimeException e) {
+      consumer.close();
+      throw e;
     }
   }
 
