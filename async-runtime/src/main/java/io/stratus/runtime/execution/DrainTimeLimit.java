@@ -63,11 +63,6 @@ public final class DrainTimeLimit {
     return current;
   }
 
-  /** The configured maximum. */
-  public int max() {
-    return max;
-  }
-
   /** A record started while none was in flight: busy time begins. */
   void busy(long nowNanos) {
     if (busySince == IDLE) {
