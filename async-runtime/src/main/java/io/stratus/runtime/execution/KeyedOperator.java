@@ -13,6 +13,7 @@ import io.stratus.runtime.state.KeyedStateStore;
 import io.stratus.runtime.state.RecordContext;
 import io.stratus.runtime.state.StateDescriptor;
 import io.stratus.runtime.state.StateHandle;
+import io.stratus.store.keygroup.KeyGroupRange;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.util.Iterator;
@@ -98,7 +99,7 @@ final class KeyedOperator implements HeadOperator {
   public CompletableFuture<Void> open(int subtask, int parallelism, Failure onFailure) {
     this.failure = onFailure;
     CompletableFuture<Void> opened = new CompletableFuture<>();
-    timers.restore().whenComplete((v, e) -> context.runOnContext(x -> {
+    timers.restore(spec.restore()).whenComplete((v, e) -> context.runOnContext(x -> {
       if (e != null) {
         opened.completeExceptionally(e);
         return;
@@ -310,7 +311,8 @@ final class KeyedOperator implements HeadOperator {
   @Override
   public CompletableFuture<StateHandle> snapshot() {
     try {
-      return backend.snapshot();
+      List<KeyGroupRange> withTimers = timers.keyGroupsWithTimers();
+      return backend.snapshot().thenApply(h -> h.withTimerKeyGroups(withTimers));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

@@ -1,6 +1,7 @@
 package io.stratus.runtime.execution;
 
 import io.stratus.runtime.state.KeyedStateBackend;
+import io.stratus.runtime.state.StateHandle;
 import io.stratus.runtime.state.StateKeys;
 import io.stratus.store.keygroup.KeyGroupRange;
 import io.stratus.store.lsm.KeyValue;
@@ -22,11 +23,14 @@ import java.util.concurrent.CompletableFuture;
  * <p>Timer key: {@code keyGroup | timer state id | timestamp (8 bytes, sign flipped) | len key |
  * namespace}: one timer per (timestamp, key, namespace), as in Flink.
  *
- * <p>A key group's first timer also writes a marker key ({@link StateKeys#TIMER_GROUPS}). A
- * restore looks the markers up (point reads, which Bloom filters answer without reading data
- * blocks) and scans only the key groups that have had timers: scanning every key group's timer
+ * <p>A restore scans only the key groups that have had timers: scanning every key group's timer
  * prefix would read a data block from the object store per key group, whether or not it has
- * timers.
+ * timers. Which ones they are, each snapshot handle says ({@link StateHandle#timerKeyGroups},
+ * from {@link #keyGroupsWithTimers}), so opening a restored task reads nothing but the timers.
+ * A key group's first timer also writes a marker key ({@link StateKeys#TIMER_GROUPS}), for
+ * handles written before they said: the restore then looks each key group's marker up (point
+ * reads, which Bloom filters answer without data blocks, but which need the index and filter
+ * of every file first: seconds on a cold worker at gigabytes of state).
  */
 public final class KeyedTimers {
 
@@ -60,9 +64,50 @@ public final class KeyedTimers {
     this.backend = backend;
   }
 
-  /** Loads the timers of the backend's key groups (after a restore). */
-  public CompletableFuture<Void> restore() {
+  /**
+   * Loads the timers of the backend's key groups after it was restored from {@code handles}
+   * (none: a fresh backend, which has no timers).
+   */
+  public CompletableFuture<Void> restore(List<StateHandle> handles) {
     KeyGroupRange range = backend.keyGroups();
+    Set<Integer> known = keyGroupsWithTimers(handles, range);
+    if (known == null) {
+      return restoreByMarkers(range);
+    }
+    List<CompletableFuture<Void>> scans = new ArrayList<>();
+    for (int group : known) {
+      groupsWithTimers.add(group);
+      scans.add(loadGroup(group));
+    }
+    return CompletableFuture.allOf(scans.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * The key groups of {@code range} that {@code handles} say hold timers; null if a handle that
+   * covers part of {@code range} does not say.
+   */
+  private static Set<Integer> keyGroupsWithTimers(List<StateHandle> handles,
+      KeyGroupRange range) {
+    Set<Integer> groups = new TreeSet<>();
+    for (StateHandle h : handles) {
+      KeyGroupRange covered = h.keyGroups().intersect(range);
+      if (covered.isEmpty()) {
+        continue;
+      }
+      if (h.timerKeyGroups() == null) {
+        return null;
+      }
+      for (KeyGroupRange r : h.timerKeyGroups()) {
+        KeyGroupRange take = r.intersect(covered);
+        for (int g = take.start(); g <= take.end(); g++) {
+          groups.add(g);
+        }
+      }
+    }
+    return groups;
+  }
+
+  private CompletableFuture<Void> restoreByMarkers(KeyGroupRange range) {
     List<CompletableFuture<Void>> scans = new ArrayList<>();
     for (int g = range.start(); g <= range.end(); g++) {
       int group = g;
@@ -73,11 +118,39 @@ public final class KeyedTimers {
         synchronized (groupsWithTimers) {
           groupsWithTimers.add(group);
         }
-        return CompletableFuture.allOf(load(group, StateKeys.EVENT_TIMERS, eventTime),
-            load(group, StateKeys.PROCESSING_TIMERS, processingTime));
+        return loadGroup(group);
       }));
     }
     return CompletableFuture.allOf(scans.toArray(CompletableFuture[]::new));
+  }
+
+  private CompletableFuture<Void> loadGroup(int group) {
+    return CompletableFuture.allOf(load(group, StateKeys.EVENT_TIMERS, eventTime),
+        load(group, StateKeys.PROCESSING_TIMERS, processingTime));
+  }
+
+  /**
+   * The key groups that hold timers or held some (their markers are written), as ranges: what
+   * a snapshot of the backend taken now records in its handle.
+   */
+  public List<KeyGroupRange> keyGroupsWithTimers() {
+    List<Integer> sorted;
+    synchronized (groupsWithTimers) {
+      sorted = new ArrayList<>(groupsWithTimers);
+    }
+    sorted.sort(null);
+    List<KeyGroupRange> ranges = new ArrayList<>();
+    int i = 0;
+    while (i < sorted.size()) {
+      int start = sorted.get(i);
+      int end = start;
+      while (i + 1 < sorted.size() && sorted.get(i + 1) == end + 1) {
+        end = sorted.get(++i);
+      }
+      ranges.add(KeyGroupRange.of(start, end));
+      i++;
+    }
+    return ranges;
   }
 
   private CompletableFuture<Void> load(int keyGroup, int stateId, TreeSet<Timer> into) {

@@ -78,9 +78,14 @@ public final class StateBackendFactory {
           .thenApply(store -> {
             // A restored range is usually new to this worker's cache: warm up to half of the
             // memory tier, the previous owner's hottest blocks first, in large reads instead of
-            // one read per miss.
+            // one read per miss. Started on the request threads, not here: building a request
+            // for each file's index and filter takes seconds at gigabytes of state on a cold
+            // JVM, and the task need not wait for that to open.
             long began = System.nanoTime();
-            store.warmCache(resources.cache().config().memoryBytes() / 2, warmFirst.keys())
+            CompletableFuture.supplyAsync(() -> store.warmCache(
+                    resources.cache().config().memoryBytes() / 2, warmFirst.keys()),
+                    resources.requestExecutor())
+                .thenCompose(warming -> warming)
                 .whenComplete((loaded, e) -> {
                   if (loaded != null) {
                     LOG.info("Store {} warmed the cache with {} MiB ({} MiB of the previous "

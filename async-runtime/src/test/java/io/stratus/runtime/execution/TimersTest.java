@@ -33,6 +33,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Event-time and processing-time timers of keyed tasks, and their persistence in state. */
@@ -274,14 +275,20 @@ class TimersTest {
         + t.keyGroup() + " ns " + Arrays.toString(t.namespace());
   }
 
+  static Stream<Arguments> kindsAndHandles() {
+    return kinds().flatMap(kind -> Stream.of(Arguments.of(kind, true),
+        Arguments.of(kind, false)));
+  }
+
   /**
    * Timers live in the backend: after a snapshot and a restore (whole range or half of it),
-   * {@link KeyedTimers#restore()} finds exactly the timers that were pending, of the restored
-   * key groups, and they come out in timestamp order.
+   * {@link KeyedTimers#restore} finds exactly the timers that were pending, of the restored key
+   * groups, and they come out in timestamp order: from a handle that lists the key groups with
+   * timers, and from one that does not (written before handles did), through the markers.
    */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("kinds")
-  void timersSurviveSnapshotAndRestore(String kind) {
+  @ParameterizedTest(name = "{0}, groups listed: {1}")
+  @MethodSource("kindsAndHandles")
+  void timersSurviveSnapshotAndRestore(String kind, boolean listed) {
     try (BackendFixture fixture = new BackendFixture(kind, dir)) {
       int maxParallelism = fixture.maxParallelism();
       KeyGroupRange all = KeyGroupRange.all(maxParallelism);
@@ -316,12 +323,18 @@ class TimersTest {
       }
       // Fired timers are gone from the backend too.
       assertEquals(50, timers.dueEventTime(149).size());
-      StateHandle handle = TaskThread.await(backend.snapshot());
+      StateHandle snapshot = TaskThread.await(backend.snapshot());
+      StateHandle handle = listed ? snapshot.withTimerKeyGroups(timers.keyGroupsWithTimers())
+          : snapshot;
 
       for (KeyGroupRange range : List.of(all, KeyGroupRange.of(0, maxParallelism / 2 - 1))) {
         KeyedTimers restored = new KeyedTimers(fixture.restore("restored-" + range.end(), range,
             List.of(handle)));
-        TaskThread.await(restored.restore());
+        TaskThread.await(restored.restore(List.of(handle)));
+        Set<Integer> groups = new TreeSet<>();
+        pendingEvent.stream().filter(t -> range.contains(t.keyGroup()))
+            .forEach(t -> groups.add(t.keyGroup()));
+        assertEquals(groups, expand(restored.keyGroupsWithTimers()), range.toString());
         List<String> expectedEvent = pendingEvent.stream()
             .filter(t -> range.contains(t.keyGroup())).sorted().map(TimersTest::describe)
             .toList();
@@ -337,6 +350,55 @@ class TimersTest {
         assertEquals(expectedProcessing, restored.dueProcessingTime(Long.MAX_VALUE).stream()
             .map(TimersTest::describe).toList(), range.toString());
       }
+    }
+  }
+
+  private static Set<Integer> expand(List<KeyGroupRange> ranges) {
+    Set<Integer> groups = new TreeSet<>();
+    for (KeyGroupRange r : ranges) {
+      for (int g = r.start(); g <= r.end(); g++) {
+        groups.add(g);
+      }
+    }
+    return groups;
+  }
+
+  /**
+   * A restore trusts the handle's list: the timers of key groups it leaves out are not loaded
+   * (no marker is looked up), which is what keeps a restored task's opening free of reads. A
+   * handle without a list makes the restore look every key group's marker up.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kinds")
+  void aHandleThatListsKeyGroupsWithTimersIsTakenAtItsWord(String kind) {
+    try (BackendFixture fixture = new BackendFixture(kind, dir)) {
+      KeyGroupRange all = KeyGroupRange.all(fixture.maxParallelism());
+      KeyedStateBackend backend = fixture.create("listed", all);
+      KeyedTimers timers = new KeyedTimers(backend);
+      for (int group : List.of(3, 4, 5, 9, 40)) {
+        timers.registerEventTime(new KeyedTimers.Timer(group, new byte[] {(byte) group}, group,
+            new byte[0]));
+      }
+      assertEquals(List.of(KeyGroupRange.of(3, 5), KeyGroupRange.of(9, 9),
+          KeyGroupRange.of(40, 40)), timers.keyGroupsWithTimers());
+      StateHandle snapshot = TaskThread.await(backend.snapshot());
+
+      StateHandle partial = snapshot.withTimerKeyGroups(List.of(KeyGroupRange.of(4, 9)));
+      KeyedTimers fromList = new KeyedTimers(fixture.restore("from-list", all,
+          List.of(partial)));
+      TaskThread.await(fromList.restore(List.of(partial)));
+      assertEquals(List.of(4L, 5L, 9L), fromList.dueEventTime(Long.MAX_VALUE).stream()
+          .map(KeyedTimers.Timer::timestamp).toList());
+
+      KeyedTimers fromMarkers = new KeyedTimers(fixture.restore("from-markers", all,
+          List.of(snapshot)));
+      TaskThread.await(fromMarkers.restore(List.of(snapshot)));
+      assertEquals(List.of(3L, 4L, 5L, 9L, 40L), fromMarkers.dueEventTime(Long.MAX_VALUE)
+          .stream().map(KeyedTimers.Timer::timestamp).toList());
+
+      KeyedTimers fresh = new KeyedTimers(fixture.create("fresh", all));
+      TaskThread.await(fresh.restore(List.of()));
+      assertEquals(List.of(), fresh.keyGroupsWithTimers());
     }
   }
 
