@@ -41,7 +41,7 @@ public final class DrainTimeLimit {
     }
     this.max = max;
     this.targetNanos = targetNanos;
-    this.current = max;
+    this.current = targetNanos == 0 ? max : Math.min(max, FLOOR);
   }
 
   /** Always {@code max}. */
@@ -50,7 +50,12 @@ public final class DrainTimeLimit {
   }
 
   /**
-   * Starts at {@code max} and follows the throughput; a zero target means {@link #fixed}.
+   * Starts at the floor and follows the throughput; a zero target means {@link #fixed}. Not at
+   * {@code max}: a task that has just taken over key groups (a rescale, a recovery) reads them
+   * from a cold cache, and {@code max} records admitted at once each queue a miss at the object
+   * store; in the demo four new tasks queued thousands of them, and no record of the job
+   * completed for 5 s. From the floor the limit reaches the throughput's level within a few
+   * windows (it grows by target ÷ latency per window).
    *
    * @param targetMillis how long the records waiting may take to complete
    */

@@ -60,11 +60,44 @@ class DrainTimeLimitTest {
       "400, 1000, 400"})
   void theLimitIsWhatCompletesInTheTarget(double perSecond, long targetMillis, int expected) {
     DrainTimeLimit limit = DrainTimeLimit.adaptive(1000, targetMillis);
-    assertEquals(1000, limit.current(), "starts at the maximum");
+    assertEquals(DrainTimeLimit.FLOOR, limit.current(), "starts at the floor");
     steady(limit, 0, perSecond, 3_000);
     int got = limit.current();
     assertTrue(Math.abs(got - expected) <= Math.max(2, expected / 20),
         "expected about " + expected + ", got " + got);
+  }
+
+  /**
+   * Records whose latency is the state's (each takes {@code latencyMillis} however many are in
+   * flight, as with an object store far from saturation): the limit's records complete at
+   * limit ÷ latency, for {@code millis}; returns now.
+   */
+  private static long latencyBound(DrainTimeLimit limit, long now, long latencyMillis,
+      long millis) {
+    long end = now + millis * MS;
+    limit.busy(now);
+    while (now < end) {
+      long gap = latencyMillis * MS / limit.current();
+      now += Math.max(1, gap);
+      limit.completed(now, false);
+    }
+    return now;
+  }
+
+  /**
+   * A new task (just restored onto a cold cache) admits the floor, not the maximum, and the
+   * limit grows by target ÷ latency per window: at 10 ms per record it reaches the maximum in
+   * well under a second, at 100 ms in a second; at 400 ms (above the target) it stays at the
+   * floor, the limitation runtime.md states.
+   */
+  @ParameterizedTest(name = "{0} ms per record -> {1} within {2} ms")
+  @CsvSource({"10, 1000, 500", "1, 1000, 300", "100, 1000, 1500", "400, 16, 3000"})
+  void aNewLimitStartsAtTheFloorAndRisesWithTheThroughput(long latencyMillis, int expected,
+      long withinMillis) {
+    DrainTimeLimit limit = DrainTimeLimit.adaptive(1000, 200);
+    assertEquals(DrainTimeLimit.FLOOR, limit.current());
+    latencyBound(limit, 0, latencyMillis, withinMillis);
+    assertEquals(expected, limit.current());
   }
 
   @Test
