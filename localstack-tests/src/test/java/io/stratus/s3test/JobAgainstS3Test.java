@@ -43,7 +43,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.regex.Matcher;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -229,6 +231,47 @@ class JobAgainstS3Test {
       assertEquals(List.of(), logs.leaks(), "the secret key was logged");
       assertFalse(String.valueOf(end).contains(secret), "the secret is in the job's status");
     }
+  }
+
+  /**
+   * A commit that fails after the next checkpoint completed: GETs of the staged output time out
+   * until a commit has failed (each commit retries for seconds, while checkpoints every 200 ms
+   * complete), so the restart restores from a checkpoint later than the one whose commit
+   * failed. That one's output must still be committed, though its records are counted in the
+   * state the restart restores: later checkpoints list it again.
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(value = StoreTarget.class, names = {"S3PROXY", "LOCALSTACK"})
+  void outputWhoseCommitFailsAfterTheNextCheckpointCompletedIsNotLost(StoreTarget target)
+      throws Exception {
+    ProxiedBucket s3 = proxiedBucket(target);
+    EmbeddedCluster cluster = cluster(s3.objects());
+    JobDefinition definition = register(cluster, "late-commit", s3.objects(), 2, every(200),
+        RestartStrategy.fixedDelay(100, Duration.ofMillis(100)), 40_000);
+    JobController job = cluster.coordinator().submit("late-commit", null, Map.of());
+    awaitCheckpoint(job, 1);
+    // Held past the attempt timeout: each commit retries for seconds before it fails.
+    s3.proxy().plan(line -> line.startsWith("GET") && line.contains("/.pending/")
+        ? new Fault.Stall(1_500) : FaultProxy.PASS);
+    Pattern failed = Pattern.compile("committing the output of checkpoint (\\d+) failed");
+    long[] failedAndLatest = new long[2];
+    Awaitility.await("a commit to fail").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(20)).until(() -> {
+          Matcher m = failed.matcher(String.valueOf(job.status().get().lastFailure()));
+          if (!m.find()) {
+            return false;
+          }
+          failedAndLatest[0] = Long.parseLong(m.group(1));
+          failedAndLatest[1] = job.latestCheckpoint().get().checkpointId();
+          return true;
+        });
+    s3.proxy().plan(line -> FaultProxy.PASS);
+    assertTrue(failedAndLatest[1] > failedAndLatest[0], "checkpoint " + failedAndLatest[1]
+        + " completed while the commit of checkpoint " + failedAndLatest[0] + " ran");
+
+    JobStatus end = await(job);
+    assertEquals(JobState.FINISHED, end.state(), String.valueOf(end));
+    assertEquals(TotalsJob.expectedOutput(EVENTS), TotalsJob.committedOutput(definition));
   }
 
   /**

@@ -11,6 +11,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -142,6 +143,14 @@ final class CheckpointCoordinator {
   private CompletableFuture<Void> commitsInFlight = CompletableFuture.completedFuture(null);
   /** The last completed checkpoint or savepoint whose output this coordinator has committed. */
   private CheckpointMetadata committedHere;
+  /**
+   * Output of completed checkpoints whose commit has not succeeded (yet): every checkpoint that
+   * completes meanwhile lists it again. A commit can fail after the next checkpoint completed
+   * (its retries take seconds); the restart then restores from that next one and commits only
+   * what its metadata lists, so without this the first one's output, whose records the state
+   * has already counted, would be lost. Commits are idempotent: listed twice, committed once.
+   */
+  private final Set<String> uncommitted = new LinkedHashSet<>();
 
   CheckpointCoordinator(Job job, JobDefinition definition, Coordinator coordinator,
       Context context, CheckpointMetadata restoreFrom) {
@@ -181,8 +190,10 @@ final class CheckpointCoordinator {
     if (metadata == committedHere || metadata.committed().isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
-    return commit(metadata.committed()).thenRun(() -> context.runOnContext(
-        v -> committedHere = metadata));
+    return commit(metadata.committed()).thenRun(() -> context.runOnContext(v -> {
+      committedHere = metadata;
+      metadata.committed().forEach(uncommitted::remove);
+    }));
   }
 
   /** The hottest blocks the tasks of {@link #latest} reported, for their key groups' next owners. */
@@ -515,10 +526,12 @@ final class CheckpointCoordinator {
           while (summaries.size() > SUMMARIES) {
             summaries.removeFirst();
           }
+          uncommitted.addAll(metadata.committed());
           commit(metadata.committed()).whenComplete((c, commitError) -> context.runOnContext(
               x -> {
                 if (commitError == null) {
                   committedHere = metadata;
+                  metadata.committed().forEach(uncommitted::remove);
                   p.completion.complete(metadata);
                   return;
                 }
@@ -535,7 +548,8 @@ final class CheckpointCoordinator {
     JobTopology topology = plan.topology();
     List<CheckpointMetadata.SourceSplit> sources = new ArrayList<>();
     Map<Integer, List<CheckpointMetadata.TaskState>> byVertex = new HashMap<>();
-    List<String> committed = new ArrayList<>(carriedHere);
+    Set<String> committed = new LinkedHashSet<>(uncommitted);
+    committed.addAll(carriedHere);
     committed.addAll(p.finishedOutput);
     p.finishedSources.forEach((task, position) -> {
       TaskSpec spec = plan.spec(task);
@@ -571,7 +585,7 @@ final class CheckpointCoordinator {
     return new CheckpointMetadata(job.name(), p.id,
         p.savepointName != null ? CheckpointMetadata.SAVEPOINT : CheckpointMetadata.CHECKPOINT,
         System.currentTimeMillis(), definition.runtime().backend(), topology.maxParallelism(),
-        sources, operators, committed);
+        sources, operators, List.copyOf(committed));
   }
 
   /** The hottest blocks the keyed tasks reported with their acks of {@code p}. */

@@ -78,20 +78,18 @@ public final class StateBackendFactory {
           .thenApply(store -> {
             // A restored range is usually new to this worker's cache: warm up to half of the
             // memory tier, the previous owner's hottest blocks first, in large reads instead of
-            // one read per miss. Started on the request threads, not here: building a request
-            // for each file's index and filter takes seconds at gigabytes of state on a cold
-            // JVM, and the task need not wait for that to open.
+            // one read per miss. It runs on the store's request threads (the task opens
+            // without waiting for it) and ends early if the store closes.
             long began = System.nanoTime();
-            CompletableFuture.supplyAsync(() -> store.warmCache(
-                    resources.cache().config().memoryBytes() / 2, warmFirst.keys()),
-                    resources.requestExecutor())
-                .thenCompose(warming -> warming)
+            store.warmCache(resources.cache().config().memoryBytes() / 2, warmFirst.keys())
                 .whenComplete((loaded, e) -> {
                   if (loaded != null) {
                     LOG.info("Store {} warmed the cache with {} MiB ({} MiB of the previous "
                             + "owner's hottest blocks) in {} ms", store.storeId(),
                         loaded[1] >> 20, loaded[0] >> 20,
                         (System.nanoTime() - began) / 1_000_000);
+                  } else {
+                    LOG.debug("Store {} did not warm the cache", store.storeId(), e);
                   }
                 });
             return new DisaggregatedBackend(store);

@@ -105,7 +105,7 @@ class DrainTimeLimitTest {
     DrainTimeLimit limit = DrainTimeLimit.adaptive(1000, 200);
     long now = 0;
     // Bursts of 100 records at 10,000/s with a second of nothing between them: the task is
-    // fast while it has work, so its limit stays at the maximum.
+    // fast while it has work, so its limit rises to the maximum and stays there.
     for (int burst = 0; burst < 10; burst++) {
       now = steady(limit, now, 10_000, 10);
       limit.completed(now, true);

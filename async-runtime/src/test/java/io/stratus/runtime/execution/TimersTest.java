@@ -402,6 +402,49 @@ class TimersTest {
     }
   }
 
+  /**
+   * Scale-in: one task restores from two handles. With both listing their key groups each
+   * contributes its own timers; with one that does not say (metadata from before the lists),
+   * the whole range goes through the markers and nothing is lost either.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kinds")
+  void aMergeRestoresTheTimersOfEveryHandleListedOrNot(String kind) {
+    try (BackendFixture fixture = new BackendFixture(kind, dir)) {
+      int half = fixture.maxParallelism() / 2;
+      KeyGroupRange low = KeyGroupRange.of(0, half - 1);
+      KeyGroupRange high = KeyGroupRange.of(half, fixture.maxParallelism() - 1);
+      List<StateHandle> listed = new ArrayList<>();
+      List<StateHandle> unlisted = new ArrayList<>();
+      for (KeyGroupRange range : List.of(low, high)) {
+        KeyedStateBackend backend = fixture.create("part-" + range.start(), range);
+        KeyedTimers timers = new KeyedTimers(backend);
+        for (int group : List.of(range.start() + 1, range.start() + 7)) {
+          timers.registerEventTime(new KeyedTimers.Timer(group, new byte[] {(byte) group},
+              group, new byte[0]));
+        }
+        StateHandle handle = TaskThread.await(backend.snapshot());
+        listed.add(handle.withTimerKeyGroups(timers.keyGroupsWithTimers()));
+        unlisted.add(handle);
+      }
+      List<Long> expected = List.of(1L, 7L, half + 1L, half + 7L);
+      KeyGroupRange all = KeyGroupRange.all(fixture.maxParallelism());
+      for (List<StateHandle> handles : List.of(listed, List.of(listed.get(0), unlisted.get(1)),
+          List.of(unlisted.get(0), listed.get(1)))) {
+        KeyedTimers merged = new KeyedTimers(fixture.restore("merged-" + merged(handles), all,
+            handles));
+        TaskThread.await(merged.restore(handles));
+        assertEquals(expected, merged.dueEventTime(Long.MAX_VALUE).stream()
+            .map(KeyedTimers.Timer::timestamp).toList(), String.valueOf(handles));
+      }
+    }
+  }
+
+  private static String merged(List<StateHandle> handles) {
+    return handles.stream().map(h -> h.timerKeyGroups() == null ? "u" : "l")
+        .reduce("", String::concat);
+  }
+
   @Test
   void timerOrderBreaksTiesByKeyThenNamespace() {
     KeyedTimers.Timer a = new KeyedTimers.Timer(5, new byte[] {1}, 0, new byte[] {9});

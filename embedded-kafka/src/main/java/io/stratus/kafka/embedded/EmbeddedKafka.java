@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -21,6 +22,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
@@ -147,9 +149,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       admin.createTopics(Stream.of(names).map(n -> new NewTopic(n, partitions, (short) 1))
           .toList()).all().get();
       long deadline = System.nanoTime() + 30_000_000_000L;
-      while (!admin.describeTopics(List.of(names)).allTopicNames().get().values().stream()
-          .allMatch(t -> t.partitions().stream().allMatch(p -> p.leader() != null
-              && !p.leader().isEmpty()))) {
+      while (!haveLeaders(admin, names)) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("partitions of " + List.of(names) + " have no leader "
               + "after 30 s");
@@ -162,6 +162,24 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("creating topics " + List.of(names) + " failed: "
           + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Whether every partition of {@code names} has a leader; false while the broker does not know
+   * a topic yet (its metadata reaches the broker shortly after the controller created it).
+   */
+  private static boolean haveLeaders(Admin admin, String... names)
+      throws InterruptedException, ExecutionException {
+    try {
+      return admin.describeTopics(List.of(names)).allTopicNames().get().values().stream()
+          .allMatch(t -> t.partitions().stream().allMatch(p -> p.leader() != null
+              && !p.leader().isEmpty()));
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        return false;
+      }
+      throw e;
     }
   }
 

@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -67,11 +68,18 @@ final class CacheWarmer {
 
   private final ObjectStore objects;
   private final HybridBlockCache cache;
+  private final Executor requests;
   private final BooleanSupplier closed;
 
-  CacheWarmer(ObjectStore objects, HybridBlockCache cache, BooleanSupplier closed) {
+  /**
+   * @param requests where the files' tails are requested, one task per file (the store's
+   *                 request threads, which also issue its misses)
+   */
+  CacheWarmer(ObjectStore objects, HybridBlockCache cache, Executor requests,
+      BooleanSupplier closed) {
     this.objects = objects;
     this.cache = cache;
+    this.requests = requests;
     this.closed = closed;
   }
 
@@ -91,10 +99,24 @@ final class CacheWarmer {
     // Every file's tail (index and Bloom filter) first, all at once: a read that misses the
     // memtables opens each level-0 file it passes, one after the other, and a restored store's
     // level 0 holds the checkpoint's deltas. Opened here in parallel, the first records wait for
-    // one round trip instead of one per file.
+    // one round trip instead of one per file. Each request is built in a task of its own:
+    // building one costs milliseconds (tens on a JVM that has just started), and the caller is
+    // the thread that restored the store, while the store's misses go through the same request
+    // threads and must not wait for all of them.
+    List<CompletableFuture<Void>> requested = new ArrayList<>();
     for (FileRef view : views) {
-      view.file().reader(objects);
+      requested.add(CompletableFuture.runAsync(() -> {
+        if (!closed.getAsBoolean()) {
+          view.file().reader(objects);
+        }
+      }, requests));
     }
+    return CompletableFuture.allOf(requested.toArray(CompletableFuture[]::new))
+        .thenCompose(v -> warmOpened(views, budgetBytes, hottestFirst));
+  }
+
+  private CompletableFuture<long[]> warmOpened(List<FileRef> views, long budgetBytes,
+      Collection<BlockKey> hottestFirst) {
     AtomicLong budget = new AtomicLong(budgetBytes);
     AtomicLong loaded = new AtomicLong();
     // When all of it fits, reading it in order costs a few large requests; the hot pass

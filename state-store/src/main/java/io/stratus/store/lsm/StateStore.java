@@ -170,7 +170,8 @@ public final class StateStore implements AutoCloseable {
     this.flushQueue = new SerialAsyncQueue(resources.flushExecutor());
     this.deltaIntervalNanos = TimeUnit.MILLISECONDS.toNanos(options.deltaIntervalMillis());
     this.picker = new CompactionPicker(options);
-    this.warmer = new CacheWarmer(objects.urgent(), cache, () -> closed);
+    this.warmer = new CacheWarmer(objects.urgent(), cache, resources.requestExecutor(),
+        () -> closed);
     this.nextPublishedVersion = new AtomicLong(nextPublishedVersion);
     Version initial = new Version(0, levels, CompactionPicker.smallFileBytes(options),
         this::onVersionReleased);
@@ -1299,9 +1300,21 @@ public final class StateStore implements AutoCloseable {
    * @return the bytes of hot blocks loaded and the bytes loaded in all, once done
    */
   public CompletableFuture<long[]> warmCache(long budgetBytes, Collection<BlockKey> hottestFirst) {
-    ReadState s = acquire();
-    return warmer.warm(s.version(), budgetBytes, hottestFirst).whenComplete((v, e) ->
-        s.version().release());
+    ReadState s;
+    CompletableFuture<long[]> warming;
+    try {
+      s = acquire();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    try {
+      warming = warmer.warm(s.version(), budgetBytes, hottestFirst);
+    } catch (RuntimeException e) {
+      // The request threads are shut down: the store is closing.
+      s.version().release();
+      return CompletableFuture.failedFuture(e);
+    }
+    return warming.whenComplete((v, e) -> s.version().release());
   }
 
   /**
