@@ -70,7 +70,7 @@ public final class KeyedTimers {
    */
   public CompletableFuture<Void> restore(List<StateHandle> handles) {
     KeyGroupRange range = backend.keyGroups();
-    Set<Integer> known = keyGroupsWithTimers(handles, range);
+    Set<Integer> known = listedKeyGroups(handles, range);
     if (known == null) {
       return restoreByMarkers(range);
     }
@@ -86,7 +86,7 @@ public final class KeyedTimers {
    * The key groups of {@code range} that {@code handles} say hold timers; null if a handle that
    * covers part of {@code range} does not say.
    */
-  private static Set<Integer> keyGroupsWithTimers(List<StateHandle> handles,
+  private static Set<Integer> listedKeyGroups(List<StateHandle> handles,
       KeyGroupRange range) {
     Set<Integer> groups = new TreeSet<>();
     for (StateHandle h : handles) {

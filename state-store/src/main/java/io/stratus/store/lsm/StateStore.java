@@ -1301,18 +1301,17 @@ public final class StateStore implements AutoCloseable {
    */
   public CompletableFuture<long[]> warmCache(long budgetBytes, Collection<BlockKey> hottestFirst) {
     ReadState s;
-    CompletableFuture<long[]> warming;
     try {
       s = acquire();
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    CompletableFuture<long[]> warming;
     try {
       warming = warmer.warm(s.version(), budgetBytes, hottestFirst);
     } catch (RuntimeException e) {
       // The request threads are shut down: the store is closing.
-      s.version().release();
-      return CompletableFuture.failedFuture(e);
+      warming = CompletableFuture.failedFuture(e);
     }
     return warming.whenComplete((v, e) -> s.version().release());
   }
